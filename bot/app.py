@@ -1,0 +1,266 @@
+"""create_app(settings): builds every service, wires them, and owns the start/stop order.
+
+Start: database (schema upgrade, bundled roster, configured admins) → language model (jieba, in
+a thread; the bot answers canonical commands meanwhile) → dispatcher → outbox delivery →
+scheduler. Stop, in reverse: adapters stop accepting, the dispatcher finishes what it queued
+(nothing received is dropped), delivery drains replies briefly (the rest stays in the outbox
+table for the next start), the scheduler waits for a running sweep, the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Connection, select
+
+from bot.adapters.onebot.adapter import OneBotAdapter
+from bot.adapters.onebot.files import HttpFileFetcher
+from bot.adapters.onebot_sender import OneBotSender
+from bot.core.dispatcher import Dispatcher
+from bot.core.env import ServiceEnv
+from bot.core.event import ChatRef, Event, MessageEvent
+from bot.core.message import OutgoingMessage
+from bot.core.outbox import OutboxDelivery, OutboxSettings
+from bot.core.router import RouteTable
+from bot.core.sending import Sender
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.workdays import WorkCalendar
+from bot.files import FileStore
+from bot.services import groups as groups_svc
+from bot.services import outbox as outbox_svc
+from bot.services import people as people_svc
+from bot.services import units as units_svc
+from config.settings import Settings
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Identity
+
+log = logging.getLogger("dudao.app")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    env: ServiceEnv
+    files: FileStore
+    dispatcher: Dispatcher
+    delivery: OutboxDelivery
+    onebot: OneBotAdapter
+    senders: dict[str, Sender]
+    table: RouteTable
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    scheduler: Any = None
+    extra_cleanup: list[Any] = field(default_factory=list)
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def make_env(settings: Settings, clock: Clock | None = None) -> ServiceEnv:
+    tz = settings.service.tz
+    cal = WorkCalendar(tz, settings.schedule.work_start, settings.schedule.work_end)
+    return ServiceEnv(settings=settings, clock=clock or SystemClock(), calendar=cal, tz=tz,
+                      board_url=settings.http.base_url.rstrip("/"))
+
+
+def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[str]:
+    """Schema, bundled roster on first start, configured admins. Returns what was done."""
+    done = []
+    if upgrade(db):
+        done.append("schema upgraded")
+
+    def seed(conn: Connection) -> None:
+        now = env.clock.now()
+        if settings.service.roster and units_svc.count(conn) == 0:
+            from config.roster import bundled_roster
+
+            rows = [units_svc.RosterRow(r.code, r.name, r.short_name, r.kind, r.aliases, r.parent)
+                    for r in bundled_roster(settings.service.roster)]
+            added, _ = units_svc.import_rows(conn, rows, now=now)
+            done.append(f"roster {settings.service.roster}: {added} units loaded")
+        for ident in settings.admins:
+            key = people_svc.parse_identity(ident)
+            if conn.execute(select(Identity.id).where(Identity.identity == key)).first() is None:
+                people_svc.add(conn, identity=key, unit=None, role="admin", name="", now=now)
+                done.append(f"admin {key} registered from configuration")
+
+    db.transaction(seed)
+    return done
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None,
+                   extra_senders: dict[str, Sender] | None = None) -> Services:
+    from handlers import build_router, route_message
+
+    env = make_env(settings, clock)
+    db = Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms,
+                  pool_size=settings.database.pool_size)
+    files = FileStore(settings.service.data_dir / "files")
+    table = RouteTable(build_router())
+    holder: dict[str, Any] = {}
+
+    def sink(event: Event) -> None:
+        holder["sink"](event)
+
+    ob = settings.onebot
+    onebot = OneBotAdapter(access_token=ob.access_token, secret=ob.secret, sink=sink,
+                           max_frame_bytes=ob.max_frame_mb * 1024 * 1024,
+                           downloader=HttpFileFetcher(max_bytes=ob.download_max_mb * 1024 * 1024),
+                           call_timeout=ob.action_timeout_s)
+    senders: dict[str, Sender] = {"qq": OneBotSender(onebot, "qq"),
+                                  "wx": OneBotSender(onebot, "wx")}
+    senders.update(extra_senders or {})
+    o = settings.outbox
+    delivery = OutboxDelivery(
+        db=db, clock=env.clock, senders=senders,
+        settings=OutboxSettings(o.poll_interval_s, o.account_interval_ms, o.group_interval_ms,
+                                o.jitter_ms, o.broadcast_per_minute, o.max_attempts,
+                                o.retry_backoff_s, o.risk_backoff_s, o.split_chars))
+
+    async def send_direct(msg: OutgoingMessage, account: str | None) -> None:
+        sender = senders.get(msg.chat.platform)
+        if sender is not None:
+            await sender.send(account, msg)
+
+    from bot.handlers_notice import handle_notice
+
+    dispatcher = Dispatcher(db=db, env=env, table=table, route_message=route_message,
+                            on_notice=handle_notice, deliver=delivery.push,
+                            send_direct=send_direct, batch_max=settings.database.batch_max)
+    services = Services(settings, db, env, files, dispatcher, delivery, onebot, senders, table)
+
+    def alert(text: str) -> None:
+        services.spawn(_alert_admins(services, text))
+
+    delivery.alert = alert
+    holder["sink"] = lambda event: _accept_event(services, event)
+    return services
+
+
+def _accept_event(services: Services, event: Event) -> None:
+    """Adapters hand events here. Attachments are fetched first (their handles expire)."""
+    if isinstance(event, MessageEvent) and event.attachments:
+        services.spawn(_with_files(services, event))
+    else:
+        services.dispatcher.submit(event)
+
+
+async def _with_files(services: Services, event: MessageEvent) -> None:
+    stored = []
+    missing = []
+    for seg in event.attachments:
+        name = seg.name or (seg.file if hasattr(seg, "file") else "") or "file"
+        try:
+            data = await services.onebot.fetch_attachment(event.self_id, event.chat, seg)
+        except Exception as exc:  # noqa: BLE001 - the sender is told; the message is not lost
+            log.warning("attachment %r of %s not fetched: %s", name, event.dedupe_key, exc)
+            data = None
+        if data is None:
+            missing.append(name)
+            continue
+        stored.append(await services.files.put(name, data))
+    services.dispatcher.submit(replace(event, files=tuple(stored), missing_files=tuple(missing)))
+
+
+async def _alert_admins(services: Services, text: str) -> None:
+    now = services.env.clock.now()
+
+    def write(conn: Connection) -> None:
+        for g in groups_svc.list_groups(conn, purpose="admin"):
+            outbox_svc.enqueue(conn, OutgoingMessage.text(ChatRef.parse(g.chat), text), now=now,
+                               kind="alert", account=g.account)
+
+    try:
+        await services.db.run(write)
+    except Exception as exc:  # noqa: BLE001
+        log.error("could not queue an admin alert: %s", exc)
+
+
+async def _load_parser(services: Services) -> None:
+    if not services.settings.nlu.enabled:
+        return
+    try:
+        from bot.nlu_vocab import build_parser
+    except ImportError:  # pragma: no cover - language layer not installed
+        return
+    try:
+        services.env.parser = await build_parser(services.db, services.env)
+        log.info("language model loaded")
+    except Exception:
+        log.exception("language model failed to load; canonical commands still work")
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               services: Services | None = None) -> web.Application:
+    services = services or build_services(settings, clock=clock)
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[SERVICES] = services
+    from bot.web.health import routes as health_routes
+
+    app.add_routes(health_routes())
+    app.add_routes(services.onebot.routes())
+    _add_optional_routes(app, services)
+    app.cleanup_ctx.append(_lifecycle)
+    return app
+
+
+def _add_optional_routes(app: web.Application, services: Services) -> None:
+    try:
+        from bot.wechat_wiring import setup_wechat
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        setup_wechat(app, services)
+    try:
+        from bot.web.board import setup_board
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        setup_board(app, services)
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    async with _lifecycle_console(app[SERVICES], serve=True):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _lifecycle_console(services: Services, *, serve: bool = False) -> AsyncIterator[None]:
+    done = await asyncio.to_thread(prepare_database, services.db, services.settings, services.env)
+    for line in done:
+        log.info("%s", line)
+    services.spawn(_load_parser(services))
+    services.dispatcher.start()
+    services.delivery.start()
+    if serve and services.settings.schedule.enabled:
+        try:
+            from bot.scheduler import Scheduler
+        except ImportError:  # pragma: no cover
+            pass
+        else:
+            services.scheduler = Scheduler(services.db, services.env)
+            services.scheduler.start()
+    yield
+    await services.onebot.close()
+    for fn in services.extra_cleanup:
+        await fn()
+    await services.dispatcher.stop()
+    await services.delivery.stop()
+    if services.scheduler is not None:
+        await services.scheduler.stop()
+    for task in list(services.background):
+        task.cancel()
+    await asyncio.gather(*services.background, return_exceptions=True)
+    await asyncio.to_thread(services.db.close)

@@ -1,0 +1,66 @@
+"""The one object a handler gets: the event, who sent it, the open transaction, and ways to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from bot.core.event import ChatKind, ChatRef, MessageEvent
+from bot.core.message import OutgoingMessage
+from bot.services import audit
+
+if TYPE_CHECKING:
+    from bot.core.env import ServiceEnv
+    from bot.core.nlu import Parse
+    from bot.services.groups import GroupInfo
+    from bot.services.people import PersonInfo
+
+
+@dataclass(slots=True)
+class Outgoing:
+    message: OutgoingMessage
+    kind: str
+    cause: str
+    account: str | None
+
+
+@dataclass(slots=True)
+class Context:
+    event: MessageEvent
+    conn: Connection
+    env: ServiceEnv
+    now: datetime
+    person: PersonInfo | None
+    group: GroupInfo | None
+    command: str = ""
+    args: str = ""
+    parse: Parse | None = None
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def in_group(self) -> bool:
+        return self.event.chat.kind is ChatKind.GROUP
+
+    @property
+    def actor(self) -> str:
+        return self.person.actor if self.person else self.event.sender.key
+
+    def reply(self, text: str, *, cause: str = "") -> None:
+        """Answer where we were asked: in the group (quoting the message), or privately."""
+        msg = OutgoingMessage.text(self.event.chat, text,
+                                   reply_to=self.event.message_id if self.in_group else None)
+        self.outgoing.append(Outgoing(msg, "reply", cause, self.event.self_id))
+
+    def send(self, chat: ChatRef, text: str, *, kind: str = "notify", cause: str = "",
+             mentions: tuple[str, ...] = (), account: str | None = None) -> None:
+        msg = OutgoingMessage.text(chat, text, mentions=mentions)
+        same_platform = chat.platform == self.event.platform
+        self.outgoing.append(Outgoing(msg, kind, cause,
+                                      account or (self.event.self_id if same_platform else None)))
+
+    def audit(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+        audit.record(self.conn, at=self.now, actor=self.actor, channel="chat", action=action,
+                     target=target, detail=detail)

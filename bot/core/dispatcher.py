@@ -1,0 +1,290 @@
+"""From an adapter's event to committed replies.
+
+Adapters call ``submit(event)`` (never blocking the socket reader). A single consumer takes the
+queued events in batches and runs each batch as ONE database transaction on the DB thread:
+every event gets its own SAVEPOINT, so one failing event rolls back alone, and the batch shares
+one commit (group commit: at high rates the commit cost is paid once per batch, not per event).
+Only after the commit succeeds are the replies handed to the outbox for delivery: the bot never
+says "已收到" for something that is not stored. If the commit fails, every sender in the batch is
+told "系统繁忙，请稍后再试" instead.
+
+The queue is bounded. Above capacity, new events are answered "系统繁忙" at once rather than
+piling up until every request times out (the failure mode of the NoneBot peer, bench README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.context import Context, Outgoing
+from bot.core.env import ServiceEnv
+from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
+from bot.core.message import OutgoingMessage
+from bot.core.router import RouteTable
+from bot.domain.errors import DomainError
+from bot.services import groups as groups_svc
+from bot.services import outbox as outbox_svc
+from bot.services import people as people_svc
+from storage.db import Database, DatabaseUnavailable
+from storage.models import InboundMessage
+
+log = logging.getLogger("dudao.dispatch")
+
+BUSY_TEXT = "系统繁忙，请稍后再试"
+APOLOGY_TEXT = "抱歉，处理这条消息时出了问题，已记录并通知管理员，请稍后再试"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """A committed outbox row, handed to delivery without waiting for the poller."""
+
+    outbox_id: int
+    message: OutgoingMessage
+    account: str | None
+    kind: str
+    cause: str
+
+
+# Handlers for notices (subscribe, reactions…) are plain functions too.
+NoticeHandler = Callable[[NoticeEvent, Connection, ServiceEnv, list[Outgoing]], None]
+# How the routing decision is made for a message (handlers.route_message).
+MessageRouter = Callable[[Context, RouteTable], bool]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        env: ServiceEnv,
+        table: RouteTable,
+        route_message: MessageRouter,
+        on_notice: NoticeHandler | None,
+        deliver: Callable[[list[Delivered]], None],
+        send_direct: Callable[[OutgoingMessage, str | None], Awaitable[None]],
+        batch_max: int = 64,
+        queue_max: int = 5000,
+    ) -> None:
+        self.db = db
+        self.env = env
+        self.table = table
+        self.route_message = route_message
+        self.on_notice = on_notice
+        self.deliver = deliver
+        self.send_direct = send_direct
+        self.batch_max = batch_max
+        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[list[Delivered]] | None]] = (
+            asyncio.Queue(maxsize=queue_max))
+        # Recent dedupe keys: a cheap first line before the database's unique key.
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent_max = 20000
+        self._task: asyncio.Task[None] | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self.stats = {"events": 0, "batches": 0, "duplicates": 0, "errors": 0, "busy": 0}
+
+    # ------------------------------------------------------------------ intake
+
+    def submit(self, event: Event) -> None:
+        """Queue an event (called by adapters from their reader; never blocks)."""
+        key = event.dedupe_key
+        if key in self._recent:
+            self.stats["duplicates"] += 1
+            return
+        self._remember(key)
+        try:
+            self._queue.put_nowait((event, None))
+        except asyncio.QueueFull:
+            self.stats["busy"] += 1
+            self._forget(key)  # let a re-delivery through later
+            if isinstance(event, MessageEvent) and self._should_answer(event):
+                self._spawn(self._answer_busy(event))
+
+    async def feed(self, event: Event) -> list[Delivered]:
+        """Queue an event and wait until it is committed; returns what it produced.
+
+        Used where the platform wants the answer in the response (WeChat passive replies).
+        """
+        fut: asyncio.Future[list[Delivered]] = asyncio.get_running_loop().create_future()
+        key = event.dedupe_key
+        if key in self._recent:
+            self.stats["duplicates"] += 1
+            return []
+        self._remember(key)
+        await self._queue.put((event, fut))
+        return await fut
+
+    def _remember(self, key: str) -> None:
+        self._recent[key] = None
+        if len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
+
+    def _forget(self, key: str) -> None:
+        self._recent.pop(key, None)
+
+    def _should_answer(self, event: MessageEvent) -> bool:
+        return event.to_me or self.table.by_command(event.text) is not None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="dispatcher")
+
+    async def stop(self) -> None:
+        """Finish what is queued (so nothing received is dropped), then stop."""
+        if self._task is None:
+            return
+        await self._queue.put((_STOP, None))
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        if self._side_tasks:
+            await asyncio.gather(*self._side_tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            stop = any(ev is _STOP for ev, _ in batch)
+            batch = [(ev, f) for ev, f in batch if ev is not _STOP]
+            if batch:
+                await self._process(batch)
+            if stop:
+                return
+
+    # ------------------------------------------------------------------ processing
+
+    async def _process(self, batch: list[tuple[Event, asyncio.Future[list[Delivered]] | None]]
+                       ) -> None:
+        events = [ev for ev, _ in batch]
+        started = time.perf_counter()
+        now = self.env.clock.now()
+        try:
+            results = await self.db.run(lambda conn: self._handle_batch(conn, events, now))
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing is acknowledged
+            self.stats["errors"] += len(events)
+            kind = "database unavailable" if isinstance(exc, DatabaseUnavailable) else "error"
+            log.error("batch of %d events not committed (%s): %s", len(events), kind, exc)
+            for ev, fut in batch:
+                self._forget(ev.dedupe_key)  # a re-delivery may be processed later
+                if isinstance(ev, MessageEvent) and self._should_answer(ev):
+                    self._spawn(self._answer_busy(ev))
+                if fut is not None and not fut.done():
+                    fut.set_result([])
+            return
+        delivered: list[Delivered] = []
+        for (_, fut), produced in zip(batch, results, strict=True):
+            delivered.extend(produced)
+            if fut is not None and not fut.done():
+                fut.set_result(produced)
+        self.stats["events"] += len(events)
+        self.stats["batches"] += 1
+        if delivered:
+            self.deliver(delivered)
+        elapsed = (time.perf_counter() - started) * 1000
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch of %d events committed in %.1f ms", len(events), elapsed)
+
+    def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
+                      ) -> list[list[Delivered]]:
+        out: list[list[Delivered]] = []
+        for ev in events:
+            outgoing: list[Outgoing] = []
+            try:
+                with conn.begin_nested():
+                    if isinstance(ev, MessageEvent):
+                        if not self._store_inbound(conn, ev, now):
+                            self.stats["duplicates"] += 1
+                            out.append([])
+                            continue
+                        self._handle_message(conn, ev, now, outgoing)
+                    elif self.on_notice is not None:
+                        self.on_notice(ev, conn, self.env, outgoing)
+            except DomainError as exc:
+                # Expected refusal: the savepoint rolled back the event's writes; explain.
+                log.info("refused %s: %s", ev.dedupe_key, exc.log)
+                outgoing = []
+                if isinstance(ev, MessageEvent):
+                    with conn.begin_nested():
+                        self._store_inbound(conn, ev, now)
+                    outgoing.append(_reply(ev, exc.message))
+            except DatabaseUnavailable:
+                raise
+            except Exception:
+                self.stats["errors"] += 1
+                log.exception("handler failed for event %s", ev.dedupe_key)
+                outgoing = []
+                if isinstance(ev, MessageEvent) and self._should_answer(ev):
+                    outgoing.append(_reply(ev, APOLOGY_TEXT))
+            out.append(self._write_outbox(conn, outgoing, now))
+        return out
+
+    def _store_inbound(self, conn: Connection, ev: MessageEvent, now: datetime) -> bool:
+        """Our own message store, whose unique key also rejects re-deliveries."""
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(InboundMessage), {
+                    "dedupe_key": ev.dedupe_key, "chat": ev.chat.key, "sender": ev.sender.key,
+                    "message_id": ev.message_id, "text": ev.text[:4000], "received_at": now})
+        except IntegrityError:
+            return False
+        return True
+
+    def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
+                        outgoing: list[Outgoing]) -> None:
+        person = people_svc.by_identity(conn, ev.sender.key)
+        group = None
+        if ev.chat.kind is ChatKind.GROUP:
+            group = groups_svc.get_by_chat(conn, ev.chat.key)
+        ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person, group=group,
+                      outgoing=outgoing)
+        self.route_message(ctx, self.table)
+
+    def _write_outbox(self, conn: Connection, outgoing: list[Outgoing], now: datetime
+                      ) -> list[Delivered]:
+        if not outgoing:
+            return []
+        # Written as already claimed (lease) by this process, which delivers them right after
+        # the commit; the poller of any process takes them only if we die before sending.
+        lease_until = now + outbox_svc.CLAIM_LEASE
+        ids = outbox_svc.enqueue_many(
+            conn, [(o.message, o.kind, o.cause, o.account) for o in outgoing], now=now,
+            not_before=lease_until)
+        return [Delivered(i, o.message, o.account, o.kind, o.cause)
+                for i, o in zip(ids, outgoing, strict=True)]
+
+    async def _answer_busy(self, ev: MessageEvent) -> None:
+        try:
+            await self.send_direct(_reply(ev, BUSY_TEXT).message, ev.self_id)
+        except Exception as exc:  # noqa: BLE001 - best effort: the platform may be down too
+            log.warning("could not tell %s that the system is busy: %s", ev.sender.key, exc)
+
+
+def _reply(ev: MessageEvent, text: str) -> Outgoing:
+    in_group = ev.chat.kind is ChatKind.GROUP
+    msg = OutgoingMessage.text(ev.chat, text, reply_to=ev.message_id if in_group else None)
+    return Outgoing(msg, "reply", "", ev.self_id)
+
+
+class _Stop:
+    dedupe_key = "__stop__"
+
+
+_STOP: Event = _Stop()  # type: ignore[assignment]

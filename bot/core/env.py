@@ -1,0 +1,33 @@
+"""What every handler, job and CLI command may use besides the database connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.domain.clock import Clock
+from bot.domain.workdays import WorkCalendar
+
+if TYPE_CHECKING:
+    from bot.core.nlu import Parser
+    from config.settings import Settings
+
+
+@dataclass(slots=True)
+class ServiceEnv:
+    settings: Settings
+    clock: Clock
+    calendar: WorkCalendar
+    tz: ZoneInfo
+    parser: Parser | None = None  # set once jieba has loaded (off the event loop)
+    board_url: str = ""
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def fmt(self, moment: datetime) -> str:
+        """A deadline as people write it: 7月15日 18:00."""
+        m = self.local(moment)
+        return f"{m.month}月{m.day}日 {m:%H:%M}"

@@ -1,0 +1,356 @@
+"""Delivering the outbox: one rate-limited lane per sending account.
+
+QQ accounts behind OneBot are risk-controlled when they send in bursts, WeCom robots allow 20
+messages a minute, and official-account pushes have quotas (DESIGN §2, §7). So every send goes
+through the lane of its account: at least ``account_interval_ms`` between messages of the
+account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at most
+``broadcast_per_minute`` non-reply messages a minute. Replies to a person who just asked are not
+held behind a broadcast: they jump the lane's queue.
+
+Results are written back in small batches. A failed send is retried with back-off; a
+risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
+after ``max_attempts`` the message is marked failed and the admins are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from bot.core.dispatcher import Delivered
+from bot.core.event import ChatRef, Text
+from bot.core.message import OutgoingMessage
+from bot.core.sending import SendError, Sender
+from bot.core.serialize import load
+from bot.domain.clock import Clock
+from bot.services import outbox as outbox_svc
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger("dudao.outbox")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSettings:
+    poll_interval_s: float = 2.0
+    account_interval_ms: int = 1000
+    group_interval_ms: int = 1500
+    jitter_ms: int = 500
+    broadcast_per_minute: int = 20
+    max_attempts: int = 5
+    retry_backoff_s: float = 30.0
+    risk_backoff_s: float = 600.0
+    split_chars: int = 1500
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split near ``limit`` characters, preferring paragraph, then line, then sentence ends."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = -1
+        for sep in ("\n\n", "\n", "。", "；", "，", " "):
+            idx = window.rfind(sep)
+            if idx >= limit // 2:
+                cut = idx + len(sep)
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:].lstrip("\n")
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
+    text_len = sum(len(s.text) for s in msg.segments if isinstance(s, Text))
+    if text_len <= limit:
+        return [msg]
+    head = tuple(s for s in msg.segments if not isinstance(s, Text))
+    chunks = split_text(msg.plain, limit)
+    out = [OutgoingMessage(msg.chat, (*head, Text(chunks[0])))]
+    out += [OutgoingMessage(msg.chat, (Text(c),)) for c in chunks[1:]]
+    return out
+
+
+@dataclass
+class _Lane:
+    key: tuple[str, str]
+    urgent: deque[Delivered] = field(default_factory=deque)
+    normal: deque[Delivered] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    last_send: float = 0.0
+    last_by_chat: dict[str, float] = field(default_factory=dict)
+    recent_broadcasts: deque[float] = field(default_factory=deque)
+    paused_until: float = 0.0
+    task: asyncio.Task[None] | None = None
+
+
+class OutboxDelivery:
+    def __init__(self, *, db: Database, clock: Clock, settings: OutboxSettings,
+                 senders: dict[str, Sender],
+                 alert: Callable[[str], None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.senders = senders
+        self.alert = alert
+        self.monotonic = monotonic
+        self._lanes: dict[tuple[str, str], _Lane] = {}
+        self._in_flight: set[int] = set()
+        self._results: list[tuple[int, str]] = []
+        self._results_event = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.sent = 0
+        self.failed = 0
+
+    # ------------------------------------------------------------------ intake
+
+    def push(self, items: list[Delivered]) -> None:
+        for d in items:
+            if d.outbox_id in self._in_flight:
+                continue
+            self._in_flight.add(d.outbox_id)
+            platform = d.message.chat.platform
+            lane = self._lane((platform, d.account or ""))
+            (lane.urgent if d.kind == "reply" else lane.normal).append(d)
+            lane.wake.set()
+
+    def _lane(self, key: tuple[str, str]) -> _Lane:
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = _Lane(key)
+            self._lanes[key] = lane
+            if not self._stopping:
+                lane.task = asyncio.create_task(self._lane_worker(lane), name=f"lane-{key}")
+        return lane
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._poller(), name="outbox-poller"))
+        self._tasks.append(asyncio.create_task(self._flusher(), name="outbox-flusher"))
+
+    async def stop(self, *, drain_s: float = 5.0) -> None:
+        """Give queued replies a moment to go out, then stop; the rest stays in the table."""
+        deadline = self.monotonic() + drain_s
+        while self.monotonic() < deadline and any(l.urgent for l in self._lanes.values()):
+            await asyncio.sleep(0.05)
+        self._stopping = True
+        for lane in self._lanes.values():
+            if lane.task:
+                lane.task.cancel()
+        for t in self._tasks:
+            t.cancel()
+        tasks = [t for t in (*self._tasks, *(l.task for l in self._lanes.values())) if t]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._flush_results()
+
+    async def poll_once(self) -> int:
+        """Claim due rows this process can send and queue them. Returns how many."""
+        accounts: dict[str, list[str]] = {p: s.available_accounts() for p, s in self.senders.items()}
+        if not any(accounts.values()):
+            return 0
+        now = self.clock.now()
+        exclude = set(self._in_flight)
+
+        def claim(conn: Connection) -> list[outbox_svc.PendingMessage]:
+            return _claim_for_accounts(conn, accounts, now=now, exclude=exclude)
+
+        rows = await self.db.run(claim)
+        self.push([Delivered(r.id, OutgoingMessage(ChatRef.parse(r.chat), load(r.content)),
+                             r.account, r.kind, r.cause) for r in rows])
+        return len(rows)
+
+    async def _poller(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep polling; the DB may come back
+                log.warning("outbox poll failed: %s", exc)
+            await asyncio.sleep(self.settings.poll_interval_s)
+
+    # ------------------------------------------------------------------ sending
+
+    async def _lane_worker(self, lane: _Lane) -> None:
+        platform, account = lane.key
+        while True:
+            if not lane.urgent and not lane.normal:
+                lane.wake.clear()
+                await lane.wake.wait()
+                continue
+            now = self.monotonic()
+            if lane.paused_until > now:
+                await asyncio.sleep(min(lane.paused_until - now, 5.0))
+                continue
+            d = lane.urgent.popleft() if lane.urgent else lane.normal.popleft()
+            await self._wait_turn(lane, d)
+            await self._send_one(lane, d, platform, account or None)
+
+    async def _wait_turn(self, lane: _Lane, d: Delivered) -> None:
+        s = self.settings
+        gap = s.account_interval_ms / 1000
+        chat_gap = s.group_interval_ms / 1000
+        if s.jitter_ms:
+            chat_gap += random.uniform(0, s.jitter_ms / 1000)
+        now = self.monotonic()
+        wait = max(0.0, lane.last_send + gap - now)
+        last_chat = lane.last_by_chat.get(d.message.chat.key)
+        if last_chat is not None:
+            wait = max(wait, last_chat + chat_gap - now)
+        if d.kind != "reply" and s.broadcast_per_minute > 0:
+            window = lane.recent_broadcasts
+            while window and window[0] < now - 60:
+                window.popleft()
+            if len(window) >= s.broadcast_per_minute:
+                wait = max(wait, window[0] + 60 - now)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _send_one(self, lane: _Lane, d: Delivered, platform: str, account: str | None
+                        ) -> None:
+        sender = self.senders.get(platform)
+        if sender is None:
+            await self._retry(d, f"no sender for platform {platform}", count=False)
+            return
+        first_id = ""
+        try:
+            for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
+                mid = await sender.send(account, part)
+                if i == 0:
+                    first_id = mid
+        except SendError as exc:
+            if exc.risk_control:
+                lane.paused_until = self.monotonic() + self.settings.risk_backoff_s
+                log.error("account %s:%s is risk-controlled; pausing %ss: %s", platform,
+                          account, self.settings.risk_backoff_s, exc)
+                if self.alert:
+                    self.alert(f"发送账号 {platform}:{account} 被平台限制（风控），已暂停发送 "
+                               f"{int(self.settings.risk_backoff_s // 60)} 分钟，请检查账号状态")
+                await self._retry(d, str(exc), count=True,
+                                  delay=self.settings.risk_backoff_s)
+            elif exc.unavailable:
+                await self._retry(d, str(exc), count=False)
+            else:
+                await self._retry(d, str(exc), count=True, permanent=exc.permanent)
+            return
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not kill the lane
+            log.exception("send of outbox %s failed unexpectedly", d.outbox_id)
+            await self._retry(d, repr(exc), count=True)
+            return
+        now = self.monotonic()
+        lane.last_send = now
+        lane.last_by_chat[d.message.chat.key] = now
+        if d.kind != "reply":
+            lane.recent_broadcasts.append(now)
+        self.sent += 1
+        self._results.append((d.outbox_id, first_id))
+        self._results_event.set()
+
+    async def _retry(self, d: Delivered, error: str, *, count: bool, delay: float | None = None,
+                     permanent: bool = False) -> None:
+        self._in_flight.discard(d.outbox_id)
+        retry_at = self.clock.now() + timedelta(seconds=delay or self.settings.retry_backoff_s)
+        max_attempts = 1 if permanent else self.settings.max_attempts
+
+        def record(conn: Connection) -> bool:
+            if not count:
+                conn.execute(update(OutboxMessage).where(OutboxMessage.id == d.outbox_id)
+                             .values(not_before=retry_at, last_error=error[:500]))
+                return True
+            return outbox_svc.mark_retry(conn, d.outbox_id, error=error, retry_at=retry_at,
+                                         max_attempts=max_attempts)
+
+        try:
+            alive = await self.db.run(record)
+        except Exception as exc:  # noqa: BLE001 - the lease expires and the row is retried
+            log.warning("could not record failure of outbox %s: %s", d.outbox_id, exc)
+            return
+        if not alive:
+            self.failed += 1
+            log.error("outbox %s to %s given up: %s", d.outbox_id, d.message.chat.key, error)
+            if self.alert and d.kind != "alert":
+                self.alert(f"消息 #{d.outbox_id} 发往 {d.message.chat.key} 多次失败，已放弃：{error[:100]}")
+
+    # ------------------------------------------------------------------ results
+
+    async def _flusher(self) -> None:
+        while True:
+            await self._results_event.wait()
+            await asyncio.sleep(0.05)  # gather a few results per transaction
+            await self._flush_results()
+
+    async def _flush_results(self) -> None:
+        self._results_event.clear()
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        now = self.clock.now()
+        try:
+            await self.db.run(lambda conn: outbox_svc.mark_sent(conn, batch, now=now))
+        except Exception as exc:  # noqa: BLE001
+            # The messages went out; if we cannot record it they stay leased and would be sent
+            # again after the lease. Keep them and try again shortly.
+            log.warning("could not record %d sent messages (will retry): %s", len(batch), exc)
+            self._results[:0] = batch
+            await asyncio.sleep(1.0)
+            self._results_event.set()
+            return
+        for oid, _ in batch:
+            self._in_flight.discard(oid)
+
+
+def _claim_for_accounts(conn: Connection, accounts: dict[str, list[str]], *, now: object,
+                        exclude: set[int]) -> list[outbox_svc.PendingMessage]:
+    from datetime import datetime
+
+    assert isinstance(now, datetime)
+    conds = []
+    for platform, accs in accounts.items():
+        if not accs:
+            continue
+        named = [a for a in accs if a]
+        conds.append(and_(OutboxMessage.account.is_(None),
+                          OutboxMessage.chat.like(f"{platform}:%")))
+        if named:
+            conds.append(and_(OutboxMessage.account.in_(named),
+                              OutboxMessage.chat.like(f"{platform}:%")))
+        if "" in accs:
+            conds.append(OutboxMessage.chat.like(f"{platform}:%"))
+    q = (
+        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account,
+               OutboxMessage.content, OutboxMessage.kind, OutboxMessage.cause,
+               OutboxMessage.attempts)
+        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now, or_(*conds))
+        .order_by(OutboxMessage.id)
+        .limit(200)
+    )
+    if exclude:
+        q = q.where(OutboxMessage.id.not_in(exclude))
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows = conn.execute(q).all()
+    if rows:
+        conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                     .values(not_before=now + outbox_svc.CLAIM_LEASE))
+    return [outbox_svc.PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause,
+                                      r.attempts) for r in rows]
+
+

@@ -1,0 +1,51 @@
+"""Segments ↔ plain JSON, for the outbox and the message store (platform-neutral)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.event import Face, File, Image, Mention, Other, Reply, Segment, Text
+
+
+def dump(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for s in segments:
+        if isinstance(s, Text):
+            out.append({"t": "text", "text": s.text})
+        elif isinstance(s, Mention):
+            out.append({"t": "mention", "user_id": s.user_id, "name": s.name})
+        elif isinstance(s, Reply):
+            out.append({"t": "reply", "message_id": s.message_id})
+        elif isinstance(s, Image):
+            out.append({"t": "image", "file": s.file, "url": s.url, "name": s.name})
+        elif isinstance(s, File):
+            out.append({"t": "file", "name": s.name, "file_id": s.file_id, "url": s.url})
+        elif isinstance(s, Face):
+            out.append({"t": "face", "id": s.id})
+        else:
+            out.append({"t": "other", "type": s.type, "data": [list(kv) for kv in s.data]})
+    return out
+
+
+def load(data: list[dict[str, Any]]) -> tuple[Segment, ...]:
+    out: list[Segment] = []
+    for d in data:
+        t = d.get("t")
+        if t == "text":
+            out.append(Text(str(d.get("text", ""))))
+        elif t == "mention":
+            out.append(Mention(str(d.get("user_id", "")), str(d.get("name", ""))))
+        elif t == "reply":
+            out.append(Reply(str(d.get("message_id", ""))))
+        elif t == "image":
+            out.append(Image(file=str(d.get("file", "")), url=str(d.get("url", "")),
+                             name=str(d.get("name", ""))))
+        elif t == "file":
+            out.append(File(name=str(d.get("name", "")), file_id=str(d.get("file_id", "")),
+                            url=str(d.get("url", ""))))
+        elif t == "face":
+            out.append(Face(str(d.get("id", ""))))
+        else:
+            pairs = tuple((str(k), str(v)) for k, v in d.get("data", []))
+            out.append(Other(str(d.get("type", "unknown")), pairs))
+    return tuple(out)

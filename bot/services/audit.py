@@ -1,0 +1,27 @@
+"""The audit log: who did what to which record, when, from which channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from storage.models import AuditEntry
+
+
+def record(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    channel: str,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(AuditEntry),
+        {"at": at, "actor": actor, "channel": channel, "action": action, "target": target,
+         "detail": detail or {}},
+    )

@@ -1,0 +1,109 @@
+"""Groups the bot is in, and which units each serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from bot.core.event import ChatKind, ChatRef
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.services import units as units_svc
+from storage.models import Group, GroupUnit
+
+PURPOSES = ("exchange", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: int
+    chat: str
+    name: str
+    purpose: str
+    account: str | None
+    unit_ids: tuple[int, ...] = ()
+
+
+def parse_chat(text: str) -> ChatRef:
+    try:
+        ref = ChatRef.parse(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"群的写法不对：{text!r}，应写作 平台:group:群号，例如 qq:group:40001",
+                           log=str(exc)) from exc
+    if ref.kind is not ChatKind.GROUP:
+        raise InvalidInput(f"{text} 不是群聊（应为 平台:group:群号）", log="group add with a user chat")
+    return ref
+
+
+def add(conn: Connection, *, chat: str, name: str, units_spec: str | None, purpose: str,
+        account: str | None, webhook_key: str | None, now: datetime) -> GroupInfo:
+    ref = parse_chat(chat)
+    if purpose not in PURPOSES:
+        raise InvalidInput(f"群用途“{purpose}”不存在，可选：exchange、admin", log=f"bad purpose {purpose}")
+    if conn.execute(select(Group.id).where(Group.chat == ref.key)).first():
+        raise Conflict(f"群 {ref.key} 已经登记过了", log=f"duplicate group {ref.key}")
+    units = units_svc.resolve_scope(conn, units_spec)
+    gid = conn.execute(
+        insert(Group).returning(Group.id),
+        {"chat": ref.key, "name": name, "purpose": purpose, "account": account,
+         "webhook_key": webhook_key, "created_at": now, "active": True},
+    ).scalar_one()
+    if units:
+        conn.execute(insert(GroupUnit), [{"group_id": gid, "unit_id": u.id} for u in units])
+    return GroupInfo(gid, ref.key, name, purpose, account, tuple(u.id for u in units))
+
+
+def set_units(conn: Connection, chat: str, units_spec: str) -> GroupInfo:
+    g = require(conn, chat)
+    units = units_svc.resolve_scope(conn, units_spec)
+    conn.execute(delete(GroupUnit).where(GroupUnit.group_id == g.id))
+    if units:
+        conn.execute(insert(GroupUnit), [{"group_id": g.id, "unit_id": u.id} for u in units])
+    return GroupInfo(g.id, g.chat, g.name, g.purpose, g.account, tuple(u.id for u in units))
+
+
+def get_by_chat(conn: Connection, chat: str) -> GroupInfo | None:
+    r = conn.execute(
+        select(Group.id, Group.chat, Group.name, Group.purpose, Group.account)
+        .where(Group.chat == chat, Group.active.is_(True))
+    ).first()
+    if r is None:
+        return None
+    ids = tuple(conn.execute(select(GroupUnit.unit_id).where(GroupUnit.group_id == r.id)).scalars())
+    return GroupInfo(r.id, r.chat, r.name, r.purpose, r.account, ids)
+
+
+def require(conn: Connection, chat: str) -> GroupInfo:
+    g = get_by_chat(conn, chat)
+    if g is None:
+        raise NotFound(f"群 {chat} 没有登记", log=f"unknown group {chat}")
+    return g
+
+
+def list_groups(conn: Connection, *, purpose: str | None = None) -> list[GroupInfo]:
+    q = select(Group.id, Group.chat, Group.name, Group.purpose, Group.account).where(
+        Group.active.is_(True))
+    if purpose:
+        q = q.where(Group.purpose == purpose)
+    members: dict[int, list[int]] = {}
+    for gid, uid in conn.execute(select(GroupUnit.group_id, GroupUnit.unit_id)):
+        members.setdefault(gid, []).append(uid)
+    return [GroupInfo(r.id, r.chat, r.name, r.purpose, r.account, tuple(members.get(r.id, ())))
+            for r in conn.execute(q.order_by(Group.id))]
+
+
+def groups_for_units(conn: Connection, unit_ids: set[int]) -> dict[int, list[GroupInfo]]:
+    """unit id → the exchange groups that serve it."""
+    out: dict[int, list[GroupInfo]] = {}
+    for g in list_groups(conn, purpose="exchange"):
+        for uid in g.unit_ids:
+            if uid in unit_ids:
+                out.setdefault(uid, []).append(g)
+    return out
+
+
+def set_account(conn: Connection, chat: str, account: str) -> None:
+    """Remember which bot account is in a group (learned from the first message seen there)."""
+    conn.execute(update(Group).where(Group.chat == chat, Group.account.is_(None))
+                 .values(account=account))

@@ -1,0 +1,115 @@
+"""The outbox table: messages are written in the transaction that caused them.
+
+Delivery (``bot/core/outbox.py``) claims due rows, sends them through the adapter's rate-limited
+queue and records the result here. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
+several processes never take the same row; a claim is a lease (``not_before`` pushed into the
+future), so a process that dies with claimed rows leaves them to be retried after the lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from bot.core.message import OutgoingMessage
+from bot.core.serialize import dump
+from storage.models import OutboxMessage
+
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    id: int
+    chat: str
+    account: str | None
+    content: list[dict[str, Any]]
+    kind: str
+    cause: str
+    attempts: int
+
+
+def enqueue(conn: Connection, msg: OutgoingMessage, *, now: datetime, kind: str = "reply",
+            cause: str = "", account: str | None = None,
+            not_before: datetime | None = None) -> int:
+    return int(conn.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id),
+        {"chat": msg.chat.key, "account": account, "content": dump(msg.segments), "kind": kind,
+         "cause": cause, "state": "pending", "attempts": 0, "not_before": not_before or now,
+         "created_at": now},
+    ).scalar_one())
+
+
+def enqueue_many(conn: Connection, rows: list[tuple[OutgoingMessage, str, str, str | None]], *,
+                 now: datetime, not_before: datetime | None = None) -> list[int]:
+    """(message, kind, cause, account) rows in one statement; ids in the given order."""
+    if not rows:
+        return []
+    res = conn.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        [{"chat": m.chat.key, "account": acc, "content": dump(m.segments), "kind": kind,
+          "cause": cause, "state": "pending", "attempts": 0, "not_before": not_before or now,
+          "created_at": now} for m, kind, cause, acc in rows],
+    )
+    return [int(i) for i in res.scalars()]
+
+
+def claim_due(conn: Connection, *, now: datetime, limit: int = 100,
+              exclude_ids: set[int] | None = None) -> list[PendingMessage]:
+    q = (
+        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account, OutboxMessage.content,
+               OutboxMessage.kind, OutboxMessage.cause, OutboxMessage.attempts)
+        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows = [r for r in conn.execute(q).all() if not exclude_ids or r.id not in exclude_ids]
+    if rows:
+        conn.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(not_before=now + CLAIM_LEASE)
+        )
+    return [PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause, r.attempts)
+            for r in rows]
+
+
+def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime) -> None:
+    for oid, platform_id in results:
+        conn.execute(
+            update(OutboxMessage).where(OutboxMessage.id == oid).values(
+                state="sent", sent_at=now, platform_message_id=platform_id or None,
+                attempts=OutboxMessage.attempts + 1)
+        )
+
+
+def mark_retry(conn: Connection, oid: int, *, error: str, retry_at: datetime,
+               max_attempts: int) -> bool:
+    """Record a failed attempt. Returns False when the message is given up (state failed)."""
+    attempts = conn.execute(
+        select(OutboxMessage.attempts).where(OutboxMessage.id == oid)).scalar_one() + 1
+    failed = attempts >= max_attempts
+    conn.execute(
+        update(OutboxMessage).where(OutboxMessage.id == oid).values(
+            attempts=attempts, last_error=error[:500], not_before=retry_at,
+            state="failed" if failed else "pending")
+    )
+    return not failed
+
+
+def mark_failed(conn: Connection, oid: int, *, error: str) -> None:
+    conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(
+        state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
+
+
+def find_by_platform_id(conn: Connection, chat: str, platform_message_id: str) -> tuple[str, str] | None:
+    """(kind, cause) of a message we sent, looked up by the id the platform gave it."""
+    r = conn.execute(
+        select(OutboxMessage.kind, OutboxMessage.cause).where(
+            OutboxMessage.chat == chat, OutboxMessage.platform_message_id == platform_message_id)
+    ).first()
+    return (r.kind, r.cause) if r else None

@@ -1,0 +1,212 @@
+"""People and their platform identities; binding by invite code or admin approval."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from bot.core.event import UserRef
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services import units as units_svc
+from storage.models import BindRequest, Identity, Invite, Person, Unit
+
+ROLES = ("admin", "liaison", "official")
+ROLE_NAMES = {"admin": "管理员", "liaison": "联络员", "official": "领导"}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    id: int
+    name: str
+    role: str
+    unit_id: int | None
+    unit_name: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"person:{self.id}"
+
+
+def parse_identity(text: str) -> str:
+    try:
+        ref = UserRef.parse(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"身份格式不对：{text!r}，应写作 平台:号码，例如 qq:10001",
+                           log=str(exc)) from exc
+    return ref.key
+
+
+def by_identity(conn: Connection, identity: str) -> PersonInfo | None:
+    r = conn.execute(
+        select(Person.id, Person.name, Person.role, Person.unit_id, Unit.name.label("unit_name"))
+        .join(Identity, Identity.person_id == Person.id)
+        .outerjoin(Unit, Unit.id == Person.unit_id)
+        .where(Identity.identity == identity, Person.active.is_(True))
+    ).first()
+    if r is None:
+        return None
+    return PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name)
+
+
+def get(conn: Connection, person_id: int) -> PersonInfo:
+    r = conn.execute(
+        select(Person.id, Person.name, Person.role, Person.unit_id, Unit.name.label("unit_name"))
+        .outerjoin(Unit, Unit.id == Person.unit_id)
+        .where(Person.id == person_id)
+    ).one_or_none()
+    if r is None:
+        raise NotFound(f"没有编号为 {person_id} 的人员")
+    return PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name)
+
+
+def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: str, now: datetime,
+        password_hash: str | None = None) -> PersonInfo:
+    identity = parse_identity(identity)
+    if role not in ROLES:
+        raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}", log=f"bad role {role!r}")
+    unit_info = units_svc.require(conn, unit) if unit else None
+    if unit_info is None and role != "admin":
+        raise InvalidInput("联络员和领导必须属于一个单位（--unit）", log="person without unit")
+    if conn.execute(select(Identity.id).where(Identity.identity == identity)).first():
+        raise Conflict(f"身份 {identity} 已经登记过了", log=f"duplicate identity {identity}")
+    pid = conn.execute(
+        insert(Person).returning(Person.id),
+        {"name": name, "role": role, "unit_id": unit_info.id if unit_info else None,
+         "created_at": now, "password_hash": password_hash, "active": True},
+    ).scalar_one()
+    conn.execute(insert(Identity), {"identity": identity, "person_id": pid, "created_at": now})
+    return PersonInfo(pid, name, role, unit_info.id if unit_info else None,
+                      unit_info.name if unit_info else None)
+
+
+def link_identity(conn: Connection, person_id: int, identity: str, *, now: datetime) -> None:
+    """Give an existing person another platform identity (e.g. the official account)."""
+    identity = parse_identity(identity)
+    owner = conn.execute(select(Identity.person_id).where(Identity.identity == identity)).first()
+    if owner is not None:
+        if owner[0] == person_id:
+            return
+        raise Conflict("这个账号已经绑定到其他人了，如需更换请联系管理员",
+                       log=f"identity {identity} belongs to person {owner[0]}")
+    conn.execute(insert(Identity), {"identity": identity, "person_id": person_id, "created_at": now})
+
+
+def unlink_identity(conn: Connection, identity: str) -> bool:
+    res = conn.execute(delete(Identity).where(Identity.identity == identity))
+    return bool(res.rowcount)
+
+
+def admins(conn: Connection) -> list[PersonInfo]:
+    rows = conn.execute(
+        select(Person.id, Person.name, Person.role, Person.unit_id)
+        .where(Person.role == "admin", Person.active.is_(True))
+    )
+    return [PersonInfo(r.id, r.name, r.role, r.unit_id, None) for r in rows]
+
+
+def identities_of(conn: Connection, person_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    if not person_ids:
+        return out
+    for pid, ident in conn.execute(
+        select(Identity.person_id, Identity.identity).where(Identity.person_id.in_(person_ids))
+    ):
+        out.setdefault(pid, []).append(ident)
+    return out
+
+
+def people_of_units(conn: Connection, unit_ids: list[int], role: str) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    if not unit_ids:
+        return out
+    for pid, uid in conn.execute(
+        select(Person.id, Person.unit_id).where(
+            Person.unit_id.in_(unit_ids), Person.role == role, Person.active.is_(True)
+        )
+    ):
+        out.setdefault(uid, []).append(pid)
+    return out
+
+
+def create_person_invite(conn: Connection, identity: str, *, now: datetime, days: int = 7) -> str:
+    """A one-time code an already registered person sends to the official account to link it."""
+    person = by_identity(conn, parse_identity(identity))
+    if person is None:
+        raise NotFound(f"身份 {identity} 还没有登记，请先 dudao person add", log="invite unknown person")
+    code = units_svc._new_code()
+    conn.execute(
+        insert(Invite),
+        {"code": code, "kind": "person", "person_id": person.id, "role": person.role,
+         "created_at": now, "expires_at": now + timedelta(days=days), "uses_left": 1},
+    )
+    return code
+
+
+def _take_invite(conn: Connection, code: str, now: datetime) -> Any:
+    code = code.strip().upper()
+    if not code:
+        return None
+    rows = conn.execute(select(Invite).where(Invite.expires_at > now, Invite.uses_left > 0)).all()
+    # Compare every candidate in constant time rather than looking the code up by equality.
+    match = None
+    for inv in rows:
+        if hmac.compare_digest(inv.code.encode(), code.encode()):
+            match = inv
+    if match is None:
+        return None
+    conn.execute(update(Invite).where(Invite.id == match.id).values(uses_left=Invite.uses_left - 1))
+    return match
+
+
+def bind_with_code(conn: Connection, *, identity: str, code: str, unit_text: str | None, name: str,
+                   now: datetime) -> PersonInfo:
+    """``绑定 郑州市 CODE`` (unit invite) or ``绑定 CODE`` (person invite)."""
+    existing = by_identity(conn, identity)
+    invite = _take_invite(conn, code, now)
+    if invite is None:
+        raise NotAllowed("邀请码无效或已过期，请向管理员索取新的邀请码", log="bad or expired invite code")
+    if invite.kind == "person":
+        assert invite.person_id is not None
+        link_identity(conn, invite.person_id, identity, now=now)
+        return get(conn, invite.person_id)
+    assert invite.unit_id is not None
+    if unit_text:
+        unit = units_svc.require(conn, unit_text)
+        if unit.id != invite.unit_id:
+            raise NotAllowed("这个邀请码不属于该单位", log="invite code for another unit")
+    if existing is not None:
+        if existing.unit_id == invite.unit_id:
+            return existing
+        raise Conflict(f"您已绑定到{existing.unit_name or '其他单位'}，如需更换请联系管理员",
+                       log="identity already bound to another unit")
+    unit_info = units_svc.get(conn, invite.unit_id)
+    return add(conn, identity=identity, unit=unit_info.name, role=invite.role, name=name, now=now)
+
+
+def request_binding(conn: Connection, *, identity: str, unit_text: str, name: str, chat: str,
+                    now: datetime) -> tuple[int, units_svc.UnitInfo]:
+    unit = units_svc.require(conn, unit_text)
+    existing = by_identity(conn, identity)
+    if existing is not None:
+        raise Conflict(f"您已绑定到{existing.unit_name or '本系统'}", log="already bound")
+    rid = conn.execute(
+        insert(BindRequest).returning(BindRequest.id),
+        {"identity": identity, "name": name, "unit_id": unit.id, "chat": chat, "created_at": now},
+    ).scalar_one()
+    return rid, unit
+
+
+def approve_binding(conn: Connection, request_id: int, *, admin_id: int,
+                    now: datetime) -> tuple[PersonInfo, str]:
+    req = conn.execute(select(BindRequest).where(BindRequest.id == request_id)).first()
+    if req is None or req.status != "pending":
+        raise NotFound(f"没有待处理的绑定申请 {request_id}")
+    unit = units_svc.get(conn, req.unit_id)
+    person = add(conn, identity=req.identity, unit=unit.name, role="liaison", name=req.name, now=now)
+    conn.execute(update(BindRequest).where(BindRequest.id == request_id)
+                 .values(status="approved", decided_by=admin_id))
+    return person, req.chat

@@ -1,0 +1,158 @@
+"""Submissions: receive (a new version each time), review (accept with a rating, or return)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from bot.core.event import StoredFile
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from storage.models import Attachment, Person, Submission, Task, TaskUnit, Unit
+
+RATINGS = ("优", "良", "一般")
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionInfo:
+    id: int
+    task_id: int
+    task: str
+    unit_id: int
+    unit: str
+    submitter: str
+    text: str
+    status: str
+    rating: str | None
+    version: int
+    submitted_at: datetime
+    late: bool
+    review_reason: str | None = None
+    attachments: tuple[StoredFile, ...] = field(default=())
+
+
+def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | None, text: str,
+           files: tuple[StoredFile, ...] = (), now: datetime, channel: str = "chat",
+           source_chat: str | None = None, source_message_id: str | None = None) -> SubmissionInfo:
+    text = text.strip()
+    if not text and not files:
+        raise InvalidInput("提交内容为空：请在“提交”后写明材料内容，或附上文件",
+                           log="empty submission")
+    if len(text) > 20000:
+        raise InvalidInput("提交的文字太长（最多 2 万字），请以附件形式提交", log="submission too long")
+    # One round trip: the task, the unit's assignment and the latest version number.
+    latest = (
+        select(func.max(Submission.version))
+        .where(Submission.task_id == task_id, Submission.unit_id == unit_id)
+        .scalar_subquery()
+    )
+    row = conn.execute(
+        select(Task.title, Task.due, Task.status, TaskUnit.state, latest.label("v"))
+        .join(TaskUnit, (TaskUnit.task_id == Task.id) & (TaskUnit.unit_id == unit_id))
+        .where(Task.id == task_id)
+    ).first()
+    if row is None:
+        if conn.execute(select(Task.id).where(Task.id == task_id)).first() is None:
+            raise NotFound(f"没有编号为 {task_id} 的任务", log=f"submit to unknown task {task_id}")
+        raise NotAllowed("本单位不在这项任务的范围内，无需提交", log="submit to a task not assigned")
+    if row.status != "open":
+        raise Conflict(f"任务“{row.title}”已关闭，不再接收材料", log="submit to closed task")
+    if row.state == "accepted":
+        raise Conflict(f"“{row.title}”的材料已审核通过，无需再次提交", log="submit after acceptance")
+    version = (row.v or 0) + 1
+    late = now > row.due
+    sid = conn.execute(
+        insert(Submission).returning(Submission.id),
+        {"task_id": task_id, "unit_id": unit_id, "person_id": person_id, "version": version,
+         "text": text, "status": "received", "submitted_at": now, "late": late,
+         "channel": channel, "source_chat": source_chat, "source_message_id": source_message_id},
+    ).scalar_one()
+    conn.execute(
+        update(TaskUnit)
+        .where(TaskUnit.task_id == task_id, TaskUnit.unit_id == unit_id)
+        .values(state="received", last_submission_id=sid)
+    )
+    if files:
+        conn.execute(insert(Attachment), [
+            {"submission_id": sid, "name": f.name, "sha256": f.sha256, "size": f.size,
+             "path": f.path, "created_at": now} for f in files
+        ])
+    return SubmissionInfo(sid, task_id, row.title, unit_id, "", "", text, "received", None,
+                          version, now, late, None, files)
+
+
+def get(conn: Connection, submission_id: int) -> SubmissionInfo:
+    found = list_submissions(conn, submission_id=submission_id)
+    if not found:
+        raise NotFound(f"没有编号为 #{submission_id} 的提交", log=f"unknown submission {submission_id}")
+    return found[0]
+
+
+def list_submissions(conn: Connection, *, task_id: int | None = None, unit_id: int | None = None,
+                     submission_id: int | None = None, limit: int | None = None
+                     ) -> list[SubmissionInfo]:
+    q = (
+        select(Submission, Task.title, Unit.name.label("unit_name"), Person.name.label("pname"))
+        .join(Task, Task.id == Submission.task_id)
+        .join(Unit, Unit.id == Submission.unit_id)
+        .outerjoin(Person, Person.id == Submission.person_id)
+    )
+    if task_id is not None:
+        q = q.where(Submission.task_id == task_id)
+    if unit_id is not None:
+        q = q.where(Submission.unit_id == unit_id)
+    if submission_id is not None:
+        q = q.where(Submission.id == submission_id)
+    q = q.order_by(Submission.id)
+    if limit:
+        q = q.limit(limit)
+    rows = conn.execute(q).all()
+    files: dict[int, list[StoredFile]] = {}
+    ids = [r.id for r in rows]
+    if ids:
+        for a in conn.execute(select(Attachment).where(Attachment.submission_id.in_(ids))):
+            files.setdefault(a.submission_id, []).append(
+                StoredFile(a.name, a.sha256, a.size, a.path))
+    out = []
+    for s in rows:
+        r = s
+        out.append(SubmissionInfo(
+            s.id, s.task_id, r.title, s.unit_id, r.unit_name, r.pname or "", s.text, s.status,
+            s.rating, s.version, s.submitted_at, s.late, s.review_reason,
+            tuple(files.get(s.id, ()))))
+    return out
+
+
+def review(conn: Connection, submission_id: int, *, accept: bool, rating: str | None,
+           reason: str | None, reviewer_id: int | None, now: datetime) -> SubmissionInfo:
+    """Accept with a rating (优/良/一般) or return with a reason. Only the latest version."""
+    sub = get(conn, submission_id)
+    if accept:
+        rating = rating or "良"
+        if rating not in RATINGS:
+            raise InvalidInput(f"评价只能是 {'、'.join(RATINGS)}", log=f"bad rating {rating!r}")
+    elif not (reason and reason.strip()):
+        raise InvalidInput("退回需要写明原因，例如：退回 #12 缺少盖章扫描件", log="return without reason")
+    if sub.status != "received":
+        done = "已通过" if sub.status == "accepted" else "已退回"
+        raise Conflict(f"#{sub.id} {done}，不能重复审核", log=f"review of {sub.status} submission")
+    newest = conn.execute(
+        select(func.max(Submission.version))
+        .where(Submission.task_id == sub.task_id, Submission.unit_id == sub.unit_id)
+    ).scalar_one()
+    if newest != sub.version:
+        raise Conflict(f"#{sub.id} 不是最新版本（已有第 {newest} 版），请审核最新提交",
+                       log="review of an old version")
+    status = "accepted" if accept else "returned"
+    conn.execute(
+        update(Submission).where(Submission.id == submission_id).values(
+            status=status, rating=rating if accept else None,
+            review_reason=None if accept else (reason or "").strip(),
+            reviewed_by=reviewer_id, reviewed_at=now)
+    )
+    conn.execute(
+        update(TaskUnit).where(TaskUnit.task_id == sub.task_id, TaskUnit.unit_id == sub.unit_id)
+        .values(state=status)
+    )
+    return get(conn, submission_id)

@@ -1,0 +1,144 @@
+"""Tasks of the yearly plan: publish, assign to units, list, and what a unit still owes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from bot.domain.errors import InvalidInput, NotFound
+from bot.services import units as units_svc
+from storage.models import Task, TaskUnit, Unit
+
+SYSTEMS = ("guidance", "exchange", "supervision", "evaluation")
+SYSTEM_NAMES = {"guidance": "服务指导", "exchange": "情况交流", "supervision": "督促检查",
+                "evaluation": "分析评价"}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    id: int
+    title: str
+    due: datetime
+    system: str
+    status: str
+    unit_ids: tuple[int, ...] = ()
+    description: str = ""
+    reminder_policy: str = ""
+
+
+def add(conn: Connection, *, title: str, due: datetime, units_spec: str | None, system: str,
+        description: str = "", created_by: int | None, now: datetime,
+        recurrence: str = "none", reminder_policy: str = "") -> tuple[TaskInfo, list[str]]:
+    """Publish a task. Returns the task and warnings (e.g. a deadline in the past)."""
+    title = title.strip()
+    if not title:
+        raise InvalidInput("任务标题不能为空", log="empty task title")
+    if len(title) > 200:
+        raise InvalidInput("任务标题太长（最多 200 字）", log="task title too long")
+    if system not in SYSTEMS:
+        raise InvalidInput(f"工作体系“{system}”不存在，可选：{'、'.join(SYSTEMS)}",
+                           log=f"bad system {system!r}")
+    if due.tzinfo is None:
+        raise InvalidInput("截止时间需要带时区", log="naive due")
+    units = units_svc.resolve_scope(conn, units_spec or "all")
+    if not units:
+        raise InvalidInput("任务没有分配给任何单位", log="task without units")
+    warnings = []
+    if due <= now:
+        warnings.append("截止时间已过：任务按补登记录，未提交的单位将直接记为逾期")
+    tid = conn.execute(
+        insert(Task).returning(Task.id),
+        {"title": title, "due": due, "system": system, "description": description,
+         "status": "open", "created_by": created_by, "created_at": now,
+         "recurrence": recurrence, "reminder_policy": reminder_policy},
+    ).scalar_one()
+    conn.execute(insert(TaskUnit), [{"task_id": tid, "unit_id": u.id, "state": "owed"}
+                                    for u in units])
+    info = TaskInfo(tid, title, due, system, "open", tuple(u.id for u in units), description,
+                    reminder_policy)
+    return info, warnings
+
+
+def get(conn: Connection, task_id: int) -> TaskInfo:
+    t = conn.execute(select(Task).where(Task.id == task_id)).first()
+    if t is None:
+        raise NotFound(f"没有编号为 {task_id} 的任务", log=f"unknown task {task_id}")
+    ids = tuple(conn.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == task_id)).scalars())
+    return TaskInfo(t.id, t.title, t.due, t.system, t.status, ids, t.description, t.reminder_policy)
+
+
+def list_tasks(conn: Connection, *, status: str | None = "open") -> list[TaskInfo]:
+    q = select(Task.id, Task.title, Task.due, Task.system, Task.status, Task.description,
+               Task.reminder_policy)
+    if status:
+        q = q.where(Task.status == status)
+    rows = conn.execute(q.order_by(Task.due, Task.id)).all()
+    members: dict[int, list[int]] = {}
+    ids = [r.id for r in rows]
+    if ids:
+        for tid, uid in conn.execute(
+            select(TaskUnit.task_id, TaskUnit.unit_id).where(TaskUnit.task_id.in_(ids))
+        ):
+            members.setdefault(tid, []).append(uid)
+    return [TaskInfo(r.id, r.title, r.due, r.system, r.status, tuple(members.get(r.id, ())),
+                     r.description, r.reminder_policy) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OwedTask:
+    task_id: int
+    title: str
+    due: datetime
+    state: str  # owed | returned
+
+
+def owed_by_unit(conn: Connection, unit_id: int) -> list[OwedTask]:
+    """Open tasks the unit has not submitted, or whose submission was returned."""
+    rows = conn.execute(
+        select(Task.id, Task.title, Task.due, TaskUnit.state)
+        .join(TaskUnit, TaskUnit.task_id == Task.id)
+        .where(TaskUnit.unit_id == unit_id, Task.status == "open",
+               TaskUnit.state.in_(("owed", "returned")))
+        .order_by(Task.due, Task.id)
+    )
+    return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitState:
+    unit_id: int
+    unit_name: str
+    state: str
+    last_submission_id: int | None
+
+
+def missing(conn: Connection, task_id: int, *, unit_ids: set[int] | None = None) -> list[UnitState]:
+    """Units assigned to the task that have not submitted (or were returned): an indexed lookup."""
+    q = (
+        select(TaskUnit.unit_id, Unit.name, TaskUnit.state, TaskUnit.last_submission_id)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id == task_id, TaskUnit.state.in_(("owed", "returned")))
+        .order_by(Unit.id)
+    )
+    rows = conn.execute(q).all()
+    return [UnitState(r.unit_id, r.name, r.state, r.last_submission_id) for r in rows
+            if unit_ids is None or r.unit_id in unit_ids]
+
+
+def unit_states(conn: Connection, task_id: int) -> list[UnitState]:
+    rows = conn.execute(
+        select(TaskUnit.unit_id, Unit.name, TaskUnit.state, TaskUnit.last_submission_id)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .where(TaskUnit.task_id == task_id).order_by(Unit.id)
+    )
+    return [UnitState(r.unit_id, r.name, r.state, r.last_submission_id) for r in rows]
+
+
+def find_by_title(conn: Connection, words: str, *, unit_id: int | None = None) -> list[TaskInfo]:
+    """Open tasks whose title contains ``words`` (optionally only those assigned to a unit)."""
+    q = select(Task.id).where(Task.status == "open", Task.title.contains(words.strip()))
+    if unit_id is not None:
+        q = q.join(TaskUnit, TaskUnit.task_id == Task.id).where(TaskUnit.unit_id == unit_id)
+    return [get(conn, tid) for tid in conn.execute(q.order_by(Task.due)).scalars()]

@@ -1,0 +1,181 @@
+"""Units: lookup by name, short name or alias; roster import; invite codes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from bot.domain.errors import InvalidInput, NotFound
+from storage.models import Invite, Unit, UnitAlias
+
+KINDS = ("city", "county", "department", "central", "office")
+KIND_NAMES = {"city": "地市", "county": "直管县", "department": "省直部门", "central": "中央驻豫单位",
+              "office": "办公室"}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    parent_id: int | None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(Unit)).scalar_one())
+
+
+def list_units(conn: Connection, *, kind: str | None = None) -> list[UnitInfo]:
+    q = select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id).where(
+        Unit.active.is_(True)
+    )
+    if kind:
+        q = q.where(Unit.kind == kind)
+    aliases: dict[int, list[str]] = {}
+    for uid, alias in conn.execute(select(UnitAlias.unit_id, UnitAlias.alias)):
+        aliases.setdefault(uid, []).append(alias)
+    return [
+        UnitInfo(r.id, r.code, r.name, r.short_name, r.kind, r.parent_id,
+                 tuple(sorted(aliases.get(r.id, ()))))
+        for r in conn.execute(q.order_by(Unit.id))
+    ]
+
+
+def get(conn: Connection, unit_id: int) -> UnitInfo:
+    r = conn.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id).where(
+            Unit.id == unit_id
+        )
+    ).one_or_none()
+    if r is None:
+        raise NotFound(f"没有编号为 {unit_id} 的单位", log=f"unknown unit id {unit_id}")
+    return UnitInfo(r.id, r.code, r.name, r.short_name, r.kind, r.parent_id)
+
+
+def find(conn: Connection, text: str) -> UnitInfo | None:
+    """A unit by name, short name, code or alias (exact match after trimming)."""
+    key = text.strip()
+    if not key:
+        return None
+    cols = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id)
+    r = conn.execute(
+        select(*cols).where((Unit.name == key) | (Unit.code == key) | (Unit.short_name == key))
+    ).first()
+    if r is None:
+        r = conn.execute(
+            select(*cols).join(UnitAlias, UnitAlias.unit_id == Unit.id).where(UnitAlias.alias == key)
+        ).first()
+    if r is None:
+        return None
+    return UnitInfo(r.id, r.code, r.name, r.short_name, r.kind, r.parent_id)
+
+
+def require(conn: Connection, text: str) -> UnitInfo:
+    unit = find(conn, text)
+    if unit is None:
+        raise NotFound(f"找不到单位“{text.strip()}”，请检查名称（可用 dudao unit list 查看）",
+                       log=f"unknown unit {text.strip()!r}")
+    return unit
+
+
+def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
+    """``all`` | ``kind:city`` | ``郑州市,开封市`` → units. Unknown names are an error naming them."""
+    if spec is None or not spec.strip():
+        return []
+    spec = spec.strip()
+    if spec == "all":
+        return list_units(conn)
+    if spec.startswith("kind:"):
+        kind = spec.removeprefix("kind:")
+        if kind not in KINDS:
+            raise InvalidInput(f"单位类别“{kind}”不存在，可选：{'、'.join(KINDS)}",
+                               log=f"unknown unit kind {kind!r}")
+        return list_units(conn, kind=kind)
+    names = [p.strip() for p in spec.replace("，", ",").replace("、", ",").split(",") if p.strip()]
+    found: list[UnitInfo] = []
+    missing: list[str] = []
+    for n in names:
+        u = find(conn, n)
+        if u is None:
+            missing.append(n)
+        elif u not in found:
+            found.append(u)
+    if missing:
+        raise NotFound(f"找不到单位：{'、'.join(missing)}", log=f"unknown units {missing}")
+    return found
+
+
+def subtree_ids(conn: Connection, unit_id: int) -> set[int]:
+    """The unit and every unit below it (a city and its counties)."""
+    parents = dict(conn.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    out = {unit_id}
+    changed = True
+    while changed:
+        changed = False
+        for uid, pid in parents.items():
+            if pid in out and uid not in out:
+                out.add(uid)
+                changed = True
+    return out
+
+
+def import_rows(conn: Connection, rows: Sequence[RosterRow], *, now: datetime) -> tuple[int, int]:
+    """Insert new units and update existing ones (matched by code). Returns (added, updated)."""
+    existing = dict(conn.execute(select(Unit.code, Unit.id)).tuples().all())
+    added = updated = 0
+    for row in rows:
+        values = {"name": row.name, "short_name": row.short_name, "kind": row.kind}
+        if row.code in existing:
+            conn.execute(update(Unit).where(Unit.id == existing[row.code]).values(**values))
+            updated += 1
+        else:
+            uid = conn.execute(
+                insert(Unit).returning(Unit.id), {"code": row.code, "created_at": now, **values}
+            ).scalar_one()
+            existing[row.code] = uid
+            added += 1
+    # Second pass: parents and aliases, now that every code has an id.
+    for row in rows:
+        uid = existing[row.code]
+        parent_id = existing.get(row.parent) if row.parent else None
+        conn.execute(update(Unit).where(Unit.id == uid).values(parent_id=parent_id))
+        conn.execute(UnitAlias.__table__.delete().where(UnitAlias.unit_id == uid))
+        for alias in row.aliases:
+            if alias not in (row.name,):
+                conn.execute(insert(UnitAlias), {"unit_id": uid, "alias": alias})
+    return added, updated
+
+
+def create_invite(conn: Connection, unit: UnitInfo, *, now: datetime, days: int = 30,
+                  uses: int = 3) -> str:
+    """A binding code the unit's liaisons send to the bot (``绑定 郑州市 CODE``)."""
+    code = _new_code()
+    conn.execute(
+        insert(Invite),
+        {"code": code, "kind": "unit", "unit_id": unit.id, "role": "liaison", "created_at": now,
+         "expires_at": now + timedelta(days=days), "uses_left": uses},
+    )
+    return code
+
+
+def _new_code() -> str:
+    # Unambiguous characters only: people read these codes aloud and type them on phones.
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))

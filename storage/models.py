@@ -1,0 +1,395 @@
+"""The database schema: one typed model per record of DESIGN §3.
+
+Repositories use these tables through SQLAlchemy Core statements on a Connection (see
+``storage/db.py`` for why). Every time column is UTC (``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+
+# ---------------------------------------------------------------- units, people, groups
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    short_name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # city county department central office
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UnitAlias(Base):
+    __tablename__ = "unit_aliases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(16))  # admin liaison official
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # hand-over: the person left the unit, history stays
+
+
+class Identity(Base):
+    """A person's identity on one platform, written ``platform:id`` (``qq:10001``)."""
+
+    __tablename__ = "identities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(128), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    """A one-time binding code: for a unit's liaisons, or for one person (official account)."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # unit | person
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(16), default="liaison")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    uses_left: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class BindRequest(Base):
+    """Someone asked to be bound to a unit without a code; an admin approves."""
+
+    __tablename__ = "bind_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    chat: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending approved rejected
+    created_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(160), unique=True)  # qq:group:40001
+    name: Mapped[str] = mapped_column(String(128), default="")
+    purpose: Mapped[str] = mapped_column(String(16), default="exchange")  # exchange | admin
+    account: Mapped[str | None] = mapped_column(String(64))  # sending account (OneBot self id)
+    webhook_key: Mapped[str | None] = mapped_column(String(128))  # WeCom group robot
+    per_minute: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class GroupUnit(Base):
+    __tablename__ = "group_units"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# ---------------------------------------------------------------- plans, tasks, submissions
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[str] = mapped_column(Text, default="")
+    system: Mapped[str] = mapped_column(String(16), default="supervision")
+    due: Mapped[datetime] = mapped_column(index=True)
+    recurrence: Mapped[str] = mapped_column(String(16), default="none")
+    reminder_policy: Mapped[str] = mapped_column(String(64), default="")  # "" = configured default
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open closed
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class TaskUnit(Base):
+    __tablename__ = "task_units"
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # Denormalised submission state of the unit for this task, kept in step by the submission
+    # repository, so "who has not submitted" is an indexed lookup instead of an aggregate over
+    # every submission.
+    state: Mapped[str] = mapped_column(String(16), default="owed")  # owed received accepted returned
+    last_submission_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_task_units_task_state", "task_id", "state"),)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    rating: Mapped[str | None] = mapped_column(String(8))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16), default="chat")
+    source_chat: Mapped[str | None] = mapped_column(String(160))
+    source_message_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", "version"),)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    dynamic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dynamics.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class Flag(Base):
+    """A flag on (task, unit) or (period, unit). Rows are never updated: history is kept."""
+
+    __tablename__ = "flags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    period: Mapped[str | None] = mapped_column(String(16))
+    color: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))  # rule override innovation incident
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    set_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_flags_unit_task", "unit_id", "task_id"),
+        Index("ix_flags_task_current", "task_id", "current"),
+    )
+
+
+class ScoreEntry(Base):
+    __tablename__ = "score_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))  # innovation incident other
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class SpotCheck(Base):
+    __tablename__ = "spot_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    seed: Mapped[str] = mapped_column(String(64))  # recorded so the draw can be audited
+    k: Mapped[int] = mapped_column(Integer)
+    population: Mapped[list[int]] = mapped_column(JSON)
+    drawn: Mapped[list[int]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class DemoSite(Base):
+    __tablename__ = "demo_sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------- exchange
+
+
+class Dynamic(Base):
+    __tablename__ = "dynamics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending published featured
+    source_chat: Mapped[str | None] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class NoticeDelivery(Base):
+    __tablename__ = "notice_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class NoticeAck(Base):
+    __tablename__ = "notice_acks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("notice_id", "person_id"),)
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # weekly halfyear letter
+    period: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft published
+    created_at: Mapped[datetime]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    published_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- messaging and bookkeeping
+
+
+class InboundMessage(Base):
+    """Our own store of messages received: platform ids are short-lived, this is not.
+
+    The unique ``dedupe_key`` also makes a re-delivered event a no-op, even across restarts.
+    """
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    sender: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    account: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply reminder notice alert bulletin
+    cause: Mapped[str] = mapped_column(String(64), default="")  # e.g. submission:12, task:3
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending sent failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_outbox_state_not_before", "state", "not_before"),
+        Index("ix_outbox_chat_platform_message_id", "chat", "platform_message_id"),
+    )
+
+
+class ReminderLedger(Base):
+    """One row per reminder sent: the unique key is what makes a reminder go out once."""
+
+    __tablename__ = "reminder_ledger"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", "stage"),)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))  # person:3, cli:root, system
+    channel: Mapped[str] = mapped_column(String(16))  # cli chat web system
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AppToken(Base):
+    """Access tokens shared by all processes (WeChat): one refresher at a time by lease."""
+
+    __tablename__ = "app_tokens"
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(600), default="")
+    expires_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
