@@ -60,8 +60,11 @@ def route_message(ctx: Context, table: RouteTable) -> bool:
     if match is not None:
         ctx.command, ctx.args = match.command, match.args
         explicit = addressed or text[:1] in "/#＃／"
-        if not _allowed(match.route, ctx) and not explicit:
-            return False  # e.g. someone says "通知大家…" in passing: not for the bot
+        if not _allowed(match.route, ctx) and not explicit and ctx.person is not None:
+            # A known person using a word reserved for another role without addressing the bot
+            # ("通知大家…" from a liaison) is talking to people, not to us. An unknown person
+            # is answered: they are told how to bind.
+            return False
         if ctx.env.parser is not None and match.route.spec.intents:
             ctx.parse = ctx.env.parser.parse(text, now=ctx.now)
         match.route.fn(ctx)

@@ -117,12 +117,12 @@ def ack_status(conn: Connection, notice_id: int) -> AckStatus:
             pass
     acked_ids = set(conn.execute(select(NoticeAck.unit_id)
                                  .where(NoticeAck.notice_id == notice_id)).scalars())
-    names = dict(conn.execute(select(Unit.id, Unit.name)).tuples().all())
+    names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     states = dict(conn.execute(
         select(OutboxMessage.state, func.count()).join(
             NoticeDelivery, NoticeDelivery.outbox_id == OutboxMessage.id)
         .where(NoticeDelivery.notice_id == notice_id).group_by(OutboxMessage.state)
-    ).tuples().all())
+    ).all())
     return AckStatus(
         notice_id, n.text,
         [names[u] for u in sorted(target_units & acked_ids)],

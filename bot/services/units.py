@@ -124,7 +124,7 @@ def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
 
 def subtree_ids(conn: Connection, unit_id: int) -> set[int]:
     """The unit and every unit below it (a city and its counties)."""
-    parents = dict(conn.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    parents = dict(conn.execute(select(Unit.id, Unit.parent_id)).all())
     out = {unit_id}
     changed = True
     while changed:
@@ -138,7 +138,7 @@ def subtree_ids(conn: Connection, unit_id: int) -> set[int]:
 
 def import_rows(conn: Connection, rows: Sequence[RosterRow], *, now: datetime) -> tuple[int, int]:
     """Insert new units and update existing ones (matched by code). Returns (added, updated)."""
-    existing = dict(conn.execute(select(Unit.code, Unit.id)).tuples().all())
+    existing = dict(conn.execute(select(Unit.code, Unit.id)).all())
     added = updated = 0
     for row in rows:
         values = {"name": row.name, "short_name": row.short_name, "kind": row.kind}

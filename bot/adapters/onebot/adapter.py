@@ -412,15 +412,24 @@ class OneBotAdapter:
         elif etype == "meta":
             self._meta_v12(conn, frame)
         else:
-            me = frame.get("self")
-            if type(me) is dict and me.get("user_id") is not None:
-                uid = str(me["user_id"])
-                if uid not in conn.accounts:
-                    platform = me.get("platform")
-                    self._bind(conn, uid, platform if isinstance(platform, str) else
-                               codec_v12.DEFAULT_PLATFORM, "v12")
-                    conn.accounts[uid].frames_in += 1
+            uid = self._bot_of(frame.get("self"))
+            if uid is not None and uid not in conn.accounts:
+                self._bind_v12(conn, uid, frame["self"])
+                conn.accounts[uid].frames_in += 1
             self._deliver(conn, frame, codec_v12.decode_event)
+
+    @staticmethod
+    def _bot_of(me: Any) -> str | None:
+        """The bot id in a v12 ``self`` object if usable: a string (leniently an int)."""
+        uid = me.get("user_id") if type(me) is dict else None
+        if type(uid) is str and uid:
+            return uid
+        return str(uid) if type(uid) is int else None
+
+    def _bind_v12(self, conn: Connection, uid: str, me: dict[str, Any]) -> None:
+        platform = me.get("platform")
+        self._bind(conn, uid, platform if type(platform) is str and platform
+                   else codec_v12.DEFAULT_PLATFORM, "v12")
 
     # --- meta events --------------------------------------------------------------------------
 
@@ -465,13 +474,11 @@ class OneBotAdapter:
             bots = status.get("bots") if type(status) is dict else None
             for bot in bots if type(bots) is list else ():
                 me = bot.get("self") if type(bot) is dict else None
-                if type(me) is not dict or me.get("user_id") is None:
+                uid = self._bot_of(me)
+                if uid is None or type(me) is not dict:
                     continue
-                uid = str(me["user_id"])
-                platform = me.get("platform")
                 if uid not in conn.accounts:
-                    self._bind(conn, uid, platform if isinstance(platform, str) else
-                               codec_v12.DEFAULT_PLATFORM, "v12")
+                    self._bind_v12(conn, uid, me)
                 online = bot.get("online")
                 if isinstance(online, bool):
                     conn.accounts[uid].online = online
@@ -491,17 +498,13 @@ class OneBotAdapter:
             log.warning("refused an HTTP event push from %s: %s signature", request.remote,
                         "missing" if status == 401 else "bad")
             return web.Response(status=status)
-        accounts: list[AccountState] = []
         self_id = request.headers.get("X-Self-ID", "").strip()
-        if self_id:
-            acc = self._accounts.get(self_id)
-            if acc is None:
-                acc = self._accounts[self_id] = AccountState("qq", self_id, "v11-http")
-            acc.frames_in += 1
-            accounts.append(acc)
+        accounts = [self._http_account(self_id)] if self_id else []
         frame = self._parse(None, body, accounts)
         if frame is None:
             return web.Response(status=400, text="body must be a JSON object")
+        if not accounts and type(frame.get("self_id")) is int:
+            accounts = [self._http_account(str(frame["self_id"]))]
         if frame.get("post_type") == "meta_event":
             self._meta_v11(accounts, frame)
         else:
@@ -509,6 +512,13 @@ class OneBotAdapter:
             # once; go-cqhttp re-posts events whose answer is slow (onebot.md §1.2).
             self._deliver(None, frame, codec_v11.decode_event, accounts)
         return web.Response(status=204)
+
+    def _http_account(self, self_id: str) -> AccountState:
+        acc = self._accounts.get(self_id)
+        if acc is None:
+            acc = self._accounts[self_id] = AccountState("qq", self_id, "v11-http")
+        acc.frames_in += 1
+        return acc
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         # Read the stream ourselves so the cap is ours, not the app-wide client_max_size.

@@ -44,6 +44,7 @@ class Index:
     task_quarter: MappingProxyType[int, tuple[int, ...]]
     task_title: MappingProxyType[int, str]
     task_ids: frozenset[int]
+    task_title_set: frozenset[str]
 
 
 def unit_words(vocab: Vocabulary) -> dict[str, list[int]]:
@@ -90,4 +91,5 @@ def build_index(vocab: Vocabulary, segment: Callable[[str], Iterable[str]]) -> I
         task_quarter=MappingProxyType({k: tuple(v) for k, v in quarters.items()}),
         task_title=MappingProxyType({t.id: t.title for t in vocab.tasks}),
         task_ids=frozenset(t.id for t in vocab.tasks),
+        task_title_set=frozenset(title for title, _ in titles),
     )

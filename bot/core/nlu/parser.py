@@ -69,8 +69,10 @@ _VETO_ON_QUESTION: Final = frozenset({
 _VETO_CONT: Final = re.compile(r"^(率|书|人|表扬|性|了没|了吗|过没|没有|情况|的情况|的人|好了吗)")
 
 _SEPS: Final = " \t\r\n,，、:：;；.。!！-—~～|/"
-_QUESTION_END: Final = re.compile(r"(吗|么|嘛|呢|没|没有|不|没呢|了没|如何|怎样|怎么样|咋样|几面|多少)$")
-_MY_UNIT: Final = re.compile(r"(我们|咱们|我|咱|本)(单位|市|县|厅|局)(?!场)")
+_QUESTION_END: Final = re.compile(
+    r"(吗|么|嘛|呢|没|没有|不|没呢|了没|(如何|怎样|怎么样|咋样)了?|几面|多少)$"
+)
+_MY_UNIT: Final = re.compile(r"(我们|咱们|我|咱|本)(单位|市|县|厅|局)(?!场)|^(我们|咱们)")
 
 _KIND_WORDS: Final[tuple[tuple[str, str], ...]] = tuple(
     sorted(
@@ -170,6 +172,13 @@ _HELP_RE: Final = re.compile(
 )
 _NOTICE_RE: Final = re.compile(r"(发|下发|群发|推送|转发|广播)(一个|一条|一下|个|条)?通知[:：]?|^广播[:：]?")
 _ACKED_NOTICE_RE: Final = re.compile(r"通知.{0,10}(收到|确认|回复|看到|回执)|(收到|确认|看到)(.{0,4})通知")
+_PUBLISH_WORDS: Final = re.compile(r"发布|发出|发了吧|发吧|可以发|推送|发群里")
+_DYNAMIC_QUERY_REST: Final = re.compile(
+    r"(有哪些|有什么|有啥|呢|最新|最近|列表|查看|看看|查询|的)*"
+)
+_NAMED_NOTICE_RE: Final = re.compile(
+    r"\s*(\S{1,14}?(通知|会议|文件))的?\s*(谁|哪些|哪个|还有|有谁|有没有|有哪些|哪几)"
+)
 _CODE_RE: Final = re.compile(r"(?<![a-z0-9])[a-z0-9]{4,16}(?![a-z0-9])")
 
 
@@ -271,14 +280,35 @@ class Parser:
     # -- slots ------------------------------------------------------------------------------
 
     def _units(self, m: _Msg, start: int, end: int | None = None) -> tuple[int, ...]:
+        idx = self._index
         out: list[int] = []
+        prev_local = -1  # end offset of the last city/county token
         for tok, pos in m.tokens:
             if pos < start or (end is not None and pos >= end):
                 continue
-            for uid in self._index.unit_by_alias.get(tok, ()):
+            uids = idx.unit_by_alias.get(tok, ())
+            if uids and pos == prev_local and not tok.startswith("省") and all(
+                    idx.unit_kind[u] in ("department", "central") for u in uids):
+                continue  # 郑州市场监管局: the city's own bureau, not the province's
+            if any(idx.unit_kind[u] in ("city", "county") for u in uids):
+                prev_local = pos + len(tok)
+            for uid in uids:
                 if uid not in out:
                     out.append(uid)
         return tuple(out)
+
+    def _strip_entities(self, m: _Msg, start: int) -> str:
+        """The compact text after ``start`` without unit names and time expressions."""
+        chars = list(m.norm)
+        for tok, pos in m.tokens:
+            if pos >= start and tok in self._index.unit_by_alias:
+                chars[pos:pos + len(tok)] = " " * len(tok)
+        text = "".join(chars)[start:]
+        span = find_time(text, m.today, self._is_workday)
+        if span is not None:
+            a, b = span.span
+            text = text[:a] + " " * (b - a) + text[b:]
+        return compact(text)
 
     def _tasks(self, m: _Msg, start: int = 0) -> tuple[tuple[int, ...], int | None]:
         """Matched task ids and, when a quarter matched no task, that quarter."""
@@ -389,7 +419,8 @@ class Parser:
         rest_c = compact(m.norm[rest:])
         if intent in _VETO_ON_QUESTION and (m.question or _VETO_CONT.match(rest_c)):
             return None
-        if intent is Intent.BULLETIN_DRAFT and re.match(r"(发布|发出|发了吧|发吧|可以发|推送)", rest_c):
+        if intent is Intent.BULLETIN_PUBLISH or (
+                intent is Intent.BULLETIN_DRAFT and _PUBLISH_WORDS.search(rest_c)):
             return Parse(Intent.BULLETIN_PUBLISH, 0.95, True)
         conf = 0.98
         if intent is Intent.HELP:
@@ -408,7 +439,7 @@ class Parser:
             return self._submit(m, rest, conf, True)
         if intent is Intent.DYNAMIC:
             body = self._body(m, rest)
-            if not rest_c or re.fullmatch(r"(有哪些|有什么|有啥|呢|最新|最近|列表|查看|看看|查询)", rest_c) \
+            if not rest_c or _DYNAMIC_QUERY_REST.fullmatch(self._strip_entities(m, rest)) \
                     or (m.question and len(rest_c) <= 12):
                 return self._query(m, intent, conf, True, rest)
             return Parse(intent, conf, True, body=body)
@@ -444,28 +475,35 @@ class Parser:
         tasks, _ = self._tasks(m, rest)
         idx = self._index
         # skip a leading task phrase (title words, quarter, #id) to reach the content
+        body_start = rest
+        if tasks:
+            body_start = self._skip_task_phrase(m, rest)
+        body = self._body(m, body_start)
+        return Parse(Intent.SUBMIT, conf, canonical, task_ids=tasks, body=body)
+
+    def _is_task_token(self, tok: str) -> bool:
+        idx = self._index
+        return (tok in idx.task_words or tok in idx.task_title_set
+                or QUARTER_RE.fullmatch(tok) is not None or re.fullmatch(r"#?\d+", tok) is not None
+                or tok in ("#", "的"))
+
+    def _skip_task_phrase(self, m: _Msg, rest: int) -> int:
+        norm = m.norm
         i = rest
-        for tok, pos in m.tokens:
-            if pos < rest:
-                continue
+        while i < len(norm) and norm[i] in _SEPS:
+            i += 1
+        sep = next((j for j in range(i, len(norm)) if norm[j] in _SEPS), len(norm))
+        toks = [(t, p) for t, p in m.tokens if i <= p < sep]
+        if sep < len(norm) and toks and all(self._is_task_token(t) for t, _ in toks):
+            return sep  # "提交 三季度调研报告 内容": the first segment names the task
+        j = i
+        for tok, pos in m.tokens:  # no separator: eat leading task words
             if pos < i:
                 continue
-            t = tok.strip()
-            if not t or t in _SEPS or (t == "的" and i > rest):
-                i = pos + len(tok)
-                continue
-            if (t in idx.task_words or any(t == title for title, _ in idx.task_titles)
-                    or QUARTER_RE.fullmatch(t) or re.fullmatch(r"#\d+", t)):
-                i = pos + len(tok)
-                continue
-            if t == "#":
-                nxt = re.match(r"#\s*\d+", m.norm[pos:])
-                if nxt:
-                    i = pos + nxt.end()
-                    continue
-            break
-        body = self._body(m, i if tasks else rest)
-        return Parse(Intent.SUBMIT, conf, canonical, task_ids=tasks, body=body)
+            if pos != j or not self._is_task_token(tok) or tok == "的":
+                break
+            j = pos + len(tok)
+        return j
 
     def _publish(self, m: _Msg, rest: int, conf: float, canonical: bool) -> Parse:
         norm = m.norm
@@ -596,21 +634,25 @@ class Parser:
             if h is not None:
                 return self._publish(m, h.end(), 0.85, False)
             if _INCIDENT_RE.search(c) and m.units:
-                return self._natural_flag_event(m, Intent.INCIDENT)
+                return self._natural_flag_event(m, Intent.INCIDENT, _INCIDENT_RE)
             if _INNOVATION_RE.search(c) and m.units:
-                return self._natural_flag_event(m, Intent.INNOVATION)
+                return self._natural_flag_event(m, Intent.INNOVATION, _INNOVATION_RE)
             if "批评" not in c and _BULLETIN_PUBLISH_RE.search(c):
                 return Parse(Intent.BULLETIN_PUBLISH, 0.85, False)
         if "批评" not in c and _BULLETIN_DRAFT_RE.search(c):
             d1, d2 = self._time(m, None)
             return Parse(Intent.BULLETIN_DRAFT, 0.85, False, date_from=d1, date_to=d2)
         if _WHO_NOT_ACKED_RE.search(c) or (q and _ACKED_NOTICE_RE.search(c)):
-            notice = re.search(r"([^\s,，。?？]{1,12}?(通知|会议|文件))", m.norm)
-            body = ""
-            if notice and not re.match(r"(谁|哪些|哪个|还有|有没有)", notice.group(1)):
-                body = _strip_seps(m.raw[notice.start():notice.end()])
+            notice = _NAMED_NOTICE_RE.match(m.norm)
+            body = _strip_seps(m.raw[notice.start(1):notice.end(1)]) if notice else ""
             return Parse(Intent.WHO_NOT_ACKED, 0.85, False, unit_ids=m.units, body=body)
-        if not q and len(c) <= 30 and (_ACK_RE.match(c) or (len(c) <= 12 and _ACK_TAIL_RE.search(c))):
+        ack_c = c
+        if m.units and m.tokens:
+            lead = next((t for t, _ in m.tokens if t.strip()), "")
+            if lead in self._index.unit_by_alias:
+                ack_c = c[len(lead):]
+        if not q and len(c) <= 30 and (
+                _ACK_RE.match(ack_c) or (len(c) <= 12 and _ACK_TAIL_RE.search(c))):
             weak = not re.search(r"收到|收悉|已阅|知悉", c)
             return Parse(Intent.ACK, 0.7 if weak else 0.9, False)
         if _FLAG_BOARD_RE.search(c):
@@ -658,11 +700,24 @@ class Parser:
             return self._query(m, Intent.STATUS, 0.7, False)
         return self._unknown(m)
 
-    def _natural_flag_event(self, m: _Msg, intent: Intent) -> Parse:
-        _, ids, end = self._scope_at(m, 0, kinds=False)
-        if not ids:
-            end = 0
-        return Parse(intent, 0.8, False, unit_ids=m.units, body=self._body(m, end))
+    def _natural_flag_event(self, m: _Msg, intent: Intent, rx: re.Pattern[str]) -> Parse:
+        norm = m.norm
+        kw = re.search("通报批评", norm) if intent is Intent.INCIDENT else None
+        if kw is None:
+            kw = rx.search(norm)
+        assert kw is not None
+        after = kw.end()
+        while after < len(norm) and norm[after] in _SEPS:
+            after += 1
+        _, _, after = self._scope_at(m, after, kinds=False)
+        if compact(norm[after:]):
+            body = self._body(m, after)
+        else:
+            lead = re.match(r"\s*(给|对|将|把)?\s*", norm)
+            start = lead.end() if lead else 0
+            _, _, start = self._scope_at(m, start, kinds=False)
+            body = self._body(m, start, kw.start()).rstrip(_SEPS)
+        return Parse(intent, 0.8, False, unit_ids=m.units, body=body)
 
     def _natural_notice(self, m: _Msg, start: int, end: int) -> Parse:
         norm = m.norm

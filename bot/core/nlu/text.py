@@ -43,6 +43,7 @@ _T2S: Final = MappingProxyType(
 CONFUSABLES: Final[tuple[tuple[str, str], ...]] = (
     ("进渡", "进度"),
     ("近度", "进度"),
+    ("近渡", "进度"),
     ("进读", "进度"),
     ("尽度", "进度"),
     ("谁没叫", "谁没交"),

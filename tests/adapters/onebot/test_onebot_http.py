@@ -98,3 +98,11 @@ async def test_body_over_the_limit_is_413(make_harness: HarnessFactory) -> None:
     h = await make_harness(access_token="", max_frame_bytes=1024)
     body = json.dumps(fi.group_message("x" * 2000)).encode()
     assert await _post(h, body, {}) == 413
+
+
+async def test_account_from_the_payload_without_x_self_id(make_harness: HarnessFactory) -> None:
+    h = await make_harness(access_token="")
+    async with h.session.post(h.url("/onebot/v11/http"),
+                              data=json.dumps(fi.private_message())) as resp:
+        assert resp.status == 204
+    assert h.adapter.accounts()[SELF].frames_in == 1

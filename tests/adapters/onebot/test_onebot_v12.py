@@ -122,3 +122,14 @@ async def test_v12_auth_and_bad_frames(harness: Harness) -> None:
     await impl.send_event(group_message("ok"))
     await harness.wait_events(1)
     assert harness.adapter.accounts()[BOT].bad_frames == 3
+
+
+async def test_garbage_self_binds_no_account(harness: Harness) -> None:
+    impl = await harness.impl(PATH, v12=True)
+    bad = group_message()
+    bad["self"] = {"platform": "wechat", "user_id": {"x": 1}}
+    await impl.send_event(bad)
+    await impl.send_event(meta("status_update", status={"bots": [{"self": None}, 5]}))
+    await impl.send_event(group_message("ok"))
+    await harness.wait_events(1)
+    assert set(harness.adapter.accounts()) == {BOT}
