@@ -164,7 +164,7 @@ async def _with_files(services: Services, event: MessageEvent) -> None:
         name = seg.name or (seg.file if hasattr(seg, "file") else "") or "file"
         try:
             data = await services.onebot.fetch_attachment(event.self_id, event.chat, seg)
-        except Exception as exc:  # noqa: BLE001 - the sender is told; the message is not lost
+        except Exception as exc:
             log.warning("attachment %r of %s not fetched: %s", name, event.dedupe_key, exc)
             data = None
         if data is None:
@@ -184,7 +184,7 @@ async def _alert_admins(services: Services, text: str) -> None:
 
     try:
         await services.db.run(write)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.error("could not queue an admin alert: %s", exc)
 
 

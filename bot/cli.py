@@ -115,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
         print(f"dudao {_version()} listening on {base}", flush=True)
         print(f"  health:       {base}/healthz", flush=True)
         print(f"  board:        {base}/", flush=True)
@@ -141,7 +141,7 @@ def _mask_db(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "***"
 
 
@@ -187,7 +187,7 @@ def cmd_unit_import(args: argparse.Namespace) -> int:
                        codes_by_id.get(u.parent_id) if u.parent_id else None) for u in existing]
 
     def progress(done: int, total: int) -> None:
-        if args.json or not sys.stderr.isatty() and total < 1000:
+        if args.json or (not sys.stderr.isatty() and total < 1000):
             return
         width = 30
         filled = int(width * done / max(total, 1))

@@ -6,7 +6,7 @@ import logging
 
 from bot.core.context import Context
 from bot.core.event import ChatKind
-from bot.core.router import Route, RouteTable, Router
+from bot.core.router import Route, Router, RouteTable
 from handlers import texts
 
 log = logging.getLogger("dudao.handlers")
@@ -33,12 +33,6 @@ def _optional_routers() -> list[Router]:
         pass
     else:
         out.append(bulletins.router)
-    try:
-        from handlers import flags
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        out.append(flags.router)
     return out
 
 

@@ -129,7 +129,7 @@ class Database:
 
         try:
             return await self.run(_ping)
-        except Exception:  # noqa: BLE001 - any failure means "not reachable" for health checks
+        except Exception:
             return False
 
     def close(self) -> None:

@@ -178,7 +178,7 @@ class Dispatcher:
         now = self.env.clock.now()
         try:
             results = await self.db.run(lambda conn: self._handle_batch(conn, events, now))
-        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing is acknowledged
+        except Exception as exc:
             self.stats["errors"] += len(events)
             kind = "database unavailable" if isinstance(exc, DatabaseUnavailable) else "error"
             log.error("batch of %d events not committed (%s): %s", len(events), kind, exc)
@@ -273,7 +273,7 @@ class Dispatcher:
     async def _answer_busy(self, ev: MessageEvent) -> None:
         try:
             await self.send_direct(_reply(ev, BUSY_TEXT).message, ev.self_id)
-        except Exception as exc:  # noqa: BLE001 - best effort: the platform may be down too
+        except Exception as exc:
             log.warning("could not tell %s that the system is busy: %s", ev.sender.key, exc)
 
 

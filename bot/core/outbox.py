@@ -15,7 +15,6 @@ after ``max_attempts`` the message is marked failed and the admins are told.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -29,7 +28,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 from bot.core.dispatcher import Delivered
 from bot.core.event import ChatRef, Text
 from bot.core.message import OutgoingMessage
-from bot.core.sending import SendError, Sender
+from bot.core.sending import Sender, SendError
 from bot.core.serialize import load
 from bot.domain.clock import Clock
 from bot.services import outbox as outbox_svc
@@ -97,6 +96,14 @@ class _Lane:
     recent_broadcasts: deque[float] = field(default_factory=deque)
     paused_until: float = 0.0
     task: asyncio.Task[None] | None = None
+    # Sends whose platform answer is still awaited. Spacing decides when a send may START; the
+    # answer (an echo round trip) need not hold up the next send when no spacing is required.
+    sending: set[asyncio.Task[None]] = field(default_factory=set)
+    window: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
+
+    def finished(self, task: asyncio.Task[None]) -> None:
+        self.sending.discard(task)
+        self.window.release()
 
 
 class OutboxDelivery:
@@ -149,15 +156,18 @@ class OutboxDelivery:
     async def stop(self, *, drain_s: float = 5.0) -> None:
         """Give queued replies a moment to go out, then stop; the rest stays in the table."""
         deadline = self.monotonic() + drain_s
-        while self.monotonic() < deadline and any(l.urgent for l in self._lanes.values()):
+        while self.monotonic() < deadline and any(  # noqa: ASYNC110 - several lanes, bounded
+                lane.urgent or lane.sending for lane in self._lanes.values()):
             await asyncio.sleep(0.05)
         self._stopping = True
         for lane in self._lanes.values():
             if lane.task:
                 lane.task.cancel()
+            for t in lane.sending:
+                t.cancel()
         for t in self._tasks:
             t.cancel()
-        tasks = [t for t in (*self._tasks, *(l.task for l in self._lanes.values())) if t]
+        tasks = [t for t in (*self._tasks, *(lane.task for lane in self._lanes.values())) if t]
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._flush_results()
 
@@ -183,7 +193,7 @@ class OutboxDelivery:
                 await self.poll_once()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - keep polling; the DB may come back
+            except Exception as exc:
                 log.warning("outbox poll failed: %s", exc)
             await asyncio.sleep(self.settings.poll_interval_s)
 
@@ -202,7 +212,13 @@ class OutboxDelivery:
                 continue
             d = lane.urgent.popleft() if lane.urgent else lane.normal.popleft()
             await self._wait_turn(lane, d)
-            await self._send_one(lane, d, platform, account or None)
+            # Mark the start now so the next message's spacing counts from it.
+            lane.last_send = self.monotonic()
+            lane.last_by_chat[d.message.chat.key] = lane.last_send
+            await lane.window.acquire()
+            task = asyncio.create_task(self._send_one(lane, d, platform, account or None))
+            lane.sending.add(task)
+            task.add_done_callback(lane.finished)
 
     async def _wait_turn(self, lane: _Lane, d: Delivered) -> None:
         s = self.settings
@@ -251,7 +267,7 @@ class OutboxDelivery:
             else:
                 await self._retry(d, str(exc), count=True, permanent=exc.permanent)
             return
-        except Exception as exc:  # noqa: BLE001 - an adapter bug must not kill the lane
+        except Exception as exc:
             log.exception("send of outbox %s failed unexpectedly", d.outbox_id)
             await self._retry(d, repr(exc), count=True)
             return
@@ -280,7 +296,7 @@ class OutboxDelivery:
 
         try:
             alive = await self.db.run(record)
-        except Exception as exc:  # noqa: BLE001 - the lease expires and the row is retried
+        except Exception as exc:
             log.warning("could not record failure of outbox %s: %s", d.outbox_id, exc)
             return
         if not alive:
@@ -305,7 +321,7 @@ class OutboxDelivery:
         now = self.clock.now()
         try:
             await self.db.run(lambda conn: outbox_svc.mark_sent(conn, batch, now=now))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # The messages went out; if we cannot record it they stay leased and would be sent
             # again after the lease. Keep them and try again shortly.
             log.warning("could not record %d sent messages (will retry): %s", len(batch), exc)

@@ -109,13 +109,13 @@ def _names(names: list[str]) -> str:
 def _admin_groups(conn: Connection) -> list[tuple[str, str | None]]:
     return [(c, a) for c, a in conn.execute(
         select(Group.chat, Group.account).where(Group.purpose == "admin", Group.active.is_(True))
-        .order_by(Group.id)).tuples()]
+        .order_by(Group.id))]
 
 
 def _exchange_groups(conn: Connection) -> list[tuple[str, str | None]]:
     return [(c, a) for c, a in conn.execute(
         select(Group.chat, Group.account)
-        .where(Group.purpose == "exchange", Group.active.is_(True)).order_by(Group.id)).tuples()]
+        .where(Group.purpose == "exchange", Group.active.is_(True)).order_by(Group.id))]
 
 
 def _to_chats(conn: Connection, chats: list[tuple[str, str | None]], text: str, *, cause: str,
@@ -135,7 +135,11 @@ def _insert(conn: Connection, *, kind: str, period: str, unit_id: int | None, te
 
 
 def get(conn: Connection, bulletin_id: int) -> BulletinInfo:
-    r = conn.execute(select(Bulletin).where(Bulletin.id == bulletin_id)).scalar_one_or_none()
+    r = conn.execute(
+        select(Bulletin.id, Bulletin.kind, Bulletin.period, Bulletin.unit_id, Bulletin.text,
+               Bulletin.status, Bulletin.created_at, Bulletin.published_at)
+        .where(Bulletin.id == bulletin_id)
+    ).first()
     if r is None:
         raise NotFound(f"没有编号为 {bulletin_id} 的通报", log=f"unknown bulletin {bulletin_id}")
     return BulletinInfo(r.id, r.kind, r.period, r.unit_id, r.text, r.status, r.created_at,
@@ -172,7 +176,7 @@ def _task_lines(conn: Connection, env: ServiceEnv) -> list[str]:
         .outerjoin(Submission, Submission.id == TaskUnit.last_submission_id)
         .where(Task.status == "open")
         .group_by(TaskUnit.task_id, TaskUnit.state, Submission.late)
-    ).tuples():
+    ):
         c = counts[tid]
         c["total"] += n
         c[state] += n
@@ -210,7 +214,7 @@ def _new_flags(conn: Connection, since: datetime, until: datetime) -> _NewFlags:
         .where(Flag.current.is_(True), Flag.color.in_(("red", "yellow")),
                Flag.set_at >= since, Flag.set_at < until)
         .order_by(Flag.unit_id, Flag.id)
-    ).tuples():
+    ):
         counts[color] += 1
         if name not in units[color]:
             units[color].append(name)
@@ -314,7 +318,7 @@ def _send_letter(conn: Connection, b: BulletinInfo, *, cause: str, now: datetime
         .where(Person.unit_id == b.unit_id, Person.role.in_(("official", "liaison")),
                Person.active.is_(True), Person.ended_at.is_(None))
         .order_by(Person.id, Identity.id)
-    ).tuples():
+    ):
         idents[pid].append(ident)
         roles[pid] = role
     rows: list[tuple[OutgoingMessage, str, str, str | None]] = []
@@ -343,14 +347,14 @@ def units_needing_letters(conn: Connection) -> list[LetterNeed]:
         .group_by(Flag.unit_id, Unit.name)
         .having(func.count() >= LETTER_THRESHOLD)
         .order_by(Flag.unit_id)
-    ).tuples().all()
+    ).all()
     if not rows:
         return []
     last_letter = dict(conn.execute(
         select(Bulletin.unit_id, func.max(Bulletin.created_at))
         .where(Bulletin.kind == KIND_LETTER, Bulletin.unit_id.in_([r[0] for r in rows]))
         .group_by(Bulletin.unit_id)
-    ).tuples().all())
+    ).all())
     out = []
     for uid, name, n, latest in rows:
         letter_at = last_letter.get(uid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,10 +112,8 @@ def ack_status(conn: Connection, notice_id: int) -> AckStatus:
         if g:
             target_units |= set(g.unit_ids)
     if n.targets not in ("all", "") and ":group:" not in n.targets:
-        try:
+        with contextlib.suppress(NotFound):  # a unit renamed since: keep the groups' units
             target_units &= {u.id for u in units_svc.resolve_scope(conn, n.targets)}
-        except NotFound:
-            pass
     acked_ids = set(conn.execute(select(NoticeAck.unit_id)
                                  .where(NoticeAck.notice_id == notice_id)).scalars())
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())

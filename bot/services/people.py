@@ -128,7 +128,8 @@ def people_of_units(conn: Connection, unit_ids: list[int], role: str) -> dict[in
             Person.unit_id.in_(unit_ids), Person.role == role, Person.active.is_(True)
         )
     ):
-        out.setdefault(uid, []).append(pid)
+        if uid is not None:
+            out.setdefault(uid, []).append(pid)
     return out
 
 

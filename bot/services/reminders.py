@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -74,6 +74,7 @@ OWING = ("owed", "returned")
 KIND = "reminder"
 # Rows per claiming INSERT: 4 bound parameters each, far below SQLite's variable limit.
 CLAIM_CHUNK = 500
+FLAGS_LOCK_KEY = 0x6475_0003  # pg advisory lock: one process marks passed deadlines at a time
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # Which identity a person is messaged on privately, best first.
 OFFICIAL_PLATFORMS = ("mp", "qq", "wx")
@@ -126,7 +127,7 @@ class _TaskRow:
 
 def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime) -> SweepResult:
     """Everything the minute sweep does at ``now``, in the caller's transaction."""
-    flags = flag_rules.mark_passed_deadlines(conn, env, now)
+    flags = _mark_passed_deadlines(conn, env, now)
     cal = env.calendar
     if not cal.in_working_hours(now):
         # Nothing can be due (reminders_due would say so too): skip every query.
@@ -162,7 +163,7 @@ def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime) -> SweepRe
         for t, u, s in conn.execute(
             select(ReminderLedger.task_id, ReminderLedger.unit_id, ReminderLedger.stage)
             .where(ReminderLedger.task_id.in_(list(tasks)))
-        ).tuples()
+        )
     }
     due = reminders_due(assignments, sent, now, cal)
     claimed = claim(conn, due, now)
@@ -175,6 +176,17 @@ def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime) -> SweepRe
     return SweepResult(now, considered=len(assignments), claimed=tuple(claimed),
                        outbox_ids=tuple(ids), flags_marked=flags,
                        unreachable=tuple(sorted(plan.unreachable)))
+
+
+def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime) -> int:
+    """Yellow flags for deadlines that passed. The flags table has no unique key, so on
+    PostgreSQL only the sweep holding the lock does it (another process's sweep of the same
+    minute skips it; the next minute catches anything left)."""
+    if conn.dialect.name == "postgresql" and not conn.execute(
+        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FLAGS_LOCK_KEY}
+    ).scalar_one():
+        return 0
+    return flag_rules.mark_passed_deadlines(conn, env, now)
 
 
 def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[DueReminder]:
@@ -198,7 +210,7 @@ def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[D
             .on_conflict_do_nothing(index_elements=["task_id", "unit_id", "stage"])
             .returning(ReminderLedger.task_id, ReminderLedger.unit_id, ReminderLedger.stage)
         )
-        got.update((int(t), int(u), str(s)) for t, u, s in conn.execute(stmt).tuples())
+        got.update((int(t), int(u), str(s)) for t, u, s in conn.execute(stmt))
     return [d for d in due if (d.task_id, d.unit_id, d.stage) in got]
 
 
@@ -280,7 +292,7 @@ class _Plan:
             .where(Person.unit_id.in_(unit_ids), Person.role.in_(("liaison", "official")),
                    Person.active.is_(True), Person.ended_at.is_(None))
             .order_by(Person.id, Identity.id)
-        ).tuples():
+        ):
             row = by_id.get(pid)
             if row is None:
                 assert uid is not None  # filtered by unit above
@@ -307,7 +319,7 @@ class _Plan:
                 (chat, account) for chat, account in conn.execute(
                     select(Group.chat, Group.account)
                     .where(Group.purpose == "admin", Group.active.is_(True)).order_by(Group.id)
-                ).tuples()
+                )
             ]
             chats += [chat for chat, _ in admin_groups]
         plan._load_last(conn, chats)

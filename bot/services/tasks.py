@@ -94,13 +94,18 @@ class OwedTask:
     state: str  # owed | returned
 
 
-def owed_by_unit(conn: Connection, unit_id: int) -> list[OwedTask]:
-    """Open tasks the unit has not submitted, or whose submission was returned."""
+def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = False
+                 ) -> list[OwedTask]:
+    """Open tasks the unit has not submitted, or whose submission was returned.
+
+    ``include_pending`` adds tasks submitted but not yet reviewed: a liaison may send a revised
+    version before the review (it becomes the next version).
+    """
+    states = ("owed", "returned", "received") if include_pending else ("owed", "returned")
     rows = conn.execute(
         select(Task.id, Task.title, Task.due, TaskUnit.state)
         .join(TaskUnit, TaskUnit.task_id == Task.id)
-        .where(TaskUnit.unit_id == unit_id, Task.status == "open",
-               TaskUnit.state.in_(("owed", "returned")))
+        .where(TaskUnit.unit_id == unit_id, Task.status == "open", TaskUnit.state.in_(states))
         .order_by(Task.due, Task.id)
     )
     return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from bot.domain.errors import InvalidInput, NotFound
 from storage.models import Invite, Unit, UnitAlias
@@ -156,7 +156,7 @@ def import_rows(conn: Connection, rows: Sequence[RosterRow], *, now: datetime) -
         uid = existing[row.code]
         parent_id = existing.get(row.parent) if row.parent else None
         conn.execute(update(Unit).where(Unit.id == uid).values(parent_id=parent_id))
-        conn.execute(UnitAlias.__table__.delete().where(UnitAlias.unit_id == uid))
+        conn.execute(delete(UnitAlias).where(UnitAlias.unit_id == uid))
         for alias in row.aliases:
             if alias not in (row.name,):
                 conn.execute(insert(UnitAlias), {"unit_id": uid, "alias": alias})

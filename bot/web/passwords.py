@@ -13,8 +13,8 @@ _N, _R, _P = 2**14, 8, 1
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "scrypt$%d$%d$%d$%s$%s" % (_N, _R, _P, base64.b64encode(salt).decode(),
-                                      base64.b64encode(digest).decode())
+    salt_b64, digest_b64 = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    return f"scrypt${_N}${_R}${_P}${salt_b64}${digest_b64}"
 
 
 def verify_password(password: str, stored: str) -> bool:

@@ -11,8 +11,9 @@ import asyncio
 import itertools
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
-from bot.core.event import ChatKind, ChatRef, MessageEvent, Mention, Reply, Text, UserRef
+from bot.core.event import ChatKind, ChatRef, Mention, MessageEvent, Reply, Text, UserRef
 from bot.core.message import OutgoingMessage
 from config.settings import Settings
 
@@ -22,7 +23,7 @@ BOT_ID = "console-bot"
 class ConsoleSender:
     """Prints what the bot sends. One instance per platform the console speaks for."""
 
-    def __init__(self, platform: str, here: ChatRef, out: object = None) -> None:
+    def __init__(self, platform: str, here: ChatRef, out: TextIO | None = None) -> None:
         self.platform = platform
         self.here = here
         self._ids = itertools.count(1)
@@ -35,7 +36,7 @@ class ConsoleSender:
         mentions = " ".join(f"@{s.user_id}" for s in message.segments if isinstance(s, Mention))
         text = (mentions + " " if mentions else "") + message.plain
         prefix = "督导" if message.chat == self.here else f"督导 → {message.chat.key}"
-        print(f"{prefix}：{text}", file=self.out, flush=True)  # type: ignore[call-overload]
+        print(f"{prefix}：{text}", file=self.out, flush=True)
         return f"c{next(self._ids)}"
 
 

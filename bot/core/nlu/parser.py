@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from .text import compact, mask_mentions, normalize
 from .timeexpr import find_clock, find_time, quarter_range
 
 IsWorkday = Callable[[date], bool]
+SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 
 # Command words at the start of a message (after an optional / or #), longest first.
 COMMANDS: Final[tuple[tuple[str, Intent], ...]] = tuple(
@@ -136,19 +137,20 @@ _DUE_RE: Final = re.compile(
     r"|报啥|报什么|需提交|要做"
 )
 _FIRST_PERSON_RE: Final = re.compile(r"^(我们单位|我单位|本单位|咱们单位|我们|咱们|我市|我县|我厅|我局|我|咱)")
-_MY_TASKS_RE: Final = re.compile(r"我的(任务|待办)|^待办|待办(事项|任务)|我(们|们单位|单位)?还?欠")
+_MY_TASKS_RE: Final = re.compile(r"我的(任务|待办)|待办|我(们|们单位|单位)?还?欠")
 _MY_WHAT_RE: Final = re.compile(r"什么|啥|哪些|哪几|几个|多少|几项|几件")
 _MY_OWE_RE: Final = re.compile(r"任务|没交|没报|没提交|没完成|没上报|要交|要报|欠|待办|材料|要做|活")
 _MY_BARE_RE: Final = re.compile(r"^(还有|还剩|有)(什么|啥)(任务|没交|没报|要交|没完成|没提交)")
 _MISSING_RE: Final = re.compile(
-    r"(谁|哪些|哪个|哪几|哪家|几家|多少家|多少个|什么|啥)(单位|地市|市|县|部门|家)?.{0,8}(没有|没|未|不)"
+    r"(谁|哪些|哪个|哪几|哪家|几家|多少家|多少个|多少|几个|什么|啥)(单位|地市|市|县|部门|家)?.{0,8}"
+    r"(没有|没|未|不)"
     r"(交|报|提交|上报|报送|上交|完成|递交|按时)"
     r"|(没|未)(交|报|提交|上报|报送|完成)的(单位|地市|有|是|名单|都有)"
     r"|(未交|未报|未提交|未报送|没交齐|缺交|欠交)(名单|单位|情况|的)"
     r"|(缺|差|欠)(谁|哪些|哪几|哪个|几家)"
 )
 _STATUS_RE: Final = re.compile(
-    r"进度|进展|完成情况|提交情况|报送情况|上报情况|交的情况|交没交|报没报|交了没有"
+    r"进度(?!条)|进展|(啥|什么)情况|情况咋样|完成情况|提交情况|报送情况|上报情况|交的情况|交没交|报没报|交了没有"
     r"|(交|报|提交|上报|报送|交齐|报齐|完成|搞定|弄完|做完|写完|上传|发|交上来|报上来|报上去|交上去)"
     r"(了|过)?(没有|没|吗|么|嘛|没呢)"
     r"|有没有(交|报|提交|上报|报送|上传)|收到.{0,10}(吗|没)$|到哪一?步了|情况(如何|怎样|怎么样)"
@@ -163,6 +165,7 @@ _DYNAMIC_QUERY_RE: Final = re.compile(
 _BIND_RE: Final = re.compile(r"绑定|我是.{2,12}的?联络员|(关联|加入|绑)到?(单位)?")
 _SUBMIT_RE: Final = re.compile(
     r"(提交|上报|报送|呈报|上交|递交|报上|交上|上传|交一下|报一下|报给您|交给您)"
+    r"|^这是(我们|我市|我县|我单位|我们单位|本单位)"
 )
 _SUBMIT_TAIL_RE: Final = re.compile(r"请查收|请审阅|请审核|详见附件|见附件|附件已上传|已上传|已报送|已提交|已上报")
 _HELP_RE: Final = re.compile(
@@ -178,6 +181,10 @@ _DYNAMIC_QUERY_REST: Final = re.compile(
 )
 _NAMED_NOTICE_RE: Final = re.compile(
     r"\s*(\S{1,14}?(通知|会议|文件))的?\s*(谁|哪些|哪个|还有|有谁|有没有|有哪些|哪几)"
+)
+_TASK_DUE_RE: Final = re.compile(
+    r"(截止|到期|deadline)(时间|日期)?(是)?(哪天|什么时候|几号|哪一天|多会|啥时候|几月几号)"
+    r"|(什么时候|几号|哪天|啥时候|几月几号)(截止|到期|前?交|前?报)|(截止|到期)(时间|日期)"
 )
 _CODE_RE: Final = re.compile(r"(?<![a-z0-9])[a-z0-9]{4,16}(?![a-z0-9])")
 
@@ -195,7 +202,6 @@ class _Msg:
     question: bool = False
     units: tuple[int, ...] = ()
     my_unit: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def _is_question(norm: str, c: str) -> bool:
@@ -210,7 +216,7 @@ class Parser:
     """Builds its own jieba tokenizer from the vocabulary; ``parse`` is then cheap (< 1 ms)."""
 
     def __init__(self, vocabulary: Vocabulary, *, is_workday: Callable[[date], bool],
-                 tz: ZoneInfo = ZoneInfo("Asia/Shanghai")) -> None:
+                 tz: ZoneInfo = SHANGHAI) -> None:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         self._is_workday = is_workday
         self._tz = tz
@@ -419,6 +425,9 @@ class Parser:
         rest_c = compact(m.norm[rest:])
         if intent in _VETO_ON_QUESTION and (m.question or _VETO_CONT.match(rest_c)):
             return None
+        glued = rest < len(m.norm) and m.norm[rest] not in _SEPS and m.norm[rest] not in "#?"
+        if glued and not self._glued_ok(m, intent, rest):
+            return None
         if intent is Intent.BULLETIN_PUBLISH or (
                 intent is Intent.BULLETIN_DRAFT and _PUBLISH_WORDS.search(rest_c)):
             return Parse(Intent.BULLETIN_PUBLISH, 0.95, True)
@@ -457,6 +466,29 @@ class Parser:
         d1, d2 = self._time(m, None, rest)
         return Parse(Intent.BULLETIN_DRAFT, conf, True, date_from=d1, date_to=d2)
 
+    def _glued_ok(self, m: _Msg, intent: Intent, rest: int) -> bool:
+        """A command word run together with what follows (no space): is it still the command?"""
+        nxt = next((t for t, p in m.tokens if p >= rest and t.strip()), "")
+        rest_c = compact(m.norm[rest:])
+        entity = (nxt in self._index.unit_by_alias or self._is_task_token(nxt)
+                  or find_time(m.norm[rest:rest + 8], m.today, self._is_workday) is not None)
+        if intent in (Intent.ACCEPT, Intent.RETURN):
+            return rest_c[:1].isdigit()
+        if intent in (Intent.INNOVATION, Intent.INCIDENT, Intent.DYNAMIC):
+            return nxt in self._index.unit_by_alias or bool(re.match(r"(举措|做法|加分)", rest_c))
+        if intent is Intent.NOTICE:
+            return self._scope_at(m, rest)[0] is not None
+        if intent is Intent.SUBMIT:
+            return self._is_task_token(nxt) and nxt != "的"
+        if intent is Intent.HELP:
+            return False
+        if intent is Intent.STATUS:
+            return entity or bool(re.match(r"(怎么样|如何|咋样|呢|情况|查询|怎样|到哪)", rest_c))
+        if intent is Intent.BULLETIN_DRAFT:
+            return entity or bool(re.match(
+                r"(一下|草稿|一期|本周|这周|上周|本月|本期|这期|发布|发出|发了|可以发|发吧|发群)", rest_c))
+        return True
+
     def _bind(self, m: _Msg, rest: int, conf: float, canonical: bool) -> Parse:
         code = ""
         units = self._units(m, rest)
@@ -473,7 +505,6 @@ class Parser:
 
     def _submit(self, m: _Msg, rest: int, conf: float, canonical: bool) -> Parse:
         tasks, _ = self._tasks(m, rest)
-        idx = self._index
         # skip a leading task phrase (title words, quarter, #id) to reach the content
         body_start = rest
         if tasks:
@@ -608,6 +639,8 @@ class Parser:
         r = re.match(r"\s*(举措|做法|加分)", m.norm[i:]) if intent is Intent.INNOVATION else None
         if r:
             i += r.end()
+        while i < len(m.norm) and m.norm[i] in _SEPS:
+            i += 1
         _, ids, end = self._scope_at(m, i, kinds=False)
         if not ids:
             ids = self._units(m, i)
@@ -657,8 +690,13 @@ class Parser:
             return Parse(Intent.ACK, 0.7 if weak else 0.9, False)
         if _FLAG_BOARD_RE.search(c):
             return self._query(m, Intent.FLAG_BOARD, 0.85, False, units=False)
-        if _FLAGS_RE.search(c) and "红旗渠" not in c:
+        if _FLAGS_RE.search(c) and "红旗渠" not in c and (
+                q or m.units or m.my_unit or re.search(r"几|多少|情况|查|看|统计", c)):
             return self._query(m, Intent.FLAGS, 0.85, False)
+        if _TASK_DUE_RE.search(c):
+            tasks, _ = self._tasks(m)
+            if tasks:
+                return Parse(Intent.DUE_SOON, 0.8, False, unit_ids=m.units, task_ids=tasks)
         has_who = "谁" in c
         if not has_who and not _MISSING_RE.search(c):
             has_time = find_time(m.norm, m.today, self._is_workday) is not None
@@ -666,13 +704,13 @@ class Parser:
                     (_ASK_RE.search(c) and _DUE_RE.search(c))
                     or re.search(r"(截止|到期|要交|要报|需要交|需要提交)的", c)):
                 return self._query(m, Intent.DUE_SOON, 0.85, False, default_range=True)
-        if not has_who and not m.units:
-            if _MY_TASKS_RE.search(c) or _MY_BARE_RE.search(c) or (
-                    _FIRST_PERSON_RE.match(c) and _MY_WHAT_RE.search(c) and _MY_OWE_RE.search(c)):
-                return self._query(m, Intent.MY_TASKS, 0.85, False)
+        if not has_who and not m.units and (
+                _MY_TASKS_RE.search(c) or _MY_BARE_RE.search(c) or (
+                    _FIRST_PERSON_RE.match(c) and _MY_WHAT_RE.search(c) and _MY_OWE_RE.search(c))):
+            return self._query(m, Intent.MY_TASKS, 0.85, False)
         if _MISSING_RE.search(c):
             return self._query(m, Intent.MISSING, 0.85, False)
-        if not has_time_free_submit(c) and _STATUS_RE.search(c):
+        if not _handed_in(c) and _STATUS_RE.search(c):
             return self._query(m, Intent.STATUS, 0.85, False)
         if _DYNAMIC_QUERY_RE.search(c) and (q or len(c) <= 14):
             return self._query(m, Intent.DYNAMIC, 0.8, False)
@@ -740,25 +778,20 @@ class Parser:
                      body=self._body(m, body_start))
 
     def _unknown(self, m: _Msg) -> Parse:
-        idx = self._index
-        rem = re.sub(r"(那边|这边|的|呢|吧|啊|呀|市)", "", m.c)
-        for tok, _ in m.tokens:
-            if tok in idx.unit_by_alias:
-                rem = rem.replace(re.sub("市$", "", tok), "")
-        if m.units and (m.question or not rem):
-            names = "、".join(idx.unit_name[u] for u in m.units)
-            return Parse(Intent.UNKNOWN, 0.4, False, unit_ids=m.units,
-                         clarify=f"您是想查询{names}的进度吗？")
-        if m.question:
-            tasks, _ = self._tasks(m)
-            if tasks and len(tasks) <= 2:
-                titles = "、".join(f"「{idx.task_title[t]}」" for t in tasks if t in idx.task_title)
-                if titles:
-                    return Parse(Intent.UNKNOWN, 0.4, False, task_ids=tasks,
-                                 clarify=f"您是想查询{titles}的提交情况吗？")
+        """Nothing matched. A bare unit name (or a question about one) gets a clarifying question."""
+        if m.units:
+            rest = self._strip_entities(m, 0)
+            for tok, _ in m.tokens:
+                if tok != "的" and self._is_task_token(tok):
+                    rest = rest.replace(tok, "")
+            rest = re.sub(r"(那边|这边|的|呢|吧|啊|呀|市)", "", rest)
+            if m.question or not rest:
+                names = "、".join(self._index.unit_name[u] for u in m.units)
+                return Parse(Intent.UNKNOWN, 0.4, False, unit_ids=m.units,
+                             clarify=f"您是想查询{names}的进度吗？")
         return Parse(Intent.UNKNOWN, 0.1, False)
 
 
-def has_time_free_submit(c: str) -> bool:
-    """A statement that something was handed in (已报送/请查收), not a question about it."""
-    return bool(_SUBMIT_TAIL_RE.search(c)) and not _is_question("", c)
+def _handed_in(c: str) -> bool:
+    """A statement that something was handed in (已报送, 请查收), not a question about it."""
+    return bool(_SUBMIT_TAIL_RE.search(c)) and not _QUESTION_END.search(c)

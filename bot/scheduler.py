@@ -1,0 +1,215 @@
+"""Scheduled jobs: the reminder sweep every minute, the weekly bulletin draft, the daily digest.
+
+Due work is read from our own tables, never from an APScheduler job store: :func:`run_due_jobs`
+is a pure function of the database and a moment, so ``dudao tick --at T`` runs exactly what the
+scheduler would run at T, and running it twice (or in two processes) does nothing new:
+- the sweep claims each (task, unit, stage) in ``reminder_ledger`` (bot/services/reminders.py);
+- the weekly draft runs at/after ``bulletin_time`` on ``bulletin_weekday`` (or later that ISO week,
+  catching up after downtime) unless a weekly bulletin exists for the week (``2026-W27``);
+- the digest runs once a day at/after ``digest_time``, recorded in the audit log
+  (``schedule.digest`` / ``digest:2026-07-10``) whether or not it had anything to say.
+On PostgreSQL the two "once per period" jobs take a transaction-level advisory lock, so two
+schedulers checking at the same moment cannot both draft; SQLite serialises writers anyway.
+
+Each job runs in its own transaction; a failing job is logged with its name, reported in
+``JobReport.errors`` and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Connection, select, text
+
+from bot.core.env import ServiceEnv
+from bot.services import audit
+from bot.services import bulletins as bulletins_svc
+from bot.services.reminders import SweepResult, sweep_reminders
+from storage.db import Database
+from storage.models import AuditEntry
+
+log = logging.getLogger("dudao.scheduler")
+
+JOB_SWEEP = "reminder_sweep"
+JOB_WEEKLY = "weekly_bulletin"
+JOB_DIGEST = "daily_digest"
+_LOCK_KEYS = {JOB_WEEKLY: 0x6475_0001, JOB_DIGEST: 0x6475_0002}
+
+
+@dataclass(slots=True)
+class JobReport:
+    at: datetime
+    ran: list[str] = field(default_factory=list)  # jobs that ran and did their work this time
+    errors: dict[str, str] = field(default_factory=dict)  # job name → error
+    sweep: SweepResult | None = None
+    bulletin_id: int | None = None
+    digest_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        parts = [f"at {self.at.isoformat()}: ran {', '.join(self.ran) or 'nothing'}"]
+        if self.sweep is not None:
+            parts.append(f"{len(self.sweep.claimed)} reminders in {self.sweep.messages} messages")
+        if self.bulletin_id is not None:
+            parts.append(f"bulletin draft {self.bulletin_id}")
+        if self.digest_id is not None:
+            parts.append(f"digest {self.digest_id}")
+        if self.errors:
+            parts.append("errors: " + "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------- due checks
+
+
+def weekly_due_from(env: ServiceEnv, at: datetime) -> datetime:
+    """The moment this ISO week's bulletin draft becomes due."""
+    sched = env.settings.schedule
+    monday = bulletins_svc.week_start(env, at).date()
+    day = monday + timedelta(days=sched.bulletin_weekday_index)
+    return datetime.combine(day, sched.bulletin_time, tzinfo=env.tz)
+
+
+def digest_due_from(env: ServiceEnv, at: datetime) -> datetime:
+    return datetime.combine(env.local(at).date(), env.settings.schedule.digest_time, tzinfo=env.tz)
+
+
+def _lock(conn: Connection, job: str) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEYS[job]})
+
+
+def _weekly_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], int | None]:
+    def job(conn: Connection) -> int | None:
+        _lock(conn, JOB_WEEKLY)
+        if bulletins_svc.exists(conn, bulletins_svc.KIND_WEEKLY, bulletins_svc.iso_period(env, at)):
+            return None
+        bid = bulletins_svc.draft_weekly(conn, env, at)
+        audit.record(conn, at=at, actor="system", channel="system", action="bulletin.draft",
+                     target=f"bulletin:{bid}", detail={"period": bulletins_svc.iso_period(env, at)})
+        return bid
+
+    return job
+
+
+def _digest_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], tuple[bool, int | None]]:
+    target = f"digest:{env.local(at).date().isoformat()}"
+
+    def job(conn: Connection) -> tuple[bool, int | None]:
+        _lock(conn, JOB_DIGEST)
+        since = env.calendar.midnight(env.local(at).date())
+        done = conn.execute(
+            select(AuditEntry.id)
+            .where(AuditEntry.at >= since, AuditEntry.action == "schedule.digest",
+                   AuditEntry.target == target).limit(1)
+        ).first()
+        if done is not None:
+            return False, None
+        bid = bulletins_svc.daily_digest(conn, env, at)
+        audit.record(conn, at=at, actor="system", channel="system", action="schedule.digest",
+                     target=target, detail={"bulletin": bid})
+        return True, bid
+
+    return job
+
+
+# ---------------------------------------------------------------------------------- running
+
+
+async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime) -> JobReport:
+    """Run exactly the jobs due at ``at``, each in its own transaction."""
+    report = JobReport(at)
+
+    async def attempt(name: str, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
+        try:
+            return True, await db.run(fn)
+        except Exception as exc:  # one job's failure must not stop the others
+            log.exception("scheduled job %s failed at %s", name, at.isoformat())
+            report.errors[name] = f"{type(exc).__name__}: {exc}"
+            return False, None
+
+    ok, report.sweep = await attempt(JOB_SWEEP, lambda conn: sweep_reminders(conn, env, at))
+    if ok:
+        report.ran.append(JOB_SWEEP)
+    if at >= weekly_due_from(env, at):
+        ok, report.bulletin_id = await attempt(JOB_WEEKLY, _weekly_job(env, at))
+        if ok and report.bulletin_id is not None:
+            report.ran.append(JOB_WEEKLY)
+    if at >= digest_due_from(env, at):
+        ok, outcome = await attempt(JOB_DIGEST, _digest_job(env, at))
+        if ok and outcome[0]:
+            report.ran.append(JOB_DIGEST)
+            report.digest_id = outcome[1]
+    if report.ran != [JOB_SWEEP] or report.errors or (report.sweep and report.sweep.claimed):
+        log.info("scheduled jobs %s", report.summary())
+    return report
+
+
+class Scheduler:
+    """APScheduler 3 driving :func:`run_due_jobs` once a minute (no persistent job store)."""
+
+    def __init__(self, db: Database, env: ServiceEnv, *, interval_s: float = 60.0,
+                 on_report: Callable[[JobReport], None] | None = None) -> None:
+        self.db = db
+        self.env = env
+        self.interval_s = interval_s
+        self.on_report = on_report
+        self.last_report: JobReport | None = None
+        self._scheduler: Any = None
+        self._running: asyncio.Task[Any] | None = None
+
+    def start(self) -> None:
+        """Start ticking; the first tick is immediate (catch-up after a restart). Needs a loop."""
+        if self._scheduler is not None:
+            return
+        sched = AsyncIOScheduler(timezone=self.env.tz)
+        sched.add_job(self._tick, "interval", seconds=self.interval_s, id=JOB_SWEEP,
+                      name=JOB_SWEEP, coalesce=True, max_instances=1, misfire_grace_time=30,
+                      next_run_time=datetime.now(self.env.tz))
+        sched.start()
+        self._scheduler = sched
+
+    async def stop(self) -> None:
+        """Stop scheduling and wait for a tick that is running."""
+        sched, self._scheduler = self._scheduler, None
+        if sched is not None:
+            sched.shutdown(wait=False)
+        running = self._running
+        if running is not None and not running.done():
+            with contextlib.suppress(Exception):
+                await running
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None
+
+    async def tick(self) -> JobReport:
+        """One tick at the clock's current moment (what the interval job calls)."""
+        return await self._tick()
+
+    async def _tick(self) -> JobReport:
+        self._running = asyncio.current_task()
+        try:
+            report = await run_due_jobs(self.db, self.env, self.env.clock.now())
+        except Exception:
+            log.exception("scheduler tick failed")
+            raise
+        finally:
+            self._running = None
+        self.last_report = report
+        if self.on_report is not None:
+            try:
+                self.on_report(report)
+            except Exception:  # a hook must not break the schedule
+                log.exception("scheduler report hook failed")
+        return report
