@@ -40,6 +40,8 @@ log = logging.getLogger("dudao.scheduler")
 JOB_SWEEP = "reminder_sweep"
 JOB_WEEKLY = "weekly_bulletin"
 JOB_DIGEST = "daily_digest"
+FULL_FLAG_CHECK = timedelta(hours=1)
+FLAG_MARGIN = timedelta(minutes=5)
 _LOCK_KEYS = {JOB_WEEKLY: 0x6475_0001, JOB_DIGEST: 0x6475_0002}
 
 
@@ -126,8 +128,13 @@ def _digest_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], tuple[b
 # ---------------------------------------------------------------------------------- running
 
 
-async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime) -> JobReport:
-    """Run exactly the jobs due at ``at``, each in its own transaction."""
+async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
+                       flags_since: datetime | None = None) -> JobReport:
+    """Run exactly the jobs due at ``at``, each in its own transaction.
+
+    ``flags_since`` bounds the passed-deadline check of the sweep (see ``sweep_reminders``);
+    None, the default (and what ``dudao tick`` uses), checks every open task.
+    """
     report = JobReport(at)
 
     async def attempt(name: str, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
@@ -138,7 +145,8 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime) -> JobReport
             report.errors[name] = f"{type(exc).__name__}: {exc}"
             return False, None
 
-    ok, report.sweep = await attempt(JOB_SWEEP, lambda conn: sweep_reminders(conn, env, at))
+    ok, report.sweep = await attempt(
+        JOB_SWEEP, lambda conn: sweep_reminders(conn, env, at, flags_since=flags_since))
     if ok:
         report.ran.append(JOB_SWEEP)
     if at >= weekly_due_from(env, at):
@@ -167,13 +175,15 @@ class Scheduler:
         self.last_report: JobReport | None = None
         self._scheduler: Any = None
         self._running: asyncio.Task[Any] | None = None
+        self._last_tick: datetime | None = None
+        self._last_full: datetime | None = None
 
     def start(self) -> None:
         """Start ticking; the first tick is immediate (catch-up after a restart). Needs a loop."""
         if self._scheduler is not None:
             return
         sched = AsyncIOScheduler(timezone=self.env.tz)
-        sched.add_job(self._tick, "interval", seconds=self.interval_s, id=JOB_SWEEP,
+        sched.add_job(self._fire, "interval", seconds=self.interval_s, id=JOB_SWEEP,
                       name=JOB_SWEEP, coalesce=True, max_instances=1, misfire_grace_time=30,
                       next_run_time=datetime.now(self.env.tz))
         sched.start()
@@ -197,15 +207,33 @@ class Scheduler:
         """One tick at the clock's current moment (what the interval job calls)."""
         return await self._tick()
 
-    async def _tick(self) -> JobReport:
-        self._running = asyncio.current_task()
+    async def _fire(self) -> None:
+        # The tick runs as our own task, shielded: APScheduler cancels its pending coroutines on
+        # shutdown, and stop() must let a running sweep finish (and commit) instead.
+        task = asyncio.create_task(self._tick(), name="dudao-scheduler-tick")
+        self._running = task
         try:
-            report = await run_due_jobs(self.db, self.env, self.env.clock.now())
+            await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._running = None
+
+    async def _tick(self) -> JobReport:
+        now = self.env.clock.now()
+        # Every passed deadline is checked on the first tick and hourly; in between only those
+        # passed since the previous tick (with a margin), so a minute costs what changed.
+        full = self._last_full is None or self._last_tick is None \
+            or now - self._last_full >= FULL_FLAG_CHECK
+        since = None if full or self._last_tick is None else self._last_tick - FLAG_MARGIN
+        try:
+            report = await run_due_jobs(self.db, self.env, now, flags_since=since)
         except Exception:
             log.exception("scheduler tick failed")
             raise
-        finally:
-            self._running = None
+        if JOB_SWEEP in report.ran:
+            self._last_tick = now
+            if full:
+                self._last_full = now
         self.last_report = report
         if self.on_report is not None:
             try:

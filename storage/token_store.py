@@ -138,7 +138,7 @@ class DbTokenStore:
 
         try:
             await self._db.run(clear)
-        except Exception as exc:  # noqa: BLE001 - the lease expires by itself
+        except Exception as exc:  # the lease expires by itself
             log.warning("could not release the token lease for %s: %s", app_id, exc)
 
 

@@ -57,6 +57,7 @@ from bot.domain.workdays import WorkCalendar
 from bot.services import flag_rules
 from bot.services import outbox as outbox_svc
 from storage.models import (
+    Flag,
     Group,
     GroupUnit,
     Identity,
@@ -72,8 +73,6 @@ log = logging.getLogger("dudao.reminders")
 
 OWING = ("owed", "returned")
 KIND = "reminder"
-# Rows per claiming INSERT: 4 bound parameters each, far below SQLite's variable limit.
-CLAIM_CHUNK = 500
 FLAGS_LOCK_KEY = 0x6475_0003  # pg advisory lock: one process marks passed deadlines at a time
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # Which identity a person is messaged on privately, best first.
@@ -125,9 +124,17 @@ class _TaskRow:
     due: datetime
 
 
-def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime) -> SweepResult:
-    """Everything the minute sweep does at ``now``, in the caller's transaction."""
-    flags = _mark_passed_deadlines(conn, env, now)
+def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime, *,
+                    flags_since: datetime | None = None) -> SweepResult:
+    """Everything the minute sweep does at ``now``, in the caller's transaction.
+
+    Passed deadlines get their yellow flags here too. ``flags_since=None`` checks every open
+    task (``flag_rules.mark_passed_deadlines``: cost grows with all past-due open assignments);
+    a running scheduler passes the time of its previous tick so that only deadlines passed (or
+    tasks registered) since then are checked, keeping the minute's cost proportional to what
+    changed.
+    """
+    flags = _mark_passed_deadlines(conn, env, now, flags_since)
     cal = env.calendar
     if not cal.in_working_hours(now):
         # Nothing can be due (reminders_due would say so too): skip every query.
@@ -178,7 +185,8 @@ def sweep_reminders(conn: Connection, env: ServiceEnv, now: datetime) -> SweepRe
                        unreachable=tuple(sorted(plan.unreachable)))
 
 
-def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime) -> int:
+def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime,
+                           since: datetime | None) -> int:
     """Yellow flags for deadlines that passed. The flags table has no unique key, so on
     PostgreSQL only the sweep holding the lock does it (another process's sweep of the same
     minute skips it; the next minute catches anything left)."""
@@ -186,7 +194,21 @@ def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime) -> 
         text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FLAGS_LOCK_KEY}
     ).scalar_one():
         return 0
-    return flag_rules.mark_passed_deadlines(conn, env, now)
+    if since is None:
+        return flag_rules.mark_passed_deadlines(conn, env, now)
+    # The same rule as flag_rules.mark_passed_deadlines, restricted to tasks whose deadline
+    # passed, or which were registered, since ``since`` (indexed on tasks.due).
+    recent = (Task.due >= since) | (Task.created_at >= since)
+    rows = conn.execute(
+        select(TaskUnit.task_id, TaskUnit.unit_id)
+        .join(Task, Task.id == TaskUnit.task_id)
+        .outerjoin(Flag, (Flag.task_id == TaskUnit.task_id) & (Flag.unit_id == TaskUnit.unit_id)
+                   & Flag.current.is_(True))
+        .where(Task.status == "open", Task.due < now, recent, TaskUnit.state.in_(OWING),
+               Flag.id.is_(None))
+    ).all()
+    return sum(1 for r in rows
+               if flag_rules.refresh_task_unit_flag(conn, env, r.task_id, r.unit_id, now))
 
 
 def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[DueReminder]:
@@ -200,17 +222,16 @@ def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[D
         insert_fn = sqlite_dialect.insert
     else:  # pragma: no cover - storage/db.py accepts only these two
         raise NotImplementedError(f"reminder claims need ON CONFLICT support ({name})")
-    got: set[tuple[int, int, str]] = set()
+    # One cached statement executed for many rows: SQLAlchemy's "insertmanyvalues" batches
+    # them into multi-row INSERT … RETURNING on both drivers, and returns only inserted rows.
+    stmt = (
+        insert_fn(ReminderLedger)
+        .on_conflict_do_nothing(index_elements=["task_id", "unit_id", "stage"])
+        .returning(ReminderLedger.task_id, ReminderLedger.unit_id, ReminderLedger.stage)
+    )
     values = [{"task_id": d.task_id, "unit_id": d.unit_id, "stage": d.stage, "sent_at": now}
               for d in due]
-    for start in range(0, len(values), CLAIM_CHUNK):
-        stmt = (
-            insert_fn(ReminderLedger)
-            .values(values[start:start + CLAIM_CHUNK])
-            .on_conflict_do_nothing(index_elements=["task_id", "unit_id", "stage"])
-            .returning(ReminderLedger.task_id, ReminderLedger.unit_id, ReminderLedger.stage)
-        )
-        got.update((int(t), int(u), str(s)) for t, u, s in conn.execute(stmt))
+    got = {(int(t), int(u), str(s)) for t, u, s in conn.execute(stmt, values)}
     return [d for d in due if (d.task_id, d.unit_id, d.stage) in got]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +28,11 @@ def is_workday(day: date) -> bool:
 
 
 @pytest.fixture(scope="session")
+def workday() -> Callable[[date], bool]:
+    return is_workday
+
+
+@pytest.fixture(scope="session")
 def labelled() -> LabelledSet:
     return load(PHRASINGS)
 
@@ -35,7 +40,4 @@ def labelled() -> LabelledSet:
 @pytest.fixture(scope="module")
 def parser(labelled: LabelledSet) -> Parser:
     """One parser per test module: building the tokenizer takes about a second."""
-    with warnings.catch_warnings():
-        # jieba 0.42 compiles a few non-raw regexes on first use (not our code)
-        warnings.filterwarnings("ignore", category=SyntaxWarning, module="jieba")
-        return Parser(labelled.vocabulary, is_workday=is_workday)
+    return Parser(labelled.vocabulary, is_workday=is_workday)

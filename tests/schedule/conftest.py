@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,9 +101,10 @@ class World:
         return int(info.id)
 
     def reopen(self) -> None:
-        """A restart: a new Database object on the same file."""
+        """A restart: a new Database object on the same database."""
+        url = self.db.url
         self.db.close()
-        self.db = Database(f"sqlite:///{self.path}/t.db")
+        self.db = Database(url)
 
 
 def seed(conn: Connection, now: datetime) -> tuple[dict[str, int], dict[str, int]]:
@@ -137,13 +139,28 @@ def seed(conn: Connection, now: datetime) -> tuple[dict[str, int], dict[str, int
     return unit, person
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    db = Database(f"sqlite:///{tmp_path}/t.db")
+def make_world(url: str, tmp_path: Path) -> World:
+    db = Database(url)
     upgrade(db)
     clock = FixedClock(at("2026-07-01 09:00"))
     env = make_env(clock, tmp_path)
     unit, person = db.transaction(lambda c: seed(c, at("2026-07-01 08:00")))
-    w = World(db, env, clock, tmp_path, unit, person)
+    return World(db, env, clock, tmp_path, unit, person)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(f"sqlite:///{tmp_path}/t.db", tmp_path)
+    yield w
+    w.db.close()
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path) -> Iterator[World]:
+    if not os.environ.get("DUDAO_TEST_PG_URL"):
+        pytest.skip("DUDAO_TEST_PG_URL not set")
+    from tests.support.pg import pg_url
+
+    w = make_world(pg_url("dudao_sched_test"), tmp_path)
     yield w
     w.db.close()

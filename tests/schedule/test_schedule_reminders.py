@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select
 
+from bot.domain.reminders import DueReminder
 from bot.services import groups, submissions
-from bot.services.reminders import sweep_reminders
+from bot.services.reminders import claim, sweep_reminders
 from storage.models import Flag, OutboxMessage
 from tests.schedule.conftest import ADMIN_GROUP, DEPT_GROUP, EXCHANGE, World, at, ledger, outbox
 
@@ -77,10 +78,11 @@ def test_whole_life_of_a_task(world: World) -> None:
     r = world.sweep(at("2026-07-17 18:01"))
     assert r.claimed == () and r.messages == 0
     assert r.flags_marked == 3
-    yellow = world.tx(lambda c: set(c.execute(
-        select(Flag.unit_id).where(Flag.task_id == tid, Flag.color == "yellow",
-                                   Flag.current.is_(True))).scalars()))
-    assert yellow == {kf, ly, sft}
+    flags = world.tx(lambda c: dict(c.execute(
+        select(Flag.unit_id, Flag.color).where(Flag.task_id == tid, Flag.current.is_(True)))
+        .all()))
+    # Nothing submitted: yellow. Submitted on time but returned: blue (DESIGN §4).
+    assert flags == {ly: "yellow", sft: "yellow", kf: "blue"}
 
     # Weekend: nothing.
     assert world.sweep(at("2026-07-18 10:00")).claimed == ()
@@ -94,7 +96,7 @@ def test_whole_life_of_a_task(world: World) -> None:
             (kf, f"overdue-{k}"), (ly, f"overdue-{k}"), (sft, f"overdue-{k}")}
         sent = outbox(world.db, after=last)
         group = next(m for m in sent if m.chat == EXCHANGE)
-        assert group.text.startswith("【逾期催办】")
+        assert group.text.strip().startswith("【逾期催办】")
         assert f"请 洛阳市 尽快报送（第 {k} 次催办）" in group.text
         assert "开封市：材料已退回，请按意见修改后重新提交" in group.text
         assert "已逾期" in group.text
@@ -266,3 +268,35 @@ def test_unit_without_group_or_people_is_reported(world: World) -> None:
     assert r.unreachable == (world.unit["省公安厅"],)
     assert r.messages == 0
     assert len(r.claimed) == 1
+
+
+def test_bounded_passed_deadline_check(world: World) -> None:
+    old = world.add_task("早已截止", at("2026-06-30 18:00"), scope="郑州市",
+                         created=at("2026-06-01 09:00"))
+    recent = world.add_task("刚截止", at("2026-07-08 18:00"), scope="开封市")
+    late = world.add_task("补登记", at("2026-06-20 18:00"), scope="洛阳市",
+                          created=at("2026-07-08 18:30"))
+
+    def flagged() -> set[int]:
+        return world.tx(lambda c: set(c.execute(
+            select(Flag.task_id).where(Flag.current.is_(True))).scalars()))
+
+    moment = at("2026-07-08 18:40")
+    r = world.tx(lambda c: sweep_reminders(c, world.env, moment,
+                                           flags_since=at("2026-07-08 17:55")))
+    # Only deadlines passed (or tasks registered) since the previous tick are checked...
+    assert r.flags_marked == 2 and flagged() == {recent, late}
+    # ...and the full check (first tick, hourly, `dudao tick`) catches everything else.
+    r = world.tx(lambda c: sweep_reminders(c, world.env, moment))
+    assert r.flags_marked == 1 and flagged() == {old, recent, late}
+
+
+def test_claim_returns_only_rows_this_transaction_inserted(world: World) -> None:
+    tid = world.add_task("半年总结", DUE)
+    u = sorted(world.unit.values())
+    moment = at("2026-07-08 09:00")
+    first = [DueReminder(tid, uid, "before-7", False, False) for uid in u[:2]]
+    mixed = [DueReminder(tid, uid, "before-7", False, False) for uid in u[:4]]
+    assert world.tx(lambda c: claim(c, first, moment)) == first
+    assert world.tx(lambda c: claim(c, mixed, moment)) == mixed[2:]
+    assert world.tx(lambda c: claim(c, mixed, moment)) == []

@@ -94,6 +94,7 @@ _KIND_WORDS: Final[tuple[tuple[str, str], ...]] = tuple(
     )
 )
 
+_KIND_SUFFIX: Final = re.compile(r"的?(联络员|同志们|同志|各位|领导)")
 _ID_RE: Final = re.compile(r"#\s*(\d+)|编号\s*(\d+)|第\s*(\d+)\s*号|(?<![\d.月/])(\d+)\s*号(?!前|之前)")
 _RATING_RE: Final = re.compile(r"(优秀|良好|一般|合格|优|良)")
 _RATING: Final = {"优秀": "优", "优": "优", "良好": "良", "良": "良", "一般": "一般", "合格": "一般"}
@@ -106,7 +107,7 @@ _PUBLISH_RE: Final = re.compile(
 _INCIDENT_RE: Final = re.compile(r"通报批评|(粗暴|野蛮|趋利|违规|不规范)执法|记(一次|个)?(黄旗|扣分)")
 _INNOVATION_RE: Final = re.compile(r"创新举措|创新做法|创新经验|记(一次|一个|个)?创新|创新加分")
 _BULLETIN_PUBLISH_RE: Final = re.compile(
-    r"通报.{0,6}(发布|发出|发了吧|发吧|可以发|发群里|推送)"
+    r"通报.{0,6}(发布|发出|发了吧|发吧|可以发|发群里|发到群|发到.{0,4}群|推送)"
     r"|(发布|发出|发一下|推送|发送|发)(一下)?(本周|这周|本期|这期|上周|本月)?的?(进度)?通报(?!批评)"
 )
 _BULLETIN_DRAFT_RE: Final = re.compile(
@@ -124,7 +125,7 @@ _ACK_RE: Final = re.compile(
 )
 _ACK_TAIL_RE: Final = re.compile(r"(收到|收悉|已阅|知悉)(了|啦|谢谢|!)*$")
 _FLAG_BOARD_RE: Final = re.compile(
-    r"红旗榜|旗帜榜|排行|排名|榜单|光荣榜|(谁|哪个|哪家|哪些|哪几)(单位|地市|市|家)?的?(红旗|旗)(最多|最少|多)"
+    r"红旗榜|旗帜榜|排行|排名|榜单|光荣榜|排第几|第几名|(谁|哪个|哪家|哪些|哪几)(单位|地市|市|家)?的?(红旗|旗)(最多|最少|多)"
     r"|(各单位|各地市|全省|所有单位|大家)的?(红旗|旗帜|得分|评分|积分)"
 )
 _FLAGS_RE: Final = re.compile(r"红旗|黄旗|蓝旗|旗帜|旗子|几面旗|面旗|得分|积分|评分|分数|扣分|加分|扣了|几分|多少分")
@@ -139,7 +140,9 @@ _DUE_RE: Final = re.compile(
 _FIRST_PERSON_RE: Final = re.compile(r"^(我们单位|我单位|本单位|咱们单位|我们|咱们|我市|我县|我厅|我局|我|咱)")
 _MY_TASKS_RE: Final = re.compile(r"我的(任务|待办)|待办|我(们|们单位|单位)?还?欠")
 _MY_WHAT_RE: Final = re.compile(r"什么|啥|哪些|哪几|几个|多少|几项|几件")
-_MY_OWE_RE: Final = re.compile(r"任务|没交|没报|没提交|没完成|没上报|要交|要报|欠|待办|材料|要做|活")
+_MY_OWE_RE: Final = re.compile(
+    r"任务|没交|没报|没提交|没完成|没上报|要交|要报|欠|待办|材料|要做|要弄|要办|活"
+)
 _MY_BARE_RE: Final = re.compile(r"^(还有|还剩|有)(什么|啥)(任务|没交|没报|要交|没完成|没提交)")
 _MISSING_RE: Final = re.compile(
     r"(谁|哪些|哪个|哪几|哪家|几家|多少家|多少个|多少|几个|什么|啥)(单位|地市|市|县|部门|家)?.{0,8}"
@@ -150,7 +153,7 @@ _MISSING_RE: Final = re.compile(
     r"|(缺|差|欠)(谁|哪些|哪几|哪个|几家)"
 )
 _STATUS_RE: Final = re.compile(
-    r"进度(?!条)|进展|(啥|什么)情况|情况咋样|完成情况|提交情况|报送情况|上报情况|交的情况|交没交|报没报|交了没有"
+    r"进度(?!条)|进展|(啥|什么)情况|(咋|怎么|为啥|为什么)还?(没|不)(交|报)|情况咋样|完成情况|提交情况|报送情况|上报情况|交的情况|交没交|报没报|交了没有"
     r"|(交|报|提交|上报|报送|交齐|报齐|完成|搞定|弄完|做完|写完|上传|发|交上来|报上来|报上去|交上去)"
     r"(了|过)?(没有|没|吗|么|嘛|没呢)"
     r"|有没有(交|报|提交|上报|报送|上传)|收到.{0,10}(吗|没)$|到哪一?步了|情况(如何|怎样|怎么样)"
@@ -160,7 +163,7 @@ _DYNAMIC_POST_RE: Final = re.compile(
     r"(发|报|报送|投|上传|推|分享)(一个|一条|一下|条|个)?(工作)?动态[:：]?|工作动态[:：]?|^今日动态[:：]?"
 )
 _DYNAMIC_QUERY_RE: Final = re.compile(
-    r"(最新|最近|近期|有什么|有啥|有哪些|看看|查看|看下|看一下)的?(工作)?动态|动态(有哪些|呢|有啥|有什么)"
+    r"(最新|最近|近期|有什么|有啥|有哪些|看看|查看|看下|看一下).{0,8}?动态|动态(有哪些|呢|有啥|有什么)"
 )
 _BIND_RE: Final = re.compile(r"绑定|我是.{2,12}的?联络员|(关联|加入|绑)到?(单位)?")
 _SUBMIT_RE: Final = re.compile(
@@ -363,6 +366,8 @@ class Parser:
     def _query(self, m: _Msg, intent: Intent, conf: float, canonical: bool, start: int = 0,
                *, default_range: bool = False, units: bool = True) -> Parse:
         tasks, quarter = self._tasks(m, start)
+        if default_range and quarter is None:  # "三季度有什么要交的": the quarter is the range
+            quarter = quarter_of(compact(m.norm[start:]))
         d1, d2 = self._time(m, quarter, start)
         if default_range and d1 is None and d2 is None:
             d1, d2 = m.today, m.today + timedelta(days=7)
@@ -388,6 +393,9 @@ class Parser:
                         if kind not in parts:
                             parts.append(kind)
                         i += len(word)
+                        suffix = _KIND_SUFFIX.match(norm, i)
+                        if suffix:
+                            i = suffix.end()
                         hit = True
                         break
             if not hit:
@@ -660,7 +668,9 @@ class Parser:
             rw = _RETURN_WORDS.search(c)
             if rw is not None:
                 return self._review(m, Intent.RETURN, 0, False)
-            if _ACCEPT_WORDS.search(c) or (idm.group(1) and _RATING_RE.search(c)):
+            bare = compact(m.norm[:idm.start()] + " " + m.norm[idm.end():])
+            if _ACCEPT_WORDS.search(c) or (idm.group(1) and _RATING_RE.search(c)) or (
+                    bare in _RATING):
                 return self._review(m, Intent.ACCEPT, 0, False)
         if not q:
             h = _PUBLISH_RE.search(m.norm)
@@ -699,20 +709,23 @@ class Parser:
                 return Parse(Intent.DUE_SOON, 0.8, False, unit_ids=m.units, task_ids=tasks)
         has_who = "谁" in c
         if not has_who and not _MISSING_RE.search(c):
-            has_time = find_time(m.norm, m.today, self._is_workday) is not None
+            has_time = (find_time(m.norm, m.today, self._is_workday) is not None
+                        or quarter_of(c) is not None)
             if (has_time or _SOON_RE.search(c)) and (
                     (_ASK_RE.search(c) and _DUE_RE.search(c))
                     or re.search(r"(截止|到期|要交|要报|需要交|需要提交)的", c)):
                 return self._query(m, Intent.DUE_SOON, 0.85, False, default_range=True)
         if not has_who and not m.units and (
                 _MY_TASKS_RE.search(c) or _MY_BARE_RE.search(c) or (
-                    _FIRST_PERSON_RE.match(c) and _MY_WHAT_RE.search(c) and _MY_OWE_RE.search(c))):
+                    (_FIRST_PERSON_RE.match(c) or m.my_unit)
+                    and _MY_WHAT_RE.search(c) and _MY_OWE_RE.search(c))):
             return self._query(m, Intent.MY_TASKS, 0.85, False)
         if _MISSING_RE.search(c):
             return self._query(m, Intent.MISSING, 0.85, False)
         if not _handed_in(c) and _STATUS_RE.search(c):
             return self._query(m, Intent.STATUS, 0.85, False)
-        if _DYNAMIC_QUERY_RE.search(c) and (q or len(c) <= 14):
+        if (_DYNAMIC_QUERY_RE.search(c) and (q or len(c) <= 14)) or re.fullmatch(
+                r"的?(工作)?动态(呢|有哪些|有啥)?", self._strip_entities(m, 0)):
             return self._query(m, Intent.DYNAMIC, 0.8, False)
         h = _DYNAMIC_POST_RE.search(m.norm)
         if h is not None and not q:

@@ -13,7 +13,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m bot.core.nlu.report PATH  (a labelled phrasings TOML file)",
               file=sys.stderr)
         return 2
-    outcomes = run_file(args[0])
+    try:
+        outcomes = run_file(args[0])
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"cannot evaluate {args[0]}: {exc}", file=sys.stderr)
+        return 2
     print(report(outcomes))
     intent_acc, slot_acc = accuracy(outcomes)
     return 0 if intent_acc >= 0.95 and slot_acc >= 0.90 else 1

@@ -1,0 +1,254 @@
+"""The outbox's sender for the official account (platform ``mp``), and passive-reply bookkeeping.
+
+Chats are ``mp:user:<openid>``. A message goes out as a customer-service text message (split at
+2,048 bytes). When WeChat (or our quota tracker) says the user's customer-service window is
+closed or used up (45015/45047), a message of kind ``reminder`` or ``notice`` falls back to a
+template message (``reminder_template_id`` / ``notice_template_id``); other kinds fail for good.
+
+Template data: the template must have the keyword fields ``thing1`` (a title such as 督导提醒,
+at most 20 characters) and ``thing2`` (the start of the text, at most 20 characters); the
+message links to the board (``http.base_url``) when one is configured.
+
+Errors become :class:`~bot.core.sending.SendError` for the outbox: a dead binding (40003, 43004)
+unlinks the ``mp:<openid>`` identity and is permanent; a used-up daily quota (45009) or WeChat's
+"system busy" (-1) pauses the account (``risk_control``); network failures are retried;
+configuration problems (48001, IP whitelist…) are permanent, so the admins are told.
+
+**Passive replies.** The callback answers a message with the bot's replies in the HTTP response
+when they are ready in time. Those replies are outbox rows too, pushed to delivery right after
+their commit; :class:`PassiveReplies` makes sure they are not sent a second time. Before feeding
+an event, the callback's handler takes a *hold* on the chat; a send to a held chat waits until
+the hold is settled, then a message the handler delivered passively is skipped (the outbox
+records it as sent with platform id ``passive``); anything else is sent as usual.
+
+The outbox hands a sender only ``(account, message)``, not the row's kind: the kind is needed
+only for the template fallback, so it is then looked up by ``kind_of`` (a DB query).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+from bot.adapters.wechat_mp.api import WeChatAPI
+from bot.adapters.wechat_mp.errors import Decision, WeChatAPIError
+from bot.adapters.wechat_mp.util import mask
+from bot.adapters.wecom_robot.client import split_by_bytes
+from bot.core.event import ChatKind, Image, Text
+from bot.core.message import OutgoingMessage
+from bot.core.sending import SendError
+
+log = logging.getLogger("dudao.wechat_mp")
+
+PLATFORM = "mp"
+TEXT_LIMIT_BYTES = 2048
+PASSIVE_ID = "passive"
+TEMPLATE_KINDS = ("reminder", "notice")
+TEMPLATE_TITLES = {"reminder": "督导提醒", "notice": "督导通知"}
+
+
+# --- passive replies --------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Hold:
+    """One handler's claim on a chat until it knows which replies it delivers passively."""
+
+    chat: str
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class PassiveReplies:
+    """Messages a passive reply delivered, by object identity (the outbox hands the sender the
+    very ``OutgoingMessage`` the dispatcher produced), and the holds of running handlers."""
+
+    def __init__(self, *, ttl_s: float = 3600.0, max_items: int = 20_000,
+                 settle_timeout_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._holds: dict[str, list[Hold]] = {}
+        # id(message) -> (message, expiry); the message is kept so that its id is not reused
+        self._delivered: OrderedDict[int, tuple[OutgoingMessage, float]] = OrderedDict()
+        self._ttl = ttl_s
+        self._max = max_items
+        self._settle_timeout = settle_timeout_s
+        self._clock = clock
+
+    @contextlib.contextmanager
+    def hold(self, chat: str) -> Iterator[Hold]:
+        """Held while a handler runs; sends to ``chat`` wait for it (at most
+        ``settle_timeout_s``)."""
+        h = Hold(chat)
+        self._holds.setdefault(chat, []).append(h)
+        try:
+            yield h
+        finally:
+            holds = self._holds.get(chat, [])
+            if h in holds:
+                holds.remove(h)
+            if not holds:
+                self._holds.pop(chat, None)
+            if not h.done.done():
+                h.done.set_result(None)
+
+    def delivered(self, messages: list[OutgoingMessage]) -> None:
+        """``messages`` went out in a passive reply: the sender skips them."""
+        now = self._clock()
+        self._prune(now)
+        for m in messages:
+            self._delivered[id(m)] = (m, now + self._ttl)
+        while len(self._delivered) > self._max:
+            self._delivered.popitem(last=False)
+
+    def take(self, message: OutgoingMessage) -> bool:
+        """True (once) if ``message`` was delivered passively."""
+        entry = self._delivered.get(id(message))
+        if entry is None or entry[0] is not message:
+            return False
+        del self._delivered[id(message)]
+        return True
+
+    def held(self, chat: str) -> bool:
+        return bool(self._holds.get(chat))
+
+    async def settle(self, chat: str) -> None:
+        """Wait until no handler holds ``chat`` (bounded by ``settle_timeout_s``)."""
+        waiting = [h.done for h in self._holds.get(chat, ())]
+        if waiting:
+            await asyncio.wait(waiting, timeout=self._settle_timeout)
+
+    def _prune(self, now: float) -> None:
+        d = self._delivered
+        while d:
+            _, (_, expiry) = next(iter(d.items()))
+            if expiry > now:
+                break
+            d.popitem(last=False)
+
+
+# --- the sender -----------------------------------------------------------------------------------
+
+
+KindLookup = Callable[[OutgoingMessage], Awaitable[tuple[int, str] | None]]
+"""(outbox id, kind) of the pending row a message belongs to, or None."""
+Unlink = Callable[[str, str], Awaitable[None]]
+"""Remove the identity ``mp:<openid>``; the second argument is the reason."""
+
+
+def message_text(message: OutgoingMessage) -> str:
+    """What an official-account text message can carry: the text, ``[图片]`` for images."""
+    parts: list[str] = []
+    for seg in message.segments:
+        if isinstance(seg, Text):
+            parts.append(seg.text)
+        elif isinstance(seg, Image):
+            parts.append("[图片]")
+    return "".join(parts).strip()
+
+
+class MpSender:
+    """The ``mp`` platform's :class:`~bot.core.sending.Sender` (see the module docstring)."""
+
+    platform = PLATFORM
+
+    def __init__(self, *, passive: PassiveReplies, api: WeChatAPI | None = None,
+                 reminder_template_id: str = "", notice_template_id: str = "",
+                 board_url: str = "", kind_of: KindLookup | None = None,
+                 unlink: Unlink | None = None) -> None:
+        self.passive = passive
+        self.api = api
+        self._templates = {"reminder": reminder_template_id, "notice": notice_template_id}
+        self._board_url = board_url
+        self._kind_of = kind_of
+        self._unlink = unlink
+        # outbox ids already answered by a template (the other parts of a split message)
+        self._templated: OrderedDict[int, None] = OrderedDict()
+
+    def available_accounts(self) -> list[str]:
+        return [""] if self.api is not None else []
+
+    async def send(self, account: str | None, message: OutgoingMessage) -> str:
+        chat = message.chat
+        if chat.kind is not ChatKind.PRIVATE:
+            raise SendError(f"the official account has no group chats: {chat.key}",
+                            permanent=True)
+        if self.passive.held(chat.key):
+            await self.passive.settle(chat.key)
+        if self.passive.take(message):
+            return PASSIVE_ID
+        if self.api is None:
+            raise SendError("the official account's API is not configured (app_id, app_secret)",
+                            unavailable=True)
+        text = message_text(message)
+        if not text:
+            raise SendError("nothing an official-account message can carry", permanent=True)
+        return await self._send_text(chat.id, text, message)
+
+    async def send_text_now(self, openid: str, text: str) -> None:
+        """A customer-service message outside the outbox (a late reply); errors are logged."""
+        try:
+            await self._send_text(openid, text, None)
+        except SendError as exc:
+            log.error("late reply to %s not delivered: %s", mask(openid), exc)
+
+    async def _send_text(self, openid: str, text: str, message: OutgoingMessage | None) -> str:
+        assert self.api is not None
+        try:
+            for part in split_by_bytes(text, TEXT_LIMIT_BYTES):
+                await self.api.send_text(openid, part)
+        except WeChatAPIError as exc:
+            if exc.errcode in (45015, 45047) and message is not None:
+                return await self._fallback(openid, text, message, exc)
+            raise await self._send_error(openid, exc) from None
+        return ""
+
+    async def _fallback(self, openid: str, text: str, message: OutgoingMessage,
+                        cause: WeChatAPIError) -> str:
+        """The window is closed: a template message for reminders and notices."""
+        assert self.api is not None
+        row = await self._kind_of(message) if self._kind_of is not None else None
+        kind = row[1] if row else ""
+        template = self._templates.get(kind, "")
+        if not template:
+            raise SendError(f"{cause} (no template message configured for kind "
+                            f"{kind or 'unknown'!r})", permanent=True)
+        assert row is not None
+        if row[0] in self._templated:
+            return "template"  # a later part of a split message: the template covered it
+        data = {"thing1": TEMPLATE_TITLES.get(kind, "督导消息"), "thing2": _short(text, 20)}
+        try:
+            msgid = await self.api.send_template(openid, template, data, url=self._board_url)
+        except WeChatAPIError as exc:
+            raise await self._send_error(openid, exc) from None
+        self._templated[row[0]] = None
+        while len(self._templated) > 1000:
+            self._templated.popitem(last=False)
+        log.info("customer-service window of %s closed; %s sent as a template message",
+                 mask(openid), kind)
+        return f"template:{msgid}"
+
+    async def _send_error(self, openid: str, exc: WeChatAPIError) -> SendError:
+        decision = exc.decision
+        if decision is Decision.BINDING_DEAD:
+            if self._unlink is not None:
+                try:
+                    await self._unlink(openid, f"errcode {exc.errcode}")
+                except Exception as e:  # the send still fails for good
+                    log.error("could not unlink mp:%s: %s", mask(openid), e)
+            return SendError(f"{exc} (binding removed)", permanent=True)
+        if decision is Decision.QUOTA_EXCEEDED or (decision is Decision.BACK_OFF
+                                                   and exc.errcode == -1):
+            return SendError(str(exc), risk_control=True)
+        if decision in (Decision.ALERT_ADMIN, Decision.FALLBACK_CHANNEL):
+            return SendError(str(exc), permanent=True)
+        return SendError(str(exc))  # network trouble, unknown errcode: retried with back-off
+
+
+def _short(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,150 @@
+"""Parser behaviour beyond the labelled set: tokenizer isolation, refresh, canonical forms,
+bodies cut from the original text, time zones and speed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import jieba
+import pytest
+
+from bot.core.nlu import Intent, Parse, Parser, TaskName, UnitName, Vocabulary
+from bot.core.nlu.evaluate import LabelledSet
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 7, 8, 10, 0, tzinfo=SH)
+
+SMALL = Vocabulary(
+    units=(
+        UnitName(1, "郑州市", "郑州", (), "city"),
+        UnitName(2, "开封市", "开封", (), "city"),
+    ),
+    tasks=(TaskName(1, "第三季度调研报告", date(2026, 9, 30)),),
+)
+
+
+@pytest.fixture(scope="module")
+def fresh(workday: Callable[[date], bool]) -> tuple[Parser, dict[str, object]]:
+    """A parser of its own (refresh() changes it), plus the global jieba state before it."""
+    before = {
+        "initialized": jieba.dt.initialized,
+        "freq": len(jieba.dt.FREQ),
+        "user_words": dict(jieba.dt.user_word_tag_tab),
+    }
+    return Parser(SMALL, is_workday=workday), before
+
+
+def test_the_global_jieba_is_not_touched(fresh: tuple[Parser, dict[str, object]]) -> None:
+    parser, before = fresh
+    assert parser.parse("郑州还有哪些没交", now=NOW).unit_ids == (1,)
+    assert jieba.dt.initialized == before["initialized"]
+    assert len(jieba.dt.FREQ) == before["freq"]
+    assert jieba.dt.user_word_tag_tab == before["user_words"]
+    assert "第三季度调研报告" not in jieba.dt.FREQ
+
+
+def test_two_parsers_do_not_share_vocabulary(
+        parser: Parser, fresh: tuple[Parser, dict[str, object]]) -> None:
+    small, _ = fresh
+    assert parser.parse("进度 洛阳", now=NOW).unit_ids == (3,)
+    assert small.parse("进度 洛阳", now=NOW).unit_ids == ()
+
+
+def test_init_logs_nothing_from_jieba(
+        workday: Callable[[date], bool], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    Parser(SMALL, is_workday=workday)
+    assert not [r for r in caplog.records if r.name.startswith("jieba")]
+
+
+def test_refresh_adds_and_removes_units_and_tasks(
+        fresh: tuple[Parser, dict[str, object]]) -> None:
+    parser, _ = fresh
+    assert parser.parse("进度 新郑市", now=NOW).unit_ids == ()
+    bigger = Vocabulary(
+        units=(*SMALL.units[:1], UnitName(99, "新郑市", "新郑", ("新郑那边",), "county")),
+        tasks=(*SMALL.tasks, TaskName(7, "防汛专项检查报告")),
+    )
+    started = time.perf_counter()
+    parser.refresh(bigger)
+    assert time.perf_counter() - started < 0.5
+    assert parser.parse("进度 新郑", now=NOW).unit_ids == (99,)
+    assert parser.parse("新郑交了没", now=NOW).unit_ids == (99,)
+    p = parser.parse("谁没交防汛检查报告", now=NOW)
+    assert p.intent is Intent.MISSING and p.task_ids == (7,)
+    # 开封市 was removed from the roster: it is no longer recognised
+    assert parser.parse("进度 开封", now=NOW).unit_ids == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "canonical"),
+    [
+        ("进度 郑州", Intent.STATUS, True),
+        ("/进度 郑州", Intent.STATUS, True),
+        ("#进度 郑州", Intent.STATUS, True),
+        ("＃进度 郑州", Intent.STATUS, True),
+        ("  / 谁没交", Intent.MISSING, True),
+        ("郑州还有哪些没交？", Intent.MISSING, False),
+        ("@督导助手 通过 #12 优", Intent.ACCEPT, True),
+        ("#12 通过 优", Intent.ACCEPT, False),
+        ("提交了吗", Intent.STATUS, False),  # a question, not the submit command
+        ("通过率怎么算", Intent.UNKNOWN, False),
+        ("通知已经转发到各县区了", Intent.UNKNOWN, False),
+        ("进度条卡住了", Intent.UNKNOWN, False),
+    ],
+)
+def test_canonical_flag(parser: Parser, text: str, intent: Intent, canonical: bool) -> None:
+    p = parser.parse(text, now=NOW)
+    assert (p.intent, p.canonical) == (intent, canonical)
+
+
+def test_bodies_keep_what_the_user_typed(parser: Parser) -> None:
+    p = parser.parse("動態：新鄉市舉辦執法技能比武，參賽１２０人", now=NOW)
+    assert p.intent is Intent.DYNAMIC
+    assert p.body == "新鄉市舉辦執法技能比武，參賽１２０人"
+    b = parser.parse("绑定 郑州市 AbC9xZ", now=NOW)
+    assert b.body == "AbC9xZ"
+
+
+def test_deadline_is_local_and_defaults_to_18h(parser: Parser) -> None:
+    utc_now = datetime(2026, 7, 8, 2, 0, tzinfo=ZoneInfo("UTC"))
+    p = parser.parse("发布任务 执法证清理 截止 7月15日 各地市", now=utc_now)
+    assert p.deadline == datetime(2026, 7, 15, 18, 0, tzinfo=SH)
+    assert p.deadline is not None and p.deadline.tzinfo is not None
+
+
+def test_quarter_without_a_task_becomes_a_date_range(parser: Parser) -> None:
+    p = parser.parse("四季度有什么要交的", now=NOW)
+    assert p.intent is Intent.DUE_SOON
+    assert (p.date_from, p.date_to) == (date(2026, 10, 1), date(2026, 12, 31))
+
+
+def test_ambiguous_unit_question_asks_back(parser: Parser) -> None:
+    p = parser.parse("郑州呢？", now=NOW)
+    assert p.intent is Intent.UNKNOWN and p.confidence < 0.5
+    assert p.clarify == "您是想查询郑州市的进度吗？"
+
+
+def test_review_without_number_asks_for_it(parser: Parser) -> None:
+    p = parser.parse("通过", now=NOW)
+    assert p.submission_id is None and p.clarify and p.confidence <= 0.5
+
+
+def test_empty_and_odd_input(parser: Parser) -> None:
+    for text in ("", "   ", "。。。", "@张三", "\u3000", "🙂" * 50, "x" * 5000):
+        p = parser.parse(text, now=NOW)
+        assert isinstance(p, Parse) and p.intent is Intent.UNKNOWN
+
+
+def test_parse_is_fast(parser: Parser, labelled: LabelledSet) -> None:
+    """The benchmark (bench/nlu_bench.py) measures this properly; here only a loose bound."""
+    texts = [c.text for c in labelled.cases]
+    started = time.perf_counter()
+    for text in texts:
+        parser.parse(text, now=NOW)
+    per_message = (time.perf_counter() - started) / len(texts)
+    assert per_message < 0.005
