@@ -32,19 +32,8 @@ def _number(ctx: Context) -> int:
 
 
 def _tell_unit(ctx: Context, sub: subs_svc.SubmissionInfo, text: str) -> None:
-    if sub.submitted_at and sub.text is not None:
-        chat = _source_chat(ctx, sub.id)
-        if chat:
-            ctx.send(ChatRef.parse(chat), text, kind="notify", cause=f"submission:{sub.id}")
-
-
-def _source_chat(ctx: Context, sid: int) -> str | None:
-    from sqlalchemy import select
-
-    from storage.models import Submission
-
-    return ctx.conn.execute(select(Submission.source_chat).where(Submission.id == sid)
-                            ).scalar_one_or_none()
+    if sub.source_chat:
+        ctx.send(ChatRef.parse(sub.source_chat), text, kind="notify", cause=f"submission:{sub.id}")
 
 
 @router.handler(ACCEPT)

@@ -415,20 +415,30 @@ class _Plan:
         self._add(ChatRef.parse(group.chat), text, cause=f"task:{items[0].task_id}",
                   account=group.account, mentions=tuple(mentions))
 
-    def _private_reminders(self, unit_id: int, items: list[DueReminder],
-                           group: _GroupRow | None) -> None:
-        liaisons = [p for p in self.people.get(unit_id, ()) if p.role == "liaison"]
+    def _send_privately(self, people: list[Any], platforms: Any, text: str, *, cause: str,
+                        group: _GroupRow | None) -> bool:
+        """One private message per person (their preferred identity). True if any went out.
+
+        The unit's group account is used when it is on the same platform: that account is a
+        member of the unit's group and so can reach its people.
+        """
         sent = False
-        text = self._reminder_text(items)
-        for p in liaisons:
-            ident = pick_identity(p.identities, LIAISON_PLATFORMS)
+        for p in people:
+            ident = pick_identity(p.identities, platforms)
             if ident is None:
                 continue
             chat = identity_chat(ident)
             account = group.account if group is not None and group.platform == chat.platform \
                 else None
-            self._add(chat, text, cause=f"task:{items[0].task_id}", account=account)
+            self._add(chat, text, cause=cause, account=account)
             sent = True
+        return sent
+
+    def _private_reminders(self, unit_id: int, items: list[DueReminder],
+                           group: _GroupRow | None) -> None:
+        liaisons = [p for p in self.people.get(unit_id, ()) if p.role == "liaison"]
+        sent = self._send_privately(liaisons, LIAISON_PLATFORMS, self._reminder_text(items),
+                                    cause=f"task:{items[0].task_id}", group=group)
         if not sent:
             self.unreachable.add(unit_id)
             log.warning("unit %d is due a reminder but has no group and no liaison", unit_id)
@@ -515,17 +525,9 @@ class _Plan:
                              f"已逾期 {late} 个工作日，{state}")
             text = "\n".join(lines)
             officials = [p for p in self.people.get(uid, ()) if p.role == "official"]
-            reached = False
-            group = group_of.get(uid)
-            for p in officials:
-                ident = pick_identity(p.identities, OFFICIAL_PLATFORMS)
-                if ident is None:
-                    continue
-                chat = identity_chat(ident)
-                account = group.account if group is not None and group.platform == chat.platform \
-                    else None
-                self._add(chat, text, cause=f"task:{by_unit[uid][0].task_id}", account=account)
-                reached = True
+            reached = self._send_privately(officials, OFFICIAL_PLATFORMS, text,
+                                           cause=f"task:{by_unit[uid][0].task_id}",
+                                           group=group_of.get(uid))
             if not reached:
                 without_officials.add(uid)
         if not admin_groups:

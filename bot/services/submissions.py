@@ -30,6 +30,7 @@ class SubmissionInfo:
     late: bool
     review_reason: str | None = None
     attachments: tuple[StoredFile, ...] = field(default=())
+    source_chat: str | None = None  # where it was submitted: the unit is told there
 
 
 def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | None, text: str,
@@ -120,7 +121,7 @@ def list_submissions(conn: Connection, *, task_id: int | None = None, unit_id: i
         out.append(SubmissionInfo(
             s.id, s.task_id, r.title, s.unit_id, r.unit_name, r.pname or "", s.text, s.status,
             s.rating, s.version, s.submitted_at, s.late, s.review_reason,
-            tuple(files.get(s.id, ()))))
+            tuple(files.get(s.id, ())), s.source_chat))
     return out
 
 
