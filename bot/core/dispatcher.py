@@ -23,8 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 
 from bot.core.context import Context, Outgoing
 from bot.core.env import ServiceEnv
@@ -33,10 +32,10 @@ from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.errors import DomainError
 from bot.services import groups as groups_svc
+from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
 from storage.db import Database, DatabaseUnavailable
-from storage.models import InboundMessage
 
 log = logging.getLogger("dudao.dispatch")
 
@@ -222,8 +221,7 @@ class Dispatcher:
                 log.info("refused %s: %s", ev.dedupe_key, exc.log)
                 outgoing = []
                 if isinstance(ev, MessageEvent):
-                    with conn.begin_nested():
-                        self._store_inbound(conn, ev, now)
+                    self._store_inbound(conn, ev, now)
                     outgoing.append(_reply(ev, exc.message))
             except DatabaseUnavailable:
                 raise
@@ -237,15 +235,9 @@ class Dispatcher:
         return out
 
     def _store_inbound(self, conn: Connection, ev: MessageEvent, now: datetime) -> bool:
-        """Our own message store, whose unique key also rejects re-deliveries."""
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(InboundMessage), {
-                    "dedupe_key": ev.dedupe_key, "chat": ev.chat.key, "sender": ev.sender.key,
-                    "message_id": ev.message_id, "text": ev.text[:4000], "received_at": now})
-        except IntegrityError:
-            return False
-        return True
+        return inbound_svc.store(conn, dedupe_key=ev.dedupe_key, chat=ev.chat.key,
+                                 sender=ev.sender.key, message_id=ev.message_id, text=ev.text,
+                                 now=now)
 
     def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
                         outgoing: list[Outgoing]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.core.event import ChatKind, ChatRef
 from bot.domain.errors import Conflict, InvalidInput, NotFound
@@ -63,14 +63,17 @@ def set_units(conn: Connection, chat: str, units_spec: str) -> GroupInfo:
     return GroupInfo(g.id, g.chat, g.name, g.purpose, g.account, tuple(u.id for u in units))
 
 
+# Prebuilt: every group message looks its group up (see bot/services/audit.py on why).
+_BY_CHAT = select(Group.id, Group.chat, Group.name, Group.purpose, Group.account).where(
+    Group.chat == bindparam("chat"), Group.active.is_(True))
+_MEMBER_UNITS = select(GroupUnit.unit_id).where(GroupUnit.group_id == bindparam("group_id"))
+
+
 def get_by_chat(conn: Connection, chat: str) -> GroupInfo | None:
-    r = conn.execute(
-        select(Group.id, Group.chat, Group.name, Group.purpose, Group.account)
-        .where(Group.chat == chat, Group.active.is_(True))
-    ).first()
+    r = conn.execute(_BY_CHAT, {"chat": chat}).first()
     if r is None:
         return None
-    ids = tuple(conn.execute(select(GroupUnit.unit_id).where(GroupUnit.group_id == r.id)).scalars())
+    ids = tuple(conn.execute(_MEMBER_UNITS, {"group_id": r.id}).scalars())
     return GroupInfo(r.id, r.chat, r.name, r.purpose, r.account, ids)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.core.event import UserRef
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -40,13 +40,17 @@ def parse_identity(text: str) -> str:
     return ref.key
 
 
+# Prebuilt: looked up for every inbound message (see bot/services/audit.py on why).
+_BY_IDENTITY = (
+    select(Person.id, Person.name, Person.role, Person.unit_id, Unit.name.label("unit_name"))
+    .join(Identity, Identity.person_id == Person.id)
+    .outerjoin(Unit, Unit.id == Person.unit_id)
+    .where(Identity.identity == bindparam("identity"), Person.active.is_(True))
+)
+
+
 def by_identity(conn: Connection, identity: str) -> PersonInfo | None:
-    r = conn.execute(
-        select(Person.id, Person.name, Person.role, Person.unit_id, Unit.name.label("unit_name"))
-        .join(Identity, Identity.person_id == Person.id)
-        .outerjoin(Unit, Unit.id == Person.unit_id)
-        .where(Identity.identity == identity, Person.active.is_(True))
-    ).first()
+    r = conn.execute(_BY_IDENTITY, {"identity": identity}).first()
     if r is None:
         return None
     return PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name)

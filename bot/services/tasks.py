@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import units as units_svc
@@ -94,6 +94,16 @@ class OwedTask:
     state: str  # owed | returned
 
 
+# Prebuilt: every submission asks it (see bot/services/audit.py on why).
+_OWED_BY_UNIT = (
+    select(Task.id, Task.title, Task.due, TaskUnit.state)
+    .join(TaskUnit, TaskUnit.task_id == Task.id)
+    .where(TaskUnit.unit_id == bindparam("unit_id"), Task.status == "open",
+           TaskUnit.state.in_(bindparam("states", expanding=True)))
+    .order_by(Task.due, Task.id)
+)
+
+
 def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = False
                  ) -> list[OwedTask]:
     """Open tasks the unit has not submitted, or whose submission was returned.
@@ -101,14 +111,10 @@ def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = Fals
     ``include_pending`` adds tasks submitted but not yet reviewed: a liaison may send a revised
     version before the review (it becomes the next version).
     """
-    states = ("owed", "returned", "received") if include_pending else ("owed", "returned")
-    rows = conn.execute(
-        select(Task.id, Task.title, Task.due, TaskUnit.state)
-        .join(TaskUnit, TaskUnit.task_id == Task.id)
-        .where(TaskUnit.unit_id == unit_id, Task.status == "open", TaskUnit.state.in_(states))
-        .order_by(Task.due, Task.id)
-    )
+    states = ["owed", "returned", "received"] if include_pending else ["owed", "returned"]
+    rows = conn.execute(_OWED_BY_UNIT, {"unit_id": unit_id, "states": states})
     return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]
+
 
 
 @dataclass(frozen=True, slots=True)
