@@ -10,12 +10,12 @@ from sqlalchemy import Connection
 
 from bot.core.event import ChatKind, ChatRef, MessageEvent
 from bot.core.message import OutgoingMessage
-from bot.services import audit
+from bot.services import audit, groups
+from bot.services.groups import GroupInfo
 
 if TYPE_CHECKING:
     from bot.core.env import ServiceEnv
     from bot.core.nlu import Parse
-    from bot.services.groups import GroupInfo
     from bot.services.people import PersonInfo
 
 
@@ -34,11 +34,22 @@ class Context:
     env: ServiceEnv
     now: datetime
     person: PersonInfo | None
-    group: GroupInfo | None
     command: str = ""
     args: str = ""
     parse: Parse | None = None
     outgoing: list[Outgoing] = field(default_factory=list)
+    # The registered group the message came from, looked up on first use: most messages never
+    # need it, and the lookup was a tenth of the cost of handling a submission (bench/README.md).
+    _group: GroupInfo | None = field(default=None, init=False)
+    _group_loaded: bool = field(default=False, init=False)
+
+    @property
+    def group(self) -> GroupInfo | None:
+        if not self._group_loaded:
+            chat = self.event.chat.key
+            self._group = groups.get_by_chat(self.conn, chat) if self.in_group else None
+            self._group_loaded = True
+        return self._group
 
     @property
     def in_group(self) -> bool:

@@ -31,7 +31,6 @@ from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.errors import DomainError
-from bot.services import groups as groups_svc
 from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
@@ -242,10 +241,7 @@ class Dispatcher:
     def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
                         outgoing: list[Outgoing]) -> None:
         person = people_svc.by_identity(conn, ev.sender.key)
-        group = None
-        if ev.chat.kind is ChatKind.GROUP:
-            group = groups_svc.get_by_chat(conn, ev.chat.key)
-        ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person, group=group,
+        ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person,
                       outgoing=outgoing)
         self.route_message(ctx, self.table)
 

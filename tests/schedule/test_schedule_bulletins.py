@@ -154,9 +154,8 @@ def _ctx(world: World, conn: Connection, sender: str, text: str, now: datetime) 
                       sender=UserRef.parse(sender), message_id="m1", segments=(Text(text),),
                       time=now, to_me=True)
     person = people.by_identity(conn, sender)
-    group = groups.get_by_chat(conn, ADMIN_GROUP)
     command, _, args = text.partition(" ")
-    return Context(event=ev, conn=conn, env=world.env, now=now, person=person, group=group,
+    return Context(event=ev, conn=conn, env=world.env, now=now, person=person,
                    command=command, args=args)
 
 
