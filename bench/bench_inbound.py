@@ -93,8 +93,10 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         target = f"dudao=ws://127.0.0.1:{args.port}/onebot/v11/ws,pid={proc.pid},token={TOKEN}"
-        cmd = [str(SHARED_BENCH / "run_peer.sh"), "--out", args.out, "--self-id", "10001",
-               "--target", target]
+        # No fixed --self-id: the harness connects each run as a new account (20001, 20002…).
+        # Its message ids restart at 1 every run, and dudao rightly drops a message it has
+        # already stored (same account, chat and message id) as a re-delivery.
+        cmd = [str(SHARED_BENCH / "run_peer.sh"), "--out", args.out, "--target", target]
         if args.quick:
             cmd.append("--quick")
         cmd += args.extra

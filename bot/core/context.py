@@ -36,8 +36,11 @@ class Context:
     person: PersonInfo | None
     command: str = ""
     args: str = ""
-    parse: Parse | None = None
     outgoing: list[Outgoing] = field(default_factory=list)
+    # The language layer's reading of the message, made on first use: a canonical command
+    # ("提交 …") rarely needs it, and parsing costs a few hundred microseconds a message.
+    _parse: Parse | None = field(default=None, init=False)
+    _parsed: bool = field(default=False, init=False)
     # The registered group the message came from, looked up on first use: most messages never
     # need it, and the lookup was a tenth of the cost of handling a submission (bench/README.md).
     _group: GroupInfo | None = field(default=None, init=False)
@@ -50,6 +53,18 @@ class Context:
             self._group = groups.get_by_chat(self.conn, chat) if self.in_group else None
             self._group_loaded = True
         return self._group
+
+    @property
+    def parse(self) -> Parse | None:
+        if not self._parsed:
+            parser = self.env.parser
+            self._parse = parser.parse(self.event.text, now=self.now) if parser else None
+            self._parsed = True
+        return self._parse
+
+    @parse.setter
+    def parse(self, value: Parse | None) -> None:
+        self._parse, self._parsed = value, True
 
     @property
     def in_group(self) -> bool:
