@@ -17,11 +17,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.onebot.files import HttpFileFetcher
 from bot.adapters.onebot_sender import OneBotSender
+from bot.core.alerts import AlertCoalescer
 from bot.core.dispatcher import Dispatcher
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef, Event, MessageEvent
@@ -42,6 +43,7 @@ from storage.migrate import upgrade
 from storage.models import Identity
 
 log = logging.getLogger("dudao.app")
+SEED_LOCK_KEY = 0x6475_0004  # PostgreSQL advisory lock: one process seeds a fresh database
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Services:
     table: RouteTable
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     scheduler: Any = None
+    alerts: AlertCoalescer | None = None
     extra_cleanup: list[Any] = field(default_factory=list)
 
     def spawn(self, coro: Any) -> None:
@@ -83,6 +86,10 @@ def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[
 
     def seed(conn: Connection) -> None:
         now = env.clock.now()
+        if conn.dialect.name == "postgresql":
+            # Processes started together on a fresh database would each load the roster (all
+            # but one then crash on the unique unit code): one seeds, the others then find it.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})
         if settings.service.roster and units_svc.count(conn) == 0:
             from config.roster import bundled_roster
 
@@ -144,7 +151,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     def alert(text: str) -> None:
         services.spawn(_alert_admins(services, text))
 
-    delivery.alert = alert
+    services.alerts = AlertCoalescer(alert)
+    delivery.alert = services.alerts
     holder["sink"] = lambda event: _accept_event(services, event)
     return services
 
@@ -192,14 +200,18 @@ async def _load_parser(services: Services) -> None:
     if not services.settings.nlu.enabled:
         return
     try:
-        from bot.nlu_vocab import build_parser
+        from bot.nlu_vocab import build_parser, freeze_long_lived, keep_fresh
     except ImportError:  # pragma: no cover - language layer not installed
         return
     try:
         services.env.parser = await build_parser(services.db, services.env)
         log.info("language model loaded")
+        freeze_long_lived()
     except Exception:
         log.exception("language model failed to load; canonical commands still work")
+        return
+    # New units and tasks (also from other processes) reach the parser within refresh_s.
+    await keep_fresh(services.db, services.env, services.settings.nlu.refresh_s)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -244,6 +256,11 @@ async def _lifecycle_console(services: Services, *, serve: bool = False) -> Asyn
     services.spawn(_load_parser(services))
     services.dispatcher.start()
     services.delivery.start()
+    if serve:
+        # Implementations that only offer a forward WebSocket (NapCat "WebSocket 服务器",
+        # go-cqhttp's ws server): we connect out and reconnect with capped back-off.
+        for url in services.settings.onebot.forward_urls:
+            services.onebot.start_forward(url)
     if serve and services.settings.schedule.enabled:
         try:
             from bot.scheduler import Scheduler
@@ -257,6 +274,8 @@ async def _lifecycle_console(services: Services, *, serve: bool = False) -> Asyn
     for fn in services.extra_cleanup:
         await fn()
     await services.dispatcher.stop()
+    if services.alerts is not None:
+        services.alerts.flush()  # queued in the outbox: sent after the next start if not now
     await services.delivery.stop()
     if services.scheduler is not None:
         await services.scheduler.stop()

@@ -397,8 +397,9 @@ def cmd_notice_send(args: argparse.Namespace) -> int:
 
     def write(conn: Connection) -> notices.NoticeResult:
         res = notices.send(conn, text=" ".join(args.text), targets=args.to, created_by=None,
-                           now=now)
-        admin.audit(conn, "notice.send", f"notice:{res.id}", {"targets": args.to})
+                           now=now, remind=args.remind)
+        admin.audit(conn, "notice.send", f"notice:{res.id}",
+                    {"targets": args.to, "remind": args.remind})
         return res
 
     res = admin.run(write)
@@ -427,14 +428,65 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    try:
-        from bot.reports.export import export_year
-    except ImportError as exc:  # pragma: no cover
-        raise CliError("export not available in this build") from exc
+    import time
+
+    from bot.reports.export import check_out, export_year
+    from bot.services.stats import parse_year
+
+    started = time.monotonic()
+    year = parse_year(args.year)  # bad input fails before the database is touched
+    out = check_out(Path(args.out))
+
+    def progress(stage: str) -> None:
+        # Quiet for a quick export; a big year says what it is doing after the first second.
+        if time.monotonic() - started >= 1.0:
+            print(f"导出中：{stage}…", file=sys.stderr, flush=True)
+
     admin = _Admin(_settings(args))
-    path = export_year(admin.db, admin.env, args.year, Path(args.out))
-    _emit(args, {"path": str(path)}, f"已导出 {path}")
-    admin.close()
+    try:
+        res = export_year(admin.db, admin.env, year, out, progress=progress)
+    finally:
+        admin.close()
+    t = res.totals
+    rate = "—" if t["on_time_rate"] is None else f"{t['on_time_rate']:.1%}"
+    _emit(args, {"path": str(res.path), "year": res.year, "units": res.units,
+                 "tasks": res.tasks, "totals": t, "seconds": round(res.seconds, 3)},
+          f"已导出 {res.path}：{res.units} 个单位，{res.tasks} 项任务；按时率 {rate}，"
+          f"红旗 {t['red']}、蓝旗 {t['blue']}、黄旗 {t['yellow']}")
+    return 0
+
+
+def cmd_wechat_menu(args: argparse.Namespace) -> int:
+    from bot.adapters.wechat_mp.errors import WeChatAPIError
+    from bot.adapters.wechat_mp.menu import DEFAULT_MENU, MenuError, load_menu
+
+    settings = _settings(args)
+    try:
+        menu = load_menu(Path(args.file)) if args.file else DEFAULT_MENU
+    except MenuError as exc:
+        raise CliError(str(exc)) from None
+    if args.dry_run:
+        print(json.dumps(menu, ensure_ascii=False, indent=2))
+        return 0
+    mp = settings.wechat_mp
+    if not (mp.app_id and mp.app_secret):
+        raise CliError("未配置公众号 [wechat_mp] app_id 和 app_secret，无法创建菜单")
+    from bot.wechat_wiring import create_menu
+
+    admin = _Admin(settings)
+    try:
+        try:
+            asyncio.run(create_menu(admin.db, mp, menu))
+        except WeChatAPIError as exc:
+            print(f"错误：微信接口拒绝创建菜单（errcode {exc.errcode}：{exc.errmsg}）",
+                  file=sys.stderr)
+            return 1
+        names = [b["name"] for b in menu["button"]]
+        admin.run(lambda conn: admin.audit(conn, "wechat.menu", f"mp:{mp.app_id}",
+                                           {"buttons": names}))
+    finally:
+        admin.close()
+    _emit(args, {"created": True, "menu": menu}, f"公众号菜单已创建：{'、'.join(names)}")
     return 0
 
 
@@ -521,14 +573,23 @@ def build_parser() -> argparse.ArgumentParser:
     notice = sub.add_parser("notice", help="通知").add_subparsers(dest="sub", required=True)
     ns = leaf(notice, "send", cmd_notice_send, "群发通知")
     ns.add_argument("--to", default="all", help="all | kind:city | qq:group:40001 | 单位名")
+    ns.add_argument("--remind", default="",
+                    help="未确认单位的提醒：4x2 = 每 4 个工作小时提醒一次、最多 2 次；none = 不提醒；"
+                         "默认按配置 [schedule] notice_remind")
     ns.add_argument("text", nargs="+")
 
     ex = leaf(sub, "export", cmd_export, "导出年度统计 Excel")
-    ex.add_argument("--year", type=int, required=True)
+    ex.add_argument("--year", required=True, help="年份，如 2026")
     ex.add_argument("--out", required=True)
 
     tk = leaf(sub, "tick", cmd_tick, "执行某一时刻到期的定时任务一次（提醒、通报）")
     tk.add_argument("--at", required=True, help="如 2026-07-01T09:00+08:00")
+
+    wechat = sub.add_parser("wechat", help="微信公众号").add_subparsers(dest="sub", required=True)
+    wm = leaf(wechat, "menu", cmd_wechat_menu,
+              "创建公众号自定义菜单（默认：我的任务、进度、红旗榜）")
+    wm.add_argument("--file", help="菜单 JSON 文件（微信 menu/create 格式）；不给则用内置菜单")
+    wm.add_argument("--dry-run", action="store_true", help="只打印菜单，不调用微信接口")
     return p
 
 

@@ -7,7 +7,11 @@ scheduler would run at T, and running it twice (or in two processes) does nothin
 - the weekly draft runs at/after ``bulletin_time`` on ``bulletin_weekday`` (or later that ISO week,
   catching up after downtime) unless a weekly bulletin exists for the week (``2026-W27``);
 - the digest runs once a day at/after ``digest_time``, recorded in the audit log
-  (``schedule.digest`` / ``digest:2026-07-10``) whether or not it had anything to say.
+  (``schedule.digest`` / ``digest:2026-07-10``) whether or not it had anything to say;
+- notice reminders claim each (notice, unit, round) in ``notice_reminders``
+  (bot/services/notice_reminders.py);
+- the half-year report reminder claims its period (``2026-H1``) in ``job_ledger``
+  (bot/services/halfyear.py) on the first working day of January and July.
 On PostgreSQL the two "once per period" jobs take a transaction-level advisory lock, so two
 schedulers checking at the same moment cannot both draft; SQLite serialises writers anyway.
 
@@ -31,6 +35,8 @@ from sqlalchemy import Connection, select, text
 from bot.core.env import ServiceEnv
 from bot.services import audit
 from bot.services import bulletins as bulletins_svc
+from bot.services import halfyear as halfyear_svc
+from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
 from bot.services.reminders import SweepResult, sweep_reminders
 from storage.db import Database
 from storage.models import AuditEntry
@@ -40,6 +46,8 @@ log = logging.getLogger("dudao.scheduler")
 JOB_SWEEP = "reminder_sweep"
 JOB_WEEKLY = "weekly_bulletin"
 JOB_DIGEST = "daily_digest"
+JOB_NOTICES = "notice_reminders"
+JOB_HALFYEAR = "halfyear_reminder"
 FULL_FLAG_CHECK = timedelta(hours=1)
 FLAG_MARGIN = timedelta(minutes=5)
 _LOCK_KEYS = {JOB_WEEKLY: 0x6475_0001, JOB_DIGEST: 0x6475_0002}
@@ -51,6 +59,8 @@ class JobReport:
     ran: list[str] = field(default_factory=list)  # jobs that ran and did their work this time
     errors: dict[str, str] = field(default_factory=dict)  # job name → error
     sweep: SweepResult | None = None
+    notices: NoticeSweepResult | None = None
+    halfyear: str | None = None  # the period whose report reminder this run sent
     bulletin_id: int | None = None
     digest_id: int | None = None
 
@@ -62,6 +72,11 @@ class JobReport:
         parts = [f"at {self.at.isoformat()}: ran {', '.join(self.ran) or 'nothing'}"]
         if self.sweep is not None:
             parts.append(f"{len(self.sweep.claimed)} reminders in {self.sweep.messages} messages")
+        if self.notices is not None and self.notices.claimed:
+            parts.append(f"{len(self.notices.claimed)} notice reminders in "
+                         f"{self.notices.messages} messages")
+        if self.halfyear is not None:
+            parts.append(f"half-year reminder {self.halfyear}")
         if self.bulletin_id is not None:
             parts.append(f"bulletin draft {self.bulletin_id}")
         if self.digest_id is not None:
@@ -149,6 +164,15 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
         JOB_SWEEP, lambda conn: sweep_reminders(conn, env, at, flags_since=flags_since))
     if ok:
         report.ran.append(JOB_SWEEP)
+    ok, report.notices = await attempt(
+        JOB_NOTICES, lambda conn: sweep_notice_reminders(conn, env, at))
+    if ok and report.notices is not None and report.notices.claimed:
+        report.ran.append(JOB_NOTICES)
+    if halfyear_svc.due_period(env, at) is not None:
+        ok, report.halfyear = await attempt(
+            JOB_HALFYEAR, lambda conn: halfyear_svc.remind(conn, env, at))
+        if ok and report.halfyear is not None:
+            report.ran.append(JOB_HALFYEAR)
     if at >= weekly_due_from(env, at):
         ok, report.bulletin_id = await attempt(JOB_WEEKLY, _weekly_job(env, at))
         if ok and report.bulletin_id is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +36,10 @@ from sqlalchemy import Connection, select, update
 
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.callback import WeChatCallback
-from bot.adapters.wechat_mp.quota import InMemoryQuotaTracker
+from bot.adapters.wechat_mp.menu import DEFAULT_MENU, MENU_COMMANDS
+from bot.adapters.wechat_mp.quota import QuotaLimits, QuotaTracker
 from bot.adapters.wechat_mp.sender import MpSender, PassiveReplies, message_text
+from bot.adapters.wechat_mp.templates import TemplateSpec
 from bot.adapters.wechat_mp.util import mask
 from bot.adapters.wecom_robot.client import WeComRobot
 from bot.adapters.wecom_robot.sender import WeComSender
@@ -48,22 +50,18 @@ from bot.domain.errors import DomainError
 from bot.services import audit as audit_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
+from storage.db import Database
 from storage.models import Group, OutboxMessage
+from storage.quota_store import DbQuotaCounter
 from storage.token_store import DbTokenStore
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from config.settings import WechatMpSettings
 
 log = logging.getLogger("dudao.wechat")
 
 PLATFORM = "mp"
-
-MENU_COMMANDS: dict[str, str] = {"my_tasks": "我的任务", "status": "进度", "flags": "红旗榜"}
-"""Menu CLICK key → the text command it stands for."""
-
-DEFAULT_MENU: dict[str, Any] = {
-    "button": [{"type": "click", "name": name, "key": key} for key, name in MENU_COMMANDS.items()],
-}
 
 WELCOME_TEXT = ("欢迎关注督导助手。已登记的人员请发送“绑定 邀请码”完成绑定；"
                 "发送“帮助”查看可用命令。")
@@ -74,9 +72,32 @@ PASSIVE_LIMIT_BYTES = 2048
 _CODE_RE = re.compile(r"^[A-Za-z0-9]{6,16}$")
 
 
+def quota_limits(mp: WechatMpSettings) -> QuotaLimits:
+    """The ``[wechat_mp] quota_*`` settings as limits per day and month."""
+    return QuotaLimits(
+        per_day={"custom": mp.quota_custom_per_day, "template": mp.quota_template_per_day,
+                 "mass": mp.quota_mass_per_day},
+        per_month={"mass": mp.quota_mass_per_month})
+
+
+def template_specs(mp: WechatMpSettings) -> dict[str, TemplateSpec]:
+    """The configured reminder and notice templates (an empty id: no template)."""
+    return {"reminder": TemplateSpec.parse(mp.reminder_template_id, mp.reminder_template_fields),
+            "notice": TemplateSpec.parse(mp.notice_template_id, mp.notice_template_fields)}
+
+
 async def create_default_menu(api: WeChatAPI) -> None:
     """Create the account's menu: 我的任务 / 进度 / 红旗榜 as CLICK buttons."""
     await api.create_menu(DEFAULT_MENU)
+
+
+async def create_menu(db: Database, mp: WechatMpSettings, menu: Mapping[str, Any]) -> None:
+    """``menu/create`` outside the running service (``dudao wechat menu``): our own client, with
+    the access token shared through ``app_tokens`` like the service's."""
+    async with aiohttp.ClientSession() as session:
+        api = WeChatAPI(session, app_id=mp.app_id, app_secret=mp.app_secret,
+                        api_base=mp.api_base, token_store=DbTokenStore(db))
+        await api.create_menu(menu)
 
 
 class WeChatWiring:
@@ -86,7 +107,10 @@ class WeChatWiring:
         self.services = services
         s = services.settings
         self.mp = s.wechat_mp
-        self.quota = InMemoryQuotaTracker()
+        # quotas are counted in the database, shared by every process (storage/quota_store.py);
+        # the customer-service windows are this process's (the callback that saw the message)
+        self.quota = QuotaTracker(DbQuotaCounter(services.db, self.mp.app_id),
+                                  quota_limits(self.mp))
         self.passive = PassiveReplies()
         self.api: WeChatAPI | None = None
         self.robot: WeComRobot | None = None
@@ -106,9 +130,9 @@ class WeChatWiring:
                 reply_deadline_s=deadline, handle=self.handle, late_reply=self.late_reply,
                 quota=self.quota)
             self.mp_sender = MpSender(
-                passive=self.passive, reminder_template_id=self.mp.reminder_template_id,
-                notice_template_id=self.mp.notice_template_id,
-                board_url=services.env.board_url, kind_of=self._kind_of, unlink=self._unlink)
+                passive=self.passive, templates=template_specs(self.mp),
+                board_url=services.env.board_url, kind_of=self._kind_of, unlink=self._unlink,
+                clock=self._now)
 
     @property
     def api_configured(self) -> bool:

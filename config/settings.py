@@ -63,6 +63,9 @@ _URL: Final = MappingProxyType({"mask": "url"})  # passwords and token parameter
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WECHAT_MODES: Final = ("", "plain", "compatible", "safe")
+# What a template message field can carry: the kind's title (督导提醒/督导通知), the message text,
+# the time it is sent ([wechat_mp] *_template_fields; bot.adapters.wechat_mp.templates).
+WECHAT_TEMPLATE_SOURCES: Final = ("title", "text", "time")
 
 
 class ConfigError(Exception):
@@ -223,8 +226,14 @@ class WechatMpSettings(_Section):
     replay_window_s: int
     api_base: str
     reminder_template_id: str
+    reminder_template_fields: tuple[str, ...]
     notice_template_id: str
+    notice_template_fields: tuple[str, ...]
     reply_deadline_s: float
+    quota_custom_per_day: int
+    quota_template_per_day: int
+    quota_mass_per_day: int
+    quota_mass_per_month: int
 
     @property
     def effective_mode(self) -> str:
@@ -268,6 +277,8 @@ class ScheduleSettings(_Section):
     bulletin_weekday: str
     bulletin_time: time
     digest_time: time
+    notice_remind: str
+    halfyear_time: time
 
     @property
     def bulletin_weekday_index(self) -> int:
@@ -282,6 +293,8 @@ class ScoringSettings(_Section):
     red: float
     blue: float
     yellow: float
+    innovation: float
+    incident: float
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -299,6 +312,7 @@ class NluSettings(_Section):
     NAME: ClassVar[str] = "nlu"
 
     enabled: bool
+    refresh_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -749,6 +763,42 @@ def _roster(value: Any) -> Any:
     return name
 
 
+_TEMPLATE_FIELD_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9_]*)\s*=\s*([a-z]+)")
+
+
+def _template_fields(value: Any) -> Any:
+    """``keyword=source`` pairs; see ``bot.adapters.wechat_mp.templates``."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for item in value:
+        match = _TEMPLATE_FIELD_RE.fullmatch(item.strip())
+        if not match or match.group(2) not in WECHAT_TEMPLATE_SOURCES:
+            raise _Invalid(
+                f"expected keyword=source with source one of {', '.join(WECHAT_TEMPLATE_SOURCES)}"
+                f" (e.g. \"thing1=title\"), got {json.dumps(item, ensure_ascii=False)}"
+            )
+        if match.group(1) in seen:
+            raise _Invalid(f'template keyword "{match.group(1)}" appears twice')
+        seen.add(match.group(1))
+        out.append(f"{match.group(1)}={match.group(2)}")
+    return tuple(out)
+
+
+_NOTICE_REMIND_RE: Final = re.compile(r"(\d+)\s*(?:[x×*]\s*(\d+))?")
+
+
+def _notice_remind(value: Any) -> Any:
+    """The syntax ``bot.domain.notice_reminders.NoticeReminderPolicy.parse`` reads, normalised."""
+    text = value.strip().lower()
+    if text in ("none", "off", "0"):
+        return "none"
+    match = _NOTICE_REMIND_RE.fullmatch(text)
+    if match is None:
+        raise _Invalid(f'expected "HOURSxTIMES" (e.g. "4x2") or "none", got {value!r}')
+    hours, times = int(match.group(1)), int(match.group(2) or 1)
+    return "none" if hours == 0 or times == 0 else f"{hours}x{times}"
+
+
 def _aes_key(value: Any) -> Any:
     if value and len(value) != 43:
         raise _Invalid(f"the EncodingAESKey must be 43 characters long, got {len(value)}")
@@ -777,6 +827,12 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("wechat_mp", "replay_window_s"): _between(1),
         ("wechat_mp", "api_base"): _url("http", "https", allow_empty=False),
         ("wechat_mp", "reply_deadline_s"): _between(0.1, 4.9),
+        ("wechat_mp", "reminder_template_fields"): _template_fields,
+        ("wechat_mp", "notice_template_fields"): _template_fields,
+        ("wechat_mp", "quota_custom_per_day"): _between(0),
+        ("wechat_mp", "quota_template_per_day"): _between(0),
+        ("wechat_mp", "quota_mass_per_day"): _between(0),
+        ("wechat_mp", "quota_mass_per_month"): _between(0),
         ("wecom", "api_base"): _url("http", "https", allow_empty=False),
         ("wecom", "per_minute"): _between(1),
         ("outbox", "poll_interval_s"): _positive,
@@ -790,6 +846,10 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("outbox", "split_chars"): _between(50),
         ("schedule", "reminders"): _reminder_policy,
         ("schedule", "bulletin_weekday"): _weekday,
+        ("schedule", "notice_remind"): _notice_remind,
+        ("scoring", "innovation"): _positive,
+        ("scoring", "incident"): _positive,
+        ("nlu", "refresh_s"): _positive,
         ("web", "session_hours"): _between(1),
         ("web", "login_attempts_per_minute"): _between(1),
     }

@@ -13,13 +13,25 @@ log = logging.getLogger("dudao.handlers")
 
 
 def build_router() -> Router:
+    from handlers import (
+        due_soon,
+        dynamics,
+        flags,
+        notices,
+        queries,
+        records,
+        review,
+        submissions,
+        tasks,
+        units,
+    )
     from handlers import help as help_mod
-    from handlers import notices, queries, review, submissions, tasks, units
 
     root = Router("root")
     # Order matters only for command words that share a prefix; longer words win anyway.
     root.include(help_mod.router, units.router, submissions.router, queries.router,
-                 review.router, tasks.router, notices.router)
+                 due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
+                 notices.router, records.router)
     for extra in _optional_routers():
         root.include(extra)
     return root
@@ -59,9 +71,7 @@ def route_message(ctx: Context, table: RouteTable) -> bool:
             # ("通知大家…" from a liaison) is talking to people, not to us. An unknown person
             # is answered: they are told how to bind.
             return False
-        if ctx.env.parser is not None and match.route.spec.intents:
-            ctx.parse = ctx.env.parser.parse(text, now=ctx.now)
-        match.route.fn(ctx)
+        match.route.fn(ctx)  # ctx.parse is made on first use, if the handler needs slots
         return True
     # A file sent as a reply to one of our reminders is a submission for that task.
     if ev.reply_to and (ev.files or ev.attachments):

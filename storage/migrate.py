@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+UPGRADE_LOCK_KEY = 0x6475_0000  # PostgreSQL advisory lock: one schema upgrade at a time
 
 
 def alembic_config(db: Database) -> Config:
@@ -32,6 +34,13 @@ def upgrade(db: Database) -> bool:
     # Our SQLite "begin" hook issues BEGIN IMMEDIATE; Alembic manages its own transaction on
     # this connection.
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes started together on a fresh database would all create the
+            # tables and all but one would crash (tests/fault: started together). One upgrades;
+            # the others wait here and then find the schema current.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": UPGRADE_LOCK_KEY})
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True

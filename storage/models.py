@@ -142,10 +142,14 @@ class Task(Base):
     due: Mapped[datetime] = mapped_column(index=True)
     recurrence: Mapped[str] = mapped_column(String(16), default="none")
     reminder_policy: Mapped[str] = mapped_column(String(64), default="")  # "" = configured default
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open closed
     series_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+
+    # The minute sweep reads open tasks by deadline range: (status, due) makes that a range
+    # read of what is near, not a walk over every open task (bench/bench_storage.py).
+    __table_args__ = (Index("ix_tasks_status_due", "status", "due"),)
 
 
 class TaskUnit(Base):
@@ -285,6 +289,8 @@ class Notice(Base):
     targets: Mapped[str] = mapped_column(String(500))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    # Reminder of units that have not acknowledged: "4x2", "none", "" = [schedule] default.
+    remind: Mapped[str] = mapped_column(String(16), default="")
 
 
 class NoticeDelivery(Base):
@@ -304,6 +310,19 @@ class NoticeAck(Base):
     at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("notice_id", "person_id"),)
+
+
+class NoticeReminder(Base):
+    """One row per (notice, unit, round) reminded: the unique key makes each go out once."""
+
+    __tablename__ = "notice_reminders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    round: Mapped[int]
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("notice_id", "unit_id", "round"),)
 
 
 class Bulletin(Base):
@@ -373,6 +392,18 @@ class ReminderLedger(Base):
     __table_args__ = (UniqueConstraint("task_id", "unit_id", "stage"),)
 
 
+class JobLedger(Base):
+    """Scheduled work done once per period (the half-year report reminder for ``2026-H1``)."""
+
+    __tablename__ = "job_ledger"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("job", "period"),)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -393,3 +424,15 @@ class AppToken(Base):
     expires_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+
+
+class WeChatQuota(Base):
+    """Calls of one WeChat API made in one period (a Beijing day or month), shared by every
+    process so that a quota is never exceeded (``storage/quota_store.py``)."""
+
+    __tablename__ = "wechat_quota"
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api: Mapped[str] = mapped_column(String(16), primary_key=True)  # custom template mass
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # d20250611, m202506
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    exhausted: Mapped[bool] = mapped_column(Boolean, default=False)  # WeChat answered 45009

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.adapters.onebot.adapter import OneBotAdapter
-from bot.adapters.onebot.errors import ActionFailed, ActionTimeout, NotConnected
+from bot.adapters.onebot.errors import ActionFailed, ActionTimeout, ConnectionLost, NotConnected
 from bot.core.message import OutgoingMessage
 from bot.core.sending import SendError
 
@@ -25,6 +25,8 @@ class OneBotSender:
             account = accounts[0]
         try:
             return await self.adapter.send(account, message)
+        except ConnectionLost as exc:
+            raise SendError(str(exc), unconfirmed=True) from exc
         except NotConnected as exc:
             raise SendError(str(exc), unavailable=True) from exc
         except ActionTimeout as exc:

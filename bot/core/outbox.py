@@ -253,7 +253,9 @@ class OutboxDelivery:
                 if i == 0:
                     first_id = mid
         except SendError as exc:
-            if exc.risk_control:
+            if exc.unconfirmed:
+                await self._unconfirmed(d, str(exc))
+            elif exc.risk_control:
                 lane.paused_until = self.monotonic() + self.settings.risk_backoff_s
                 log.error("account %s:%s is risk-controlled; pausing %ss: %s", platform,
                           account, self.settings.risk_backoff_s, exc)
@@ -279,6 +281,22 @@ class OutboxDelivery:
         self.sent += 1
         self._results.append((d.outbox_id, first_id))
         self._results_event.set()
+
+    async def _unconfirmed(self, d: Delivered, error: str) -> None:
+        # Resending could post it twice (onebot.md §7.1); record it as sent and say so.
+        log.warning("outbox %s to %s: connection lost before the platform answered; "
+                    "not resending: %s", d.outbox_id, d.message.chat.key, error)
+        now = self.clock.now()
+        try:
+            await self.db.run(lambda conn: outbox_svc.mark_unconfirmed(
+                conn, d.outbox_id, error=error, now=now))
+        except Exception as exc:
+            log.warning("could not record outbox %s as unconfirmed: %s", d.outbox_id, exc)
+            return  # still leased: retried after the lease, as if never sent
+        self._in_flight.discard(d.outbox_id)
+        if self.alert and d.kind != "alert":
+            self.alert(f"消息 #{d.outbox_id} 发往 {d.message.chat.key} 时连接中断，"
+                       "无法确认是否送达，为免重复未自动重发，请在群内核实")
 
     async def _retry(self, d: Delivered, error: str, *, count: bool, delay: float | None = None,
                      permanent: bool = False) -> None:

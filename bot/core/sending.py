@@ -13,15 +13,20 @@ class SendError(Exception):
     ``risk_control``: the platform is throttling this account (NapCat 1200, go-cqhttp 100); the
     message may even have gone out, so it is never retried blindly: the account backs off and an
     admin is told. ``unavailable``: no connection for the account right now; retry after it
-    reconnects without counting an attempt. Otherwise: a failure that counts as an attempt.
+    reconnects without counting an attempt. ``unconfirmed``: the connection died after the message
+    was handed to the platform and before it answered; it may have been posted, so it is not sent
+    again (onebot.md §7.1: never retry a send blindly). Otherwise: a failure that counts as an
+    attempt.
     """
 
     def __init__(self, message: str, *, risk_control: bool = False,
-                 unavailable: bool = False, permanent: bool = False) -> None:
+                 unavailable: bool = False, permanent: bool = False,
+                 unconfirmed: bool = False) -> None:
         super().__init__(message)
         self.risk_control = risk_control
         self.unavailable = unavailable
         self.permanent = permanent
+        self.unconfirmed = unconfirmed
 
 
 class Sender(Protocol):

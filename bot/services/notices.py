@@ -12,10 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.notice_reminders import NoticeReminderPolicy
 from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
 from bot.services import units as units_svc
-from storage.models import Notice, NoticeAck, NoticeDelivery, OutboxMessage, Unit
+from storage.models import (
+    Group,
+    GroupUnit,
+    Notice,
+    NoticeAck,
+    NoticeDelivery,
+    OutboxMessage,
+    Unit,
+)
 
 MAX_TEXT = 4000
 
@@ -46,8 +55,11 @@ def _target_groups(conn: Connection, spec: str) -> tuple[list[groups_svc.GroupIn
     return chosen, unit_ids
 
 
-def send(conn: Connection, *, text: str, targets: str, created_by: int | None, now: datetime
-         ) -> NoticeResult:
+def send(conn: Connection, *, text: str, targets: str, created_by: int | None, now: datetime,
+         remind: str = "") -> NoticeResult:
+    """Queue the notice to its groups. ``remind``: reminder of units that have not acknowledged
+    ("4x2", "none"; "" is ``[schedule] notice_remind``)."""
+    remind = NoticeReminderPolicy.parse(remind).format() if remind.strip() else ""
     text = text.strip()
     if not text:
         raise InvalidInput("通知内容不能为空", log="empty notice")
@@ -59,7 +71,7 @@ def send(conn: Connection, *, text: str, targets: str, created_by: int | None, n
                            log=f"notice to {targets!r} reaches no group")
     nid = conn.execute(insert(Notice).returning(Notice.id),
                        {"text": text, "targets": targets or "all", "created_by": created_by,
-                        "created_at": now}).scalar_one()
+                        "created_at": now, "remind": remind}).scalar_one()
     body = f"【通知】{text}\n（请各单位联络员回复“收到”确认）"
     rows = [(OutgoingMessage.text(ChatRef.parse(g.chat), body), "notice", f"notice:{nid}",
              g.account) for g in groups]
@@ -90,6 +102,25 @@ def acknowledge(conn: Connection, *, notice_id: int, unit_id: int, person_id: in
     return True
 
 
+def target_unit_ids(conn: Connection, targets: str, chats: list[str]) -> set[int]:
+    """The units a notice addressed: those served by the groups it went to (``chats``), narrowed
+    to its scope when it named units or kinds."""
+    if not chats:
+        return set()
+    units = set(conn.execute(
+        select(GroupUnit.unit_id).join(Group, Group.id == GroupUnit.group_id)
+        .where(Group.chat.in_(chats))).scalars())
+    if targets not in ("all", "") and ":group:" not in targets:
+        with contextlib.suppress(NotFound):  # a unit renamed since: keep the groups' units
+            units &= {u.id for u in units_svc.resolve_scope(conn, targets)}
+    return units
+
+
+def acked_unit_ids(conn: Connection, notice_id: int) -> set[int]:
+    return set(conn.execute(select(NoticeAck.unit_id)
+                            .where(NoticeAck.notice_id == notice_id)).scalars())
+
+
 @dataclass(frozen=True, slots=True)
 class AckStatus:
     notice_id: int
@@ -106,16 +137,8 @@ def ack_status(conn: Connection, notice_id: int) -> AckStatus:
         raise NotFound(f"没有编号为 {notice_id} 的通知", log=f"unknown notice {notice_id}")
     chats = [c for (c,) in conn.execute(select(NoticeDelivery.chat)
                                         .where(NoticeDelivery.notice_id == notice_id))]
-    target_units: set[int] = set()
-    for c in chats:
-        g = groups_svc.get_by_chat(conn, c)
-        if g:
-            target_units |= set(g.unit_ids)
-    if n.targets not in ("all", "") and ":group:" not in n.targets:
-        with contextlib.suppress(NotFound):  # a unit renamed since: keep the groups' units
-            target_units &= {u.id for u in units_svc.resolve_scope(conn, n.targets)}
-    acked_ids = set(conn.execute(select(NoticeAck.unit_id)
-                                 .where(NoticeAck.notice_id == notice_id)).scalars())
+    target_units = target_unit_ids(conn, n.targets, chats)
+    acked_ids = acked_unit_ids(conn, notice_id)
     names = dict(conn.execute(select(Unit.id, Unit.name)).all())
     states = dict(conn.execute(
         select(OutboxMessage.state, func.count()).join(

@@ -98,6 +98,13 @@ def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime
                                   for oid, platform_id in results])
 
 
+def mark_unconfirmed(conn: Connection, oid: int, *, error: str, now: datetime) -> None:
+    """Handed to the platform, answer lost: counted as sent (never resent), with the reason."""
+    conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(
+        state="sent", sent_at=now, last_error=f"unconfirmed: {error}"[:500],
+        attempts=OutboxMessage.attempts + 1))
+
+
 def mark_retry(conn: Connection, oid: int, *, error: str, retry_at: datetime,
                max_attempts: int) -> bool:
     """Record a failed attempt. Returns False when the message is given up (state failed)."""

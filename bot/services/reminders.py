@@ -34,8 +34,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatKind, ChatRef
@@ -54,10 +52,9 @@ from bot.domain.reminders import (
     reminders_due,
 )
 from bot.domain.workdays import WorkCalendar
-from bot.services import flag_rules
+from bot.services import flag_rules, ledger
 from bot.services import outbox as outbox_svc
 from storage.models import (
-    Flag,
     Group,
     GroupUnit,
     Identity,
@@ -194,44 +191,15 @@ def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime,
         text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FLAGS_LOCK_KEY}
     ).scalar_one():
         return 0
-    if since is None:
-        return flag_rules.mark_passed_deadlines(conn, env, now)
-    # The same rule as flag_rules.mark_passed_deadlines, restricted to tasks whose deadline
-    # passed, or which were registered, since ``since`` (indexed on tasks.due).
-    recent = (Task.due >= since) | (Task.created_at >= since)
-    rows = conn.execute(
-        select(TaskUnit.task_id, TaskUnit.unit_id)
-        .join(Task, Task.id == TaskUnit.task_id)
-        .outerjoin(Flag, (Flag.task_id == TaskUnit.task_id) & (Flag.unit_id == TaskUnit.unit_id)
-                   & Flag.current.is_(True))
-        .where(Task.status == "open", Task.due < now, recent, TaskUnit.state.in_(OWING),
-               Flag.id.is_(None))
-    ).all()
-    return sum(1 for r in rows
-               if flag_rules.refresh_task_unit_flag(conn, env, r.task_id, r.unit_id, now))
+    # since=None: every open task; otherwise only deadlines passed (or tasks registered) since.
+    return flag_rules.mark_passed_deadlines(conn, env, now, since=since)
 
 
 def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[DueReminder]:
     """Insert the ledger rows; return only the reminders whose row THIS transaction inserted."""
-    if not due:
-        return []
-    name = conn.dialect.name
-    if name == "postgresql":
-        insert_fn: Any = pg_dialect.insert
-    elif name == "sqlite":
-        insert_fn = sqlite_dialect.insert
-    else:  # pragma: no cover - storage/db.py accepts only these two
-        raise NotImplementedError(f"reminder claims need ON CONFLICT support ({name})")
-    # One cached statement executed for many rows: SQLAlchemy's "insertmanyvalues" batches
-    # them into multi-row INSERT … RETURNING on both drivers, and returns only inserted rows.
-    stmt = (
-        insert_fn(ReminderLedger)
-        .on_conflict_do_nothing(index_elements=["task_id", "unit_id", "stage"])
-        .returning(ReminderLedger.task_id, ReminderLedger.unit_id, ReminderLedger.stage)
-    )
     values = [{"task_id": d.task_id, "unit_id": d.unit_id, "stage": d.stage, "sent_at": now}
               for d in due]
-    got = {(int(t), int(u), str(s)) for t, u, s in conn.execute(stmt, values)}
+    got = ledger.insert_new(conn, ReminderLedger, ("task_id", "unit_id", "stage"), values)
     return [d for d in due if (d.task_id, d.unit_id, d.stage) in got]
 
 
@@ -239,7 +207,7 @@ def claim(conn: Connection, due: Sequence[DueReminder], now: datetime) -> list[D
 
 
 @dataclass(slots=True)
-class _GroupRow:
+class GroupRow:
     id: int
     chat: str
     account: str | None
@@ -251,7 +219,7 @@ class _GroupRow:
 
 
 @dataclass(slots=True)
-class _PersonRow:
+class PersonRow:
     id: int
     unit_id: int
     role: str
@@ -277,7 +245,74 @@ def pick_identity(identities: Iterable[str], preference: tuple[str, ...]) -> str
     return min(items, key=rank)
 
 
-def _fmt_day(cal: WorkCalendar, moment: datetime) -> str:
+def load_people(conn: Connection, unit_ids: Sequence[int]) -> dict[int, list[PersonRow]]:
+    """unit id → its active liaisons and officials with their identities."""
+    people: dict[int, list[PersonRow]] = defaultdict(list)
+    by_id: dict[int, PersonRow] = {}
+    for pid, uid, role, ident in conn.execute(
+        select(Person.id, Person.unit_id, Person.role, Identity.identity)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Person.unit_id.in_(list(unit_ids)), Person.role.in_(("liaison", "official")),
+               Person.active.is_(True), Person.ended_at.is_(None))
+        .order_by(Person.id, Identity.id)
+    ):
+        row = by_id.get(pid)
+        if row is None:
+            assert uid is not None  # filtered by unit above
+            row = by_id[pid] = PersonRow(pid, uid, role)
+            people[uid].append(row)
+        row.identities.append(ident)
+    return dict(people)
+
+
+def liaison_mentions(people: dict[int, list[PersonRow]], unit_ids: Iterable[int],
+                     platform: str) -> tuple[str, ...]:
+    """The platform user ids to @-mention in a group on ``platform``: the units' liaisons."""
+    mentions: list[str] = []
+    for uid in dict.fromkeys(unit_ids):
+        for p in people.get(uid, ()):
+            if p.role != "liaison":
+                continue
+            for ident in p.identities:
+                ip, _, pid = ident.partition(":")
+                if ip == platform and pid not in mentions:
+                    mentions.append(pid)
+    return tuple(mentions)
+
+
+def choose_groups(conn: Connection, unit_ids: Sequence[int], people: dict[int, list[PersonRow]],
+                  *, chats: Sequence[str] | None = None) -> dict[int, GroupRow]:
+    """unit id → the one group it is reminded in.
+
+    Among the active exchange groups serving the unit (or, with ``chats``, among those chats
+    whatever their purpose): the one on a platform its liaisons use, then the one serving the
+    fewest units, then the oldest — so people are not told the same thing in two groups.
+    """
+    q = (select(GroupUnit.unit_id, Group.id, Group.chat, Group.account)
+         .join(Group, Group.id == GroupUnit.group_id)
+         .where(GroupUnit.unit_id.in_(list(unit_ids)), Group.active.is_(True)))
+    q = q.where(Group.purpose == "exchange") if chats is None \
+        else q.where(Group.chat.in_(list(chats)))
+    member_rows = conn.execute(q).all()
+    if not member_rows:
+        return {}
+    group_ids = sorted({gid for _, gid, _, _ in member_rows})
+    sizes = dict(conn.execute(
+        select(GroupUnit.group_id, func.count())
+        .where(GroupUnit.group_id.in_(group_ids)).group_by(GroupUnit.group_id)
+    ).all())
+    candidates: dict[int, list[GroupRow]] = defaultdict(list)
+    for uid, gid, chat, account in member_rows:
+        candidates[int(uid)].append(GroupRow(gid, chat, account, int(sizes.get(gid, 0))))
+    chosen: dict[int, GroupRow] = {}
+    for uid, options in candidates.items():
+        platforms = {i.split(":", 1)[0] for p in people.get(uid, ())
+                     if p.role == "liaison" for i in p.identities}
+        chosen[uid] = min(options, key=lambda g: (g.platform not in platforms, g.size, g.id))
+    return chosen
+
+
+def fmt_day(cal: WorkCalendar, moment: datetime) -> str:
     d = cal.local(moment).date()
     return f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
 
@@ -294,7 +329,7 @@ class _Plan:
     now: datetime
     tasks: dict[int, _TaskRow]
     unit_names: dict[int, str]
-    people: dict[int, list[_PersonRow]]  # unit id → liaisons and officials
+    people: dict[int, list[PersonRow]]  # unit id → liaisons and officials
     rows: list[tuple[OutgoingMessage, str, str, str | None]] = field(default_factory=list)
     unreachable: set[int] = field(default_factory=set)
     last_content: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -305,23 +340,9 @@ class _Plan:
         unit_ids = sorted({c.unit_id for c in claimed})
         unit_names = dict(
             conn.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
-        people: dict[int, list[_PersonRow]] = defaultdict(list)
-        by_id: dict[int, _PersonRow] = {}
-        for pid, uid, role, ident in conn.execute(
-            select(Person.id, Person.unit_id, Person.role, Identity.identity)
-            .join(Identity, Identity.person_id == Person.id)
-            .where(Person.unit_id.in_(unit_ids), Person.role.in_(("liaison", "official")),
-                   Person.active.is_(True), Person.ended_at.is_(None))
-            .order_by(Person.id, Identity.id)
-        ):
-            row = by_id.get(pid)
-            if row is None:
-                assert uid is not None  # filtered by unit above
-                row = by_id[pid] = _PersonRow(pid, uid, role)
-                people[uid].append(row)
-            row.identities.append(ident)
-        plan = cls(env, now, tasks, unit_names, dict(people))
-        group_of = plan._choose_groups(conn, unit_ids)
+        people = load_people(conn, unit_ids)
+        plan = cls(env, now, tasks, unit_names, people)
+        group_of = choose_groups(conn, unit_ids, people)
         regular = [c for c in claimed if not c.escalate]
         escalated = [c for c in claimed if c.escalate]
         in_group: dict[int, list[DueReminder]] = defaultdict(list)
@@ -354,31 +375,6 @@ class _Plan:
 
     # -- lookups
 
-    def _choose_groups(self, conn: Connection, unit_ids: list[int]) -> dict[int, _GroupRow]:
-        """unit id → the one exchange group it is reminded in."""
-        member_rows = conn.execute(
-            select(GroupUnit.unit_id, Group.id, Group.chat, Group.account)
-            .join(Group, Group.id == GroupUnit.group_id)
-            .where(GroupUnit.unit_id.in_(unit_ids), Group.purpose == "exchange",
-                   Group.active.is_(True))
-        ).all()
-        if not member_rows:
-            return {}
-        group_ids = sorted({gid for _, gid, _, _ in member_rows})
-        sizes = dict(conn.execute(
-            select(GroupUnit.group_id, func.count())
-            .where(GroupUnit.group_id.in_(group_ids)).group_by(GroupUnit.group_id)
-        ).all())
-        candidates: dict[int, list[_GroupRow]] = defaultdict(list)
-        for uid, gid, chat, account in member_rows:
-            candidates[int(uid)].append(_GroupRow(gid, chat, account, int(sizes.get(gid, 0))))
-        chosen: dict[int, _GroupRow] = {}
-        for uid, options in candidates.items():
-            platforms = {i.split(":", 1)[0] for p in self.people.get(uid, ())
-                         if p.role == "liaison" for i in p.identities}
-            chosen[uid] = min(options, key=lambda g: (g.platform not in platforms, g.size, g.id))
-        return chosen
-
     def _load_last(self, conn: Connection, chats: list[str]) -> None:
         for chat in dict.fromkeys(chats):
             content = conn.execute(
@@ -400,23 +396,14 @@ class _Plan:
         self.last_content[chat.key] = dump(msg.segments)
         self.rows.append((msg, KIND, cause, account))
 
-    def _group_message(self, group: _GroupRow, items: list[DueReminder]) -> None:
-        platform = group.platform
-        mentions: list[str] = []
-        for uid in dict.fromkeys(c.unit_id for c in items):
-            for p in self.people.get(uid, ()):
-                if p.role != "liaison":
-                    continue
-                for ident in p.identities:
-                    ip, _, pid = ident.partition(":")
-                    if ip == platform and pid not in mentions:
-                        mentions.append(pid)
+    def _group_message(self, group: GroupRow, items: list[DueReminder]) -> None:
+        mentions = liaison_mentions(self.people, [c.unit_id for c in items], group.platform)
         text = self._reminder_text(items)
         self._add(ChatRef.parse(group.chat), text, cause=f"task:{items[0].task_id}",
-                  account=group.account, mentions=tuple(mentions))
+                  account=group.account, mentions=mentions)
 
     def _send_privately(self, people: list[Any], platforms: Any, text: str, *, cause: str,
-                        group: _GroupRow | None) -> bool:
+                        group: GroupRow | None) -> bool:
         """One private message per person (their preferred identity). True if any went out.
 
         The unit's group account is used when it is on the same platform: that account is a
@@ -435,7 +422,7 @@ class _Plan:
         return sent
 
     def _private_reminders(self, unit_id: int, items: list[DueReminder],
-                           group: _GroupRow | None) -> None:
+                           group: GroupRow | None) -> None:
         liaisons = [p for p in self.people.get(unit_id, ()) if p.role == "liaison"]
         sent = self._send_privately(liaisons, LIAISON_PLATFORMS, self._reminder_text(items),
                                     cause=f"task:{items[0].task_id}", group=group)
@@ -453,7 +440,7 @@ class _Plan:
         titles = {(False, True): "【报送提醒】", (True, False): "【逾期催办】",
                   (True, True): "【报送提醒与催办】"}
         title = titles[(overdue, pre)]
-        lines = [f"{title}{_fmt_day(cal, self.now)}"]
+        lines = [f"{title}{fmt_day(cal, self.now)}"]
         for index, tid in enumerate(sorted(by_task, key=lambda t: (self.tasks[t].due, t)), 1):
             task = self.tasks[tid]
             lines.append(f"{index}. {self._task_line(task)}")
@@ -507,7 +494,7 @@ class _Plan:
         return out
 
     def _escalations(self, items: list[DueReminder], admin_groups: list[tuple[str, str | None]],
-                     group_of: dict[int, _GroupRow]) -> None:
+                     group_of: dict[int, GroupRow]) -> None:
         cal = self.env.calendar
         today = cal.local(self.now).date()
         by_unit: dict[int, list[DueReminder]] = defaultdict(list)
@@ -537,7 +524,7 @@ class _Plan:
         by_task: dict[int, list[DueReminder]] = defaultdict(list)
         for c in items:
             by_task[c.task_id].append(c)
-        lines = [f"【逾期督办】{_fmt_day(cal, self.now)} 以下单位经多次催办仍未完成："]
+        lines = [f"【逾期督办】{fmt_day(cal, self.now)} 以下单位经多次催办仍未完成："]
         for tid in sorted(by_task, key=lambda t: (self.tasks[t].due, t)):
             task = self.tasks[tid]
             names = []

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.wechat_mp.api import WeChatAPI
+from bot.adapters.wechat_mp.menu import DEFAULT_MENU
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.services import groups, notices, people, tasks
 from bot.services import outbox as outbox_svc
-from bot.wechat_wiring import DEFAULT_MENU, create_default_menu
+from bot.wechat_wiring import create_default_menu
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import AppToken, AuditEntry, Identity, OutboxMessage

@@ -24,6 +24,11 @@ class NotConnected(OneBotError):
     """No live socket for the account, or it died before the response came."""
 
 
+class ConnectionLost(NotConnected):
+    """The socket died after the request was written and before its answer came: the
+    implementation may have read and executed it (a send may have been posted)."""
+
+
 class ActionTimeout(OneBotError):
     """The implementation did not answer in time; the action may still have taken effect."""
 

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.adapters.onebot.errors import ActionTimeout, NotConnected
+from bot.adapters.onebot.errors import ActionTimeout, ConnectionLost, NotConnected
 
 log = logging.getLogger("dudao.onebot")
 
@@ -45,12 +45,20 @@ class ResultStore:
         echo = f"{self._prefix}{next(self._counter)}"
         fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._pending[echo] = fut
+        written = False
         try:
             await send(echo)
+            written = True
             async with asyncio.timeout(timeout):
                 return await fut
         except TimeoutError:
             raise ActionTimeout(f"no response within {timeout:g} s") from None
+        except NotConnected as exc:
+            if written and not isinstance(exc, ConnectionLost):
+                # The request left us: unlike a socket that was already gone, its effect is
+                # unknown, and the caller must not simply repeat it.
+                raise ConnectionLost(f"{exc} after the request was sent") from exc
+            raise
         finally:
             self._pending.pop(echo, None)
             # Mark an exception set by fail_all() as seen, in case we left for another reason.

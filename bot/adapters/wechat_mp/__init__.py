@@ -7,7 +7,7 @@ Only this package knows WeChat XML/JSON; it turns callbacks into core events
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.callback import WeChatCallback
 from bot.adapters.wechat_mp.errors import Decision, WeChatAPIError, WeChatTransportError
-from bot.adapters.wechat_mp.quota import InMemoryQuotaTracker, QuotaTracker
+from bot.adapters.wechat_mp.quota import InMemoryQuotaTracker, QuotaLimits, QuotaTracker
 from bot.adapters.wechat_mp.tokens import (
     AccessTokenManager,
     CachedToken,
@@ -21,6 +21,7 @@ __all__ = [
     "Decision",
     "InMemoryQuotaTracker",
     "InMemoryTokenStore",
+    "QuotaLimits",
     "QuotaTracker",
     "TokenStore",
     "WeChatAPI",

@@ -8,8 +8,9 @@ retries token errors without bound, wechat.md §1.5).
   the store's lock (or the one another process just stored).
 - Every failure raises :class:`WeChatAPIError` whose ``decision`` says what to do next.
 - With a :class:`QuotaTracker`, calls WeChat would refuse (a closed customer-service window, a
-  day's quota used up) are refused locally with the errcode WeChat would have given
-  (``local=True``), and sends are counted.
+  day's or month's quota used up) are refused locally with the errcode WeChat would have given
+  (``local=True``). A quota is reserved *before* the call (atomically, in the database in the
+  service), so processes sending at once never go over it together.
 
 Tokens and the app secret never appear in logs or exception messages (aiohttp errors, whose text
 contains the URL with the token, are reduced to their type name).
@@ -41,7 +42,6 @@ log = logging.getLogger("dudao.wechat_mp")
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 _LOCAL_REFUSALS = {
-    45009: "daily customer-service quota used up (tracked)",
     45015: "no open customer-service window for this user (tracked)",
     45047: "customer-service messages for this window used up (tracked)",
 }
@@ -122,12 +122,12 @@ class WeChatAPI:
     async def call(self, path: str, payload: Mapping[str, Any], *, api: str = "") -> dict[str, Any]:
         """POST ``payload`` as JSON to ``path`` with the access token; the JSON answer.
 
-        One retry after a token error; quotas checked and counted for ``api`` when tracked.
+        One retry after a token error; a quota of ``api`` (when tracked) is reserved first and
+        stays counted whatever WeChat answers (erring on the side of never exceeding it).
         """
         quota = self.quota
-        if quota is not None and api and not quota.can_call(api, self._now()):
-            raise WeChatAPIError(45009, f"daily {api} quota used up (tracked)", api=api,
-                                 local=True)
+        if quota is not None and api and not await quota.reserve(api, self._now()):
+            raise WeChatAPIError(45009, f"{api} quota used up (tracked)", api=api, local=True)
         token = await self.tokens.get()
         result = await self._request(path, payload, token, api)
         if _errcode(result) in TOKEN_ERRCODES:
@@ -136,10 +136,8 @@ class WeChatAPI:
             token = await self.tokens.get(stale=token)
             result = await self._request(path, payload, token, api)
         errcode = _errcode(result)
-        if quota is not None and api:
-            quota.record_call(api, self._now())
-            if errcode == 45009:
-                quota.mark_exhausted(api, self._now())
+        if quota is not None and api and errcode == 45009:
+            await quota.mark_exhausted(api, self._now())
         if errcode != 0:
             error = WeChatAPIError(errcode, str(result.get("errmsg", "")), api=api)
             log.warning("WeChat %s failed: errcode=%s (%s)", api or path, errcode,

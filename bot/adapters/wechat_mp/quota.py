@@ -2,22 +2,24 @@
 
 Two kinds (wechat.md §3.2, §3.4, §5):
 
-- per-day API quotas (customer service 500,000, mass send 100, template 100,000 by default). WeChat
-  counts per natural day; we reset at midnight Beijing time (UTC+8).
+- API quotas per period: per Beijing day (customer service 500,000, template 100,000, mass send
+  100 by default) and per month (mass send: each follower receives at most 4 mass messages a
+  month on a service account; we send by tag, so every send counts for every follower and the
+  account-wide count is the safe one). A call is *reserved* before it is made, through a
+  :class:`QuotaCounter`: :class:`storage.quota_store.DbQuotaCounter` in the service (shared by
+  every process, survives restarts), :class:`InMemoryQuotaCounter` for one process.
 - the customer-service window: after a user's message, 5 customer-service messages within 48 h;
   after a subscribe, menu click or QR scan, 3 within 1 minute. A new user message opens a new
-  window (the count starts again).
-
-:class:`InMemoryQuotaTracker` keeps it in memory. ``export_state``/``import_state`` turn it into
-JSON-able data, so that the lead can persist it (or write a database-backed tracker with the same
-methods, see :class:`QuotaTracker`).
+  window (the count starts again). Windows are kept in memory by the process whose callback saw
+  the message (WeChat's own 45015/45047 answer stays authoritative).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
 
 BEIJING_OFFSET_S = 8 * 3600
 DAY_S = 86_400
@@ -28,6 +30,10 @@ DEFAULT_DAILY_LIMITS: Mapping[str, int] = {
     "mass": 100,
     # wechat.md §3.3: template messages, default cap of 100,000 calls a day.
     "template": 100_000,
+}
+DEFAULT_MONTHLY_LIMITS: Mapping[str, int] = {
+    # wechat.md §3.4: a service account's followers receive at most 4 mass messages a month.
+    "mass": 4,
 }
 
 CUSTOM_AFTER_MESSAGE = (5, 48 * 3600.0)
@@ -41,16 +47,72 @@ def beijing_day(now: float) -> int:
     return int((now + BEIJING_OFFSET_S) // DAY_S)
 
 
-class QuotaTracker(Protocol):
-    def record_user_message(self, openid: str, now: float) -> None: ...
-    def record_user_event(self, openid: str, now: float) -> None: ...
-    def can_send_custom(self, openid: str, now: float) -> bool: ...
-    def custom_refusal(self, openid: str, now: float) -> int | None: ...
-    def record_custom_sent(self, openid: str, now: float) -> None: ...
-    def close_custom_window(self, openid: str) -> None: ...
-    def can_call(self, api: str, now: float, n: int = 1) -> bool: ...
-    def record_call(self, api: str, now: float, n: int = 1) -> None: ...
-    def mark_exhausted(self, api: str, now: float) -> None: ...
+def _beijing(now: float) -> datetime:
+    return datetime.fromtimestamp(now + BEIJING_OFFSET_S, UTC)
+
+
+def day_period(now: float) -> str:
+    """``d20250611``: the Beijing day containing ``now``."""
+    return f"d{_beijing(now):%Y%m%d}"
+
+
+def month_period(now: float) -> str:
+    """``m202506``: the Beijing month containing ``now``."""
+    return f"m{_beijing(now):%Y%m}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLimits:
+    """Calls allowed per Beijing day and per month, by API name (``custom``, ``template``,
+    ``mass``). An API in neither mapping is not limited by us."""
+
+    per_day: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DAILY_LIMITS))
+    per_month: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_MONTHLY_LIMITS))
+
+    def periods(self, api: str, now: float) -> list[tuple[str, int]]:
+        """``(period, limit)`` of every period that limits ``api`` at ``now``."""
+        out: list[tuple[str, int]] = []
+        if api in self.per_day:
+            out.append((day_period(now), self.per_day[api]))
+        if api in self.per_month:
+            out.append((month_period(now), self.per_month[api]))
+        return out
+
+
+class QuotaCounter(Protocol):
+    """Where calls are counted, per API and period."""
+
+    async def reserve(self, api: str, periods: Sequence[tuple[str, int]], n: int = 1) -> bool:
+        """Count ``n`` calls in every ``(period, limit)`` if all stay within their limits (and
+        none is exhausted); otherwise count nothing and return False. Atomic."""
+        ...
+
+    async def mark_exhausted(self, api: str, period: str) -> None:
+        """WeChat refused ``api`` for ``period`` (45009): nothing more in it."""
+        ...
+
+
+class InMemoryQuotaCounter:
+    """A :class:`QuotaCounter` for one process (tests, deployments without a shared DB)."""
+
+    def __init__(self) -> None:
+        self._used: dict[tuple[str, str], int] = {}
+        self._exhausted: set[tuple[str, str]] = set()
+
+    async def reserve(self, api: str, periods: Sequence[tuple[str, int]], n: int = 1) -> bool:
+        for period, limit in periods:
+            key = (api, period)
+            if key in self._exhausted or self._used.get(key, 0) + n > limit:
+                return False
+        for period, _ in periods:
+            self._used[(api, period)] = self._used.get((api, period), 0) + n
+        return True
+
+    async def mark_exhausted(self, api: str, period: str) -> None:
+        self._exhausted.add((api, period))
+
+    def used(self, api: str, period: str) -> int:
+        return self._used.get((api, period), 0)
 
 
 @dataclass(slots=True)
@@ -64,14 +126,13 @@ class _Window:
         return now - self.opened_at < self.length_s and self.sent < self.allowed
 
 
-class InMemoryQuotaTracker:
-    """Per-day API counts and per-openid customer-service windows, in memory (one process)."""
+class QuotaTracker:
+    """Per-period API quotas (through ``counter``) and per-openid customer-service windows."""
 
-    def __init__(self, daily_limits: Mapping[str, int] = DEFAULT_DAILY_LIMITS) -> None:
-        self._limits = dict(daily_limits)
-        self._day: dict[str, int] = {}  # api -> Beijing day number of the counts
-        self._used: dict[str, int] = {}
-        self._exhausted: dict[str, int] = {}  # api -> Beijing day WeChat answered 45009
+    def __init__(self, counter: QuotaCounter | None = None,
+                 limits: QuotaLimits | None = None) -> None:
+        self.counter: QuotaCounter = counter if counter is not None else InMemoryQuotaCounter()
+        self.limits = limits if limits is not None else QuotaLimits()
         # openid -> windows; index 0 after a message, 1 after an event
         self._windows: dict[str, list[_Window | None]] = {}
 
@@ -91,13 +152,13 @@ class InMemoryQuotaTracker:
                    if w is not None and w.open(now))
 
     def can_send_custom(self, openid: str, now: float) -> bool:
-        return self.custom_remaining(openid, now) > 0 and self.can_call("custom", now)
+        """An open customer-service window with messages left (the daily quota aside)."""
+        return self.custom_remaining(openid, now) > 0
 
     def custom_refusal(self, openid: str, now: float) -> int | None:
-        """The errcode WeChat would answer a customer-service message with, or None if allowed:
-        45009 (daily quota), 45047 (the window's messages used up), 45015 (no open window)."""
-        if not self.can_call("custom", now):
-            return 45009
+        """The errcode WeChat would answer a customer-service message with because of the
+        window, or None if allowed: 45047 (the window's messages used up), 45015 (no open
+        window). The daily quota is reserved separately (:meth:`reserve`)."""
         if self.custom_remaining(openid, now) > 0:
             return None
         windows = [w for w in self._windows.get(openid, []) if w is not None]
@@ -110,65 +171,32 @@ class InMemoryQuotaTracker:
         if windows:
             # spend from the window that closes first
             min(windows, key=lambda w: w.opened_at + w.length_s).sent += 1
-        self.record_call("custom", now)
 
     def close_custom_window(self, openid: str) -> None:
-        """WeChat said the window is closed or used up (45015/45047)."""
+        """WeChat said the window is closed or used up (45015/45047), or the user left."""
         self._windows.pop(openid, None)
 
-    # --- per-day API quotas ------------------------------------------------------------------
+    # --- API quotas per period ---------------------------------------------------------------
 
-    def _roll(self, api: str, now: float) -> None:
-        day = beijing_day(now)
-        if self._day.get(api) != day:
-            self._day[api] = day
-            self._used[api] = 0
+    async def reserve(self, api: str, now: float, n: int = 1) -> bool:
+        """Reserve ``n`` calls of ``api`` before making them; False if a quota would be
+        exceeded (then nothing is counted and the call must not be made)."""
+        periods = self.limits.periods(api, now)
+        if not periods:
+            return True
+        return await self.counter.reserve(api, periods, n)
 
-    def remaining(self, api: str, now: float) -> int | None:
-        """Calls left today, or None when ``api`` has no tracked limit (and is not exhausted)."""
-        self._roll(api, now)
-        if self._exhausted.get(api) == beijing_day(now):
-            return 0
-        limit = self._limits.get(api)
-        if limit is None:
-            return None
-        return max(0, limit - self._used.get(api, 0))
+    async def mark_exhausted(self, api: str, now: float) -> None:
+        """WeChat answered 45009 ("daily quota reached") for ``api``: nothing more today,
+        whatever our count says."""
+        if api in self.limits.per_day:
+            await self.counter.mark_exhausted(api, day_period(now))
 
-    def can_call(self, api: str, now: float, n: int = 1) -> bool:
-        left = self.remaining(api, now)
-        return left is None or left >= n
 
-    def record_call(self, api: str, now: float, n: int = 1) -> None:
-        self._roll(api, now)
-        self._used[api] = self._used.get(api, 0) + n
+class InMemoryQuotaTracker(QuotaTracker):
+    """A :class:`QuotaTracker` counting in memory (one process)."""
 
-    def mark_exhausted(self, api: str, now: float) -> None:
-        """WeChat answered 45009 for ``api``: nothing more today, whatever our count says."""
-        self._exhausted[api] = beijing_day(now)
-
-    # --- persistence ----------------------------------------------------------------------------
-
-    def export_state(self) -> dict[str, Any]:
-        return {
-            "limits": dict(self._limits),
-            "day": dict(self._day),
-            "used": dict(self._used),
-            "exhausted": dict(self._exhausted),
-            "windows": {
-                openid: [None if w is None else [w.opened_at, w.allowed, w.length_s, w.sent]
-                         for w in ws]
-                for openid, ws in self._windows.items()
-            },
-        }
-
-    def import_state(self, state: Mapping[str, Any]) -> None:
-        self._limits = {str(k): int(v) for k, v in state.get("limits", {}).items()}
-        self._day = {str(k): int(v) for k, v in state.get("day", {}).items()}
-        self._used = {str(k): int(v) for k, v in state.get("used", {}).items()}
-        self._exhausted = {str(k): int(v) for k, v in state.get("exhausted", {}).items()}
-        self._windows = {
-            str(openid): [None if w is None else _Window(float(w[0]), int(w[1]), float(w[2]),
-                                                         int(w[3]))
-                          for w in ws]
-            for openid, ws in state.get("windows", {}).items()
-        }
+    def __init__(self, daily_limits: Mapping[str, int] = DEFAULT_DAILY_LIMITS,
+                 monthly_limits: Mapping[str, int] = DEFAULT_MONTHLY_LIMITS) -> None:
+        super().__init__(InMemoryQuotaCounter(),
+                         QuotaLimits(dict(daily_limits), dict(monthly_limits)))

@@ -1,18 +1,26 @@
 """The outbox's sender for the official account (platform ``mp``), and passive-reply bookkeeping.
 
-Chats are ``mp:user:<openid>``. A message goes out as a customer-service text message (split at
-2,048 bytes). When WeChat (or our quota tracker) says the user's customer-service window is
-closed or used up (45015/45047), a message of kind ``reminder`` or ``notice`` falls back to a
-template message (``reminder_template_id`` / ``notice_template_id``); other kinds fail for good.
+Chats are ``mp:user:<openid>``. Which way a message goes depends on its outbox row's kind:
 
-Template data: the template must have the keyword fields ``thing1`` (a title such as 督导提醒,
-at most 20 characters) and ``thing2`` (the start of the text, at most 20 characters); the
-message links to the board (``http.base_url``) when one is configured.
+- ``reminder``, ``notice``, ``bulletin`` (pushed to officials, who may not have written for
+  days): as a **template message** when its template is configured (``[wechat_mp]
+  reminder_template_id`` / ``notice_template_id``, fields mapped as in
+  :mod:`bot.adapters.wechat_mp.templates`; one template per outbox row even when the outbox split
+  the text). Without a template: a customer-service message while the user's 48-hour window is
+  open, otherwise it is **skipped** with a log line (the row is recorded with platform id
+  ``skipped``; nothing else can reach them).
+- anything else (replies, alerts): a customer-service text message (split at 2,048 bytes); a
+  closed window (45015/45047) fails it for good.
+
+Quotas (:mod:`bot.adapters.wechat_mp.quota`): when the template quota is used up, a reminder or
+notice falls back to a customer-service message if the window is open; with no channel left (or
+the customer-service quota used up) it fails for good, so the outbox tells the admins. Nothing is
+sent over a quota.
 
 Errors become :class:`~bot.core.sending.SendError` for the outbox: a dead binding (40003, 43004)
-unlinks the ``mp:<openid>`` identity and is permanent; a used-up daily quota (45009) or WeChat's
-"system busy" (-1) pauses the account (``risk_control``); network failures are retried;
-configuration problems (48001, IP whitelist…) are permanent, so the admins are told.
+unlinks the ``mp:<openid>`` identity and is permanent; WeChat's "system busy" (-1) pauses the
+account (``risk_control``); network failures are retried; configuration problems (48001, IP
+whitelist…) are permanent, so the admins are told.
 
 **Passive replies.** The callback answers a message with the bot's replies in the HTTP response
 when they are ready in time. Those replies are outbox rows too, pushed to delivery right after
@@ -21,8 +29,8 @@ an event, the callback's handler takes a *hold* on the chat; a send to a held ch
 the hold is settled, then a message the handler delivered passively is skipped (the outbox
 records it as sent with platform id ``passive``); anything else is sent as usual.
 
-The outbox hands a sender only ``(account, message)``, not the row's kind: the kind is needed
-only for the template fallback, so it is then looked up by ``kind_of`` (a DB query).
+The outbox hands a sender only ``(account, message)``, not the row's kind, so the kind is looked
+up by ``kind_of`` (a DB query over the chat's pending rows).
 """
 
 from __future__ import annotations
@@ -32,11 +40,13 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.errors import Decision, WeChatAPIError
+from bot.adapters.wechat_mp.templates import TEMPLATE_OF_KIND, TemplateSpec
 from bot.adapters.wechat_mp.util import mask
 from bot.adapters.wecom_robot.client import split_by_bytes
 from bot.core.event import ChatKind, Image, Text
@@ -48,8 +58,7 @@ log = logging.getLogger("dudao.wechat_mp")
 PLATFORM = "mp"
 TEXT_LIMIT_BYTES = 2048
 PASSIVE_ID = "passive"
-TEMPLATE_KINDS = ("reminder", "notice")
-TEMPLATE_TITLES = {"reminder": "督导提醒", "notice": "督导通知"}
+SKIPPED_ID = "skipped"
 
 
 # --- passive replies --------------------------------------------------------------------------
@@ -157,15 +166,17 @@ class MpSender:
     platform = PLATFORM
 
     def __init__(self, *, passive: PassiveReplies, api: WeChatAPI | None = None,
-                 reminder_template_id: str = "", notice_template_id: str = "",
-                 board_url: str = "", kind_of: KindLookup | None = None,
-                 unlink: Unlink | None = None) -> None:
+                 templates: Mapping[str, TemplateSpec] | None = None, board_url: str = "",
+                 kind_of: KindLookup | None = None, unlink: Unlink | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.passive = passive
         self.api = api
-        self._templates = {"reminder": reminder_template_id, "notice": notice_template_id}
+        # "reminder" / "notice" -> the configured template (absent when its id is empty)
+        self._templates = {k: t for k, t in (templates or {}).items() if t.template_id}
         self._board_url = board_url
         self._kind_of = kind_of
         self._unlink = unlink
+        self._clock = clock
         # outbox ids already answered by a template (the other parts of a split message)
         self._templated: OrderedDict[int, None] = OrderedDict()
 
@@ -187,52 +198,78 @@ class MpSender:
         text = message_text(message)
         if not text:
             raise SendError("nothing an official-account message can carry", permanent=True)
-        return await self._send_text(chat.id, text, message)
+        row = await self._kind_of(message) if self._kind_of is not None else None
+        if row is not None and row[1] in TEMPLATE_OF_KIND:
+            return await self._send_push(chat.id, text, row)
+        return await self._send_text(chat.id, text)
 
     async def send_text_now(self, openid: str, text: str) -> None:
         """A customer-service message outside the outbox (a late reply); errors are logged."""
         try:
-            await self._send_text(openid, text, None)
+            await self._send_text(openid, text)
         except SendError as exc:
             log.error("late reply to %s not delivered: %s", mask(openid), exc)
 
-    async def _send_text(self, openid: str, text: str, message: OutgoingMessage | None) -> str:
+    async def _send_text(self, openid: str, text: str) -> str:
         assert self.api is not None
         try:
-            for part in split_by_bytes(text, TEXT_LIMIT_BYTES):
-                await self.api.send_text(openid, part)
+            await self._custom(openid, text)
         except WeChatAPIError as exc:
-            if exc.errcode in (45015, 45047) and message is not None:
-                return await self._fallback(openid, text, message, exc)
             raise await self._send_error(openid, exc) from None
         return ""
 
-    async def _fallback(self, openid: str, text: str, message: OutgoingMessage,
-                        cause: WeChatAPIError) -> str:
-        """The window is closed: a template message for reminders and notices."""
+    async def _custom(self, openid: str, text: str) -> None:
         assert self.api is not None
-        row = await self._kind_of(message) if self._kind_of is not None else None
-        kind = row[1] if row else ""
-        template = self._templates.get(kind, "")
-        if not template:
-            raise SendError(f"{cause} (no template message configured for kind "
-                            f"{kind or 'unknown'!r})", permanent=True)
-        assert row is not None
-        if row[0] in self._templated:
+        for part in split_by_bytes(text, TEXT_LIMIT_BYTES):
+            await self.api.send_text(openid, part)
+
+    async def _send_push(self, openid: str, text: str, row: tuple[int, str]) -> str:
+        """A reminder, notice or bulletin: template first, else the customer-service window."""
+        outbox_id, kind = row
+        spec = self._templates.get(TEMPLATE_OF_KIND[kind])
+        if spec is None:
+            return await self._custom_or_skip(openid, text, kind, outbox_id)
+        if outbox_id in self._templated:
             return "template"  # a later part of a split message: the template covered it
-        data = {"thing1": TEMPLATE_TITLES.get(kind, "督导消息"), "thing2": _short(text, 20)}
+        assert self.api is not None
         try:
-            msgid = await self.api.send_template(openid, template, data, url=self._board_url)
+            msgid = await self.api.send_template(openid, spec.template_id,
+                                                 spec.data(kind, text, self._clock()),
+                                                 url=self._board_url)
         except WeChatAPIError as exc:
-            raise await self._send_error(openid, exc) from None
-        self._templated[row[0]] = None
+            if exc.decision is not Decision.QUOTA_EXCEEDED:
+                raise await self._send_error(openid, exc) from None
+            # the template quota is used up: the customer-service window is the other channel
+            log.warning("template quota used up (%s); trying a customer-service message to %s",
+                        exc.errcode, mask(openid))
+            try:
+                await self._custom(openid, text)
+            except WeChatAPIError as exc2:
+                raise await self._send_error(
+                    openid, exc2, note=f"after the template quota was used up: {exc}") from None
+            return ""
+        self._templated[outbox_id] = None
         while len(self._templated) > 1000:
             self._templated.popitem(last=False)
-        log.info("customer-service window of %s closed; %s sent as a template message",
-                 mask(openid), kind)
+        log.info("%s to %s sent as a template message", kind, mask(openid))
         return f"template:{msgid}"
 
-    async def _send_error(self, openid: str, exc: WeChatAPIError) -> SendError:
+    async def _custom_or_skip(self, openid: str, text: str, kind: str, outbox_id: int) -> str:
+        """No template for ``kind``: a customer-service message if the window allows it."""
+        try:
+            await self._custom(openid, text)
+        except WeChatAPIError as exc:
+            if exc.errcode in (45015, 45047):
+                log.warning("%s (outbox %s) to %s skipped: no %s template configured and no "
+                            "open customer-service window (errcode %s)", kind, outbox_id,
+                            mask(openid), TEMPLATE_OF_KIND[kind], exc.errcode)
+                return SKIPPED_ID
+            raise await self._send_error(openid, exc) from None
+        return ""
+
+    async def _send_error(self, openid: str, exc: WeChatAPIError, *,
+                          note: str = "") -> SendError:
+        reason = f"{exc} ({note})" if note else str(exc)
         decision = exc.decision
         if decision is Decision.BINDING_DEAD:
             if self._unlink is not None:
@@ -240,15 +277,12 @@ class MpSender:
                     await self._unlink(openid, f"errcode {exc.errcode}")
                 except Exception as e:  # the send still fails for good
                     log.error("could not unlink mp:%s: %s", mask(openid), e)
-            return SendError(f"{exc} (binding removed)", permanent=True)
-        if decision is Decision.QUOTA_EXCEEDED or (decision is Decision.BACK_OFF
-                                                   and exc.errcode == -1):
-            return SendError(str(exc), risk_control=True)
-        if decision in (Decision.ALERT_ADMIN, Decision.FALLBACK_CHANNEL):
-            return SendError(str(exc), permanent=True)
-        return SendError(str(exc))  # network trouble, unknown errcode: retried with back-off
-
-
-def _short(text: str, limit: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+            return SendError(f"{reason} (binding removed)", permanent=True)
+        if decision is Decision.BACK_OFF and exc.errcode == -1:
+            return SendError(reason, risk_control=True)
+        if decision in (Decision.ALERT_ADMIN, Decision.FALLBACK_CHANNEL,
+                        Decision.QUOTA_EXCEEDED):
+            # a used-up quota: no channel is left for this message, so it fails now and the
+            # outbox tells the admins (retrying before the quota resets would only fail again)
+            return SendError(reason, permanent=True)
+        return SendError(reason)  # network trouble, unknown errcode: retried with back-off

@@ -14,12 +14,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import jieba
-
 from .lexicon import QUARTER_RE, QUARTER_WORDS, Index, build_index, quarter_of, unit_words
 from .model import Intent, Parse, Vocabulary
 from .text import compact, mask_mentions, normalize
 from .timeexpr import find_clock, find_time, quarter_range
+from .tokenizer import fresh_tokenizer
 
 IsWorkday = Callable[[date], bool]
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
@@ -36,6 +35,8 @@ COMMANDS: Final[tuple[tuple[str, Intent], ...]] = tuple(
             ("我的任务", Intent.MY_TASKS),
             ("谁没交", Intent.MISSING),
             ("红旗榜", Intent.FLAG_BOARD),
+            ("近期要交", Intent.DUE_SOON),
+            ("近期任务", Intent.DUE_SOON),
             ("已收到", Intent.ACK),
             ("帮助", Intent.HELP),
             ("help", Intent.HELP),
@@ -223,13 +224,14 @@ class Parser:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         self._is_workday = is_workday
         self._tz = tz
-        self._tk = jieba.Tokenizer()
-        self._tk.initialize()
+        # A private copy of the main dictionary (the global jieba.dt is never touched).
+        self._tk = fresh_tokenizer()
         self._words: set[str] = set()
         for w in (*QUARTER_WORDS, "那边", "这边", "红旗榜", "谁没交", "谁没确认", "我单位", "本单位",
                   "我们单位", "工作日", "红旗渠", "发布通报", "通报批评", "发布任务", "待办"):
             self._add_word(w)
         self._index = self._build(vocabulary)
+        self.vocabulary = vocabulary  # what it was built from: a rebuild is due when it differs
 
     # -- vocabulary -------------------------------------------------------------------------
 
@@ -260,6 +262,7 @@ class Parser:
         Words of removed units or tasks stay in the tokenizer (harmless: they map to nothing).
         """
         self._index = self._build(vocabulary)
+        self.vocabulary = vocabulary
 
     # -- parsing ----------------------------------------------------------------------------
 
@@ -448,6 +451,8 @@ class Parser:
             return self._bind(m, rest, conf, True)
         if intent in (Intent.STATUS, Intent.MISSING, Intent.MY_TASKS, Intent.FLAG_BOARD):
             return self._query(m, intent, conf, True, rest)
+        if intent is Intent.DUE_SOON:
+            return self._query(m, intent, conf, True, rest, default_range=True)
         if intent is Intent.FLAGS:
             p = self._query(m, intent, conf, True, rest)
             return Parse(intent, conf, True, unit_ids=p.unit_ids, date_from=p.date_from,
@@ -490,6 +495,8 @@ class Parser:
             return self._is_task_token(nxt) and nxt != "的"
         if intent is Intent.HELP:
             return False
+        if intent is Intent.DUE_SOON:  # "近期任务很重" is talk; "近期任务郑州" asks
+            return entity
         if intent is Intent.STATUS:
             return entity or bool(re.match(r"(怎么样|如何|咋样|呢|情况|查询|怎样|到哪)", rest_c))
         if intent is Intent.BULLETIN_DRAFT:

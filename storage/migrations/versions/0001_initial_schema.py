@@ -96,6 +96,14 @@ def upgrade() -> None:
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plans_year'), ['year'], unique=False)
 
+    op.create_table('wechat_quota',
+    sa.Column('app_id', sa.String(length=64), nullable=False),
+    sa.Column('api', sa.String(length=16), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('used', sa.Integer(), nullable=False),
+    sa.Column('exhausted', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('app_id', 'api', 'period', name=op.f('pk_wechat_quota'))
+    )
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -244,6 +252,7 @@ def upgrade() -> None:
     sa.Column('targets', sa.String(length=500), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('remind', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['people.id'], name=op.f('fk_notices_created_by_people')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notices'))
     )
@@ -285,7 +294,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_due'), ['due'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tasks_status'), ['status'], unique=False)
+        batch_op.create_index('ix_tasks_status_due', ['status', 'due'], unique=False)
 
     op.create_table('flags',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -331,6 +340,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notice_deliveries_notice_id'), ['notice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notice_deliveries_outbox_id'), ['outbox_id'], unique=False)
 
+    op.create_table('notice_reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('sent_at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_notice_reminders_notice_id_notices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_notice_reminders_unit_id_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_reminders')),
+    sa.UniqueConstraint('notice_id', 'unit_id', 'round', name=op.f('uq_notice_reminders_notice_id_unit_id_round'))
+    )
+    op.create_table('job_ledger',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sa.String(length=32), nullable=False),
+    sa.Column('period', sa.String(length=32), nullable=False),
+    sa.Column('at', storage.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_ledger')),
+    sa.UniqueConstraint('job', 'period', name=op.f('uq_job_ledger_job_period'))
+    )
     op.create_table('reminder_ledger',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
@@ -435,6 +463,8 @@ def downgrade() -> None:
     op.drop_table('submissions')
     op.drop_table('spot_checks')
     op.drop_table('reminder_ledger')
+    op.drop_table('job_ledger')
+    op.drop_table('notice_reminders')
     with op.batch_alter_table('notice_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notice_deliveries_outbox_id'))
         batch_op.drop_index(batch_op.f('ix_notice_deliveries_notice_id'))
@@ -447,7 +477,7 @@ def downgrade() -> None:
 
     op.drop_table('flags')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_tasks_status'))
+        batch_op.drop_index('ix_tasks_status_due')
         batch_op.drop_index(batch_op.f('ix_tasks_due'))
 
     op.drop_table('tasks')
@@ -492,6 +522,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_units_kind'))
 
     op.drop_table('units')
+    op.drop_table('wechat_quota')
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plans_year'))
 

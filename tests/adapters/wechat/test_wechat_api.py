@@ -18,7 +18,12 @@ from bot.adapters.wechat_mp.errors import (
     WeChatTransportError,
     decide,
 )
-from bot.adapters.wechat_mp.quota import InMemoryQuotaTracker, beijing_day
+from bot.adapters.wechat_mp.quota import (
+    InMemoryQuotaTracker,
+    beijing_day,
+    day_period,
+    month_period,
+)
 from bot.adapters.wechat_mp.tokens import CachedToken, InMemoryTokenStore
 
 from .conftest import APP_ID, NOW, OPENID, FakeWeChat
@@ -322,7 +327,7 @@ async def test_daily_quota_is_never_exceeded(
         session: aiohttp.ClientSession, fake_wechat: tuple[FakeWeChat, str]) -> None:
     fake, base = fake_wechat
     clock = Clock()
-    quota = InMemoryQuotaTracker({"mass": 2, "template": 100_000})
+    quota = InMemoryQuotaTracker({"mass": 2, "template": 100_000}, {"mass": 100})
     api = make_api(session, base, now=clock, quota=quota)
     await api.mass_send_text_by_tag(1, "a")
     await api.mass_send_text_by_tag(1, "b")
@@ -335,22 +340,41 @@ async def test_daily_quota_is_never_exceeded(
     # the quota resets at midnight Beijing time
     next_day = (beijing_day(clock.t) + 1) * 86_400 - 8 * 3600
     clock.t = next_day - 1
-    assert not quota.can_call("mass", clock.t)
+    assert day_period(clock.t) != day_period(next_day)
+    with pytest.raises(WeChatAPIError):
+        await api.mass_send_text_by_tag(1, "still today")
     clock.t = next_day
     await api.mass_send_text_by_tag(1, "d")
+    assert len(fake.requests) == 3
 
     # WeChat says 45009 before our count does: nothing more today
     fake.script["/cgi-bin/message/template/send"] = [{"errcode": 45009, "errmsg": "quota"}]
-    with pytest.raises(WeChatAPIError):
+    with pytest.raises(WeChatAPIError) as info:
         await api.send_template(OPENID, "T", {})
+    assert not info.value.local
     with pytest.raises(WeChatAPIError) as info:
         await api.send_template(OPENID, "T", {})
     assert info.value.local
     clock.t += 86_400
     await api.send_template(OPENID, "T", {})
 
-    state = quota.export_state()
-    copy = InMemoryQuotaTracker()
-    copy.import_state(state)
-    assert copy.export_state() == state
-    assert copy.remaining("mass", clock.t) == quota.remaining("mass", clock.t)
+
+async def test_monthly_mass_quota(
+        session: aiohttp.ClientSession, fake_wechat: tuple[FakeWeChat, str]) -> None:
+    """A service account's followers get 4 mass messages a month: the 5th is refused locally
+    even on a new day, and the first of the next month goes out."""
+    fake, base = fake_wechat
+    clock = Clock(1_748_707_200.0)  # 2025-06-01 00:00 Beijing
+    assert month_period(clock.t) == "m202506"
+    api = make_api(session, base, now=clock, quota=InMemoryQuotaTracker())
+    for day in range(4):
+        clock.t = 1_748_707_200.0 + day * 86_400
+        await api.mass_send_text_by_tag(7, f"第 {day} 天")
+    clock.t += 86_400
+    with pytest.raises(WeChatAPIError) as info:
+        await api.mass_send_text_by_tag(7, "第五次")
+    assert (info.value.errcode, info.value.local) == (45009, True)
+    clock.t = 1_751_299_200.0  # 2025-07-01 00:00 Beijing
+    assert month_period(clock.t) == "m202507"
+    await api.mass_send_text_by_tag(7, "七月")
+    assert len([r for r in fake.requests if r[0].endswith("/mass/sendall")]) == 5

@@ -1,0 +1,1 @@
+"""Printable reports built from bot/services/stats.py: the yearly Excel workbook."""

@@ -1,0 +1,494 @@
+"""Yearly statistics, per-task completion and the half-year report (DESIGN §4 "Bulletins").
+
+These are the numbers of the annual assessment; the Excel export (bot/reports/export.py), the
+board and the JSON API all read them from here so that they never disagree. Public functions:
+
+- ``year_window`` / ``half_window``: the local-time bounds of a year or half-year;
+- ``unit_year_stats(conn, env, year)``: one ``UnitYearStats`` per unit that had work, flags or
+  score entries in the year (``unit_ids=`` narrows it to a subtree for officials);
+- ``task_completion(conn, window, now)``: one ``TaskCompletion`` per task due in the window;
+- ``half_year_report(conn, env, year, half)``: the data of the 半年报告 (H1 or H2);
+- ``year_stats(conn, env, year)``: all of the above for one export.
+
+What is counted (all in the service time zone; "in the window" means start <= t < end):
+- an *assignment* is a (task, unit) pair of a task whose deadline falls in the window;
+- *on time* means the unit's first version was submitted at or before the deadline (the same
+  test as the flag rules); the on-time rate is on-time assignments / assignments whose deadline
+  has passed, both counted over passed deadlines only, so a task still running does not lower it;
+- *flags* are the current flags of those assignments plus the current period flags (innovation,
+  incident: no task) set in the window;
+- *bonuses* and *deductions* are the score entries recorded in the window (positive points are
+  bonuses, negative deductions), whatever their kind;
+- the *score* is ``bot.domain.scoring.unit_score`` with the ``[scoring]`` weights.
+
+Every figure is aggregated in SQL (GROUP BY over task_units, flags, score entries), so a year of
+300 units × 2,000 tasks is a handful of queries, not one per unit or task.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.core.env import ServiceEnv
+from bot.domain.errors import InvalidInput
+from bot.domain.flags import FlagColor
+from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
+from bot.services.bulletins import LETTER_THRESHOLD
+from storage.models import Flag, Submission, Task, TaskUnit, Unit
+from storage.models import ScoreEntry as ScoreEntryRow
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+COLORS = ("red", "blue", "yellow")
+HALF_NAMES = {1: "上半年", 2: "下半年"}
+# Units are listed in this order of kind in the sheets, as in the programme's own tables.
+KIND_ORDER = ("city", "county", "department", "central", "office")
+# "Repeated" yellow flags: as many as call for a supervision letter (bot/services/bulletins.py).
+REPEATED_YELLOW = LETTER_THRESHOLD
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """[start, end) in UTC-aware datetimes, and how people call it (2026年, 2026年上半年)."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+def parse_year(text: str | int) -> int:
+    """A year as typed by a person: four digits within ``MIN_YEAR``..``MAX_YEAR``."""
+    raw = str(text).strip().removesuffix("年")
+    if not raw.isdigit() or len(raw) != 4 or not MIN_YEAR <= int(raw) <= MAX_YEAR:
+        raise InvalidInput(f"年份“{text}”无效：应为 {MIN_YEAR}—{MAX_YEAR} 之间的四位数字，如 2026",
+                           log=f"bad year {text!r}")
+    return int(raw)
+
+
+def year_window(env: ServiceEnv, year: int) -> Window:
+    year = parse_year(year)
+    return Window(datetime(year, 1, 1, tzinfo=env.tz), datetime(year + 1, 1, 1, tzinfo=env.tz),
+                  f"{year}年")
+
+
+def half_window(env: ServiceEnv, year: int, half: int) -> Window:
+    """H1 is January–June, H2 July–December (local time)."""
+    year = parse_year(year)
+    if half not in HALF_NAMES:
+        raise InvalidInput("半年只能是 1（上半年）或 2（下半年）", log=f"bad half {half!r}")
+    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=env.tz)
+    end = datetime(year, 7, 1, tzinfo=env.tz) if half == 1 else datetime(year + 1, 1, 1,
+                                                                         tzinfo=env.tz)
+    return Window(start, end, f"{year}年{HALF_NAMES[half]}")
+
+
+# ---------------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """Assignments (task × unit) and how far they got.
+
+    ``submitted`` = ``on_time`` + ``late``; ``outstanding`` counts assignments with nothing
+    acceptable in (never submitted, or returned and not yet resubmitted), deadline passed or not.
+    """
+
+    assigned: int = 0
+    due: int = 0  # of which the deadline has passed
+    submitted: int = 0
+    on_time: int = 0
+    late: int = 0
+    accepted: int = 0
+    returned: int = 0  # returned and waiting for a new version
+    outstanding: int = 0
+    on_time_due: int = 0  # on time among the passed deadlines: the rate's numerator
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """On-time assignments / assignments whose deadline passed; None before any deadline."""
+        return self.on_time_due / self.due if self.due else None
+
+    def __add__(self, other: Completion) -> Completion:
+        return Completion(*(a + b for a, b in zip(_fields(self), _fields(other), strict=True)))
+
+
+def _fields(c: Completion) -> tuple[int, ...]:
+    return (c.assigned, c.due, c.submitted, c.on_time, c.late, c.accepted, c.returned,
+            c.outstanding, c.on_time_due)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagCounts:
+    red: int = 0
+    blue: int = 0
+    yellow: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"red": self.red, "blue": self.blue, "yellow": self.yellow}
+
+    def __add__(self, other: FlagCounts) -> FlagCounts:
+        return FlagCounts(self.red + other.red, self.blue + other.blue, self.yellow + other.yellow)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitYearStats:
+    unit_id: int
+    code: str
+    name: str
+    kind: str
+    completion: Completion
+    flags: FlagCounts
+    score: ScoreBreakdown  # red/blue/yellow, bonus, deduction, on-time rate and total
+    rank: int = 0  # 1 = highest score; equal scores share a rank
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCompletion:
+    task_id: int
+    title: str
+    system: str
+    due: datetime
+    status: str
+    completion: Completion
+    flags: FlagCounts
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCount:
+    unit_id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreLine:
+    """One score entry, for the lists of innovations and incidents."""
+
+    unit_id: int
+    unit: str
+    points: float
+    kind: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HalfYearReport:
+    year: int
+    half: int
+    window: Window
+    as_of: datetime
+    tasks: int  # tasks whose deadline falls in the half
+    completion: Completion
+    flags: FlagCounts
+    repeated_yellow: list[UnitCount]  # units with >= REPEATED_YELLOW yellow flags, most first
+    commended: list[UnitCount]  # units with red flags, most first
+    innovations: list[ScoreLine] = field(default_factory=list)
+    incidents: list[ScoreLine] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.window.label
+
+
+@dataclass(frozen=True, slots=True)
+class YearStats:
+    year: int
+    window: Window
+    as_of: datetime
+    units: list[UnitYearStats]
+    tasks: list[TaskCompletion]
+    halves: list[HalfYearReport]
+
+    @property
+    def unit_totals(self) -> tuple[Completion, FlagCounts, float, float]:
+        """Completion, flags, bonuses and deductions summed over the units."""
+        comp = sum((u.completion for u in self.units), start=Completion())
+        flags = sum((u.flags for u in self.units), start=FlagCounts())
+        return (comp, flags, round(sum(u.score.bonus for u in self.units), 2),
+                round(sum(u.score.deduction for u in self.units), 2))
+
+    @property
+    def task_totals(self) -> tuple[Completion, FlagCounts]:
+        return (sum((t.completion for t in self.tasks), start=Completion()),
+                sum((t.flags for t in self.tasks), start=FlagCounts()))
+
+
+# ---------------------------------------------------------------------------------- queries
+#
+# Each aggregate is grouped by (unit or task, segment): the segment says which part of the
+# window the deadline (or, for period flags and score entries, the moment) falls in. With the
+# year split at 1 July, one pass over the year's assignments gives the yearly figures and both
+# halves at once.
+
+
+def _in(col: Any, window: Window) -> ColumnElement[bool]:
+    return and_(col >= window.start, col < window.end)
+
+
+def _segment(col: Any, split: datetime | None) -> Any:
+    return literal(0) if split is None else case((col < split, 0), else_=1)
+
+
+def _seg_of(moment: datetime, split: datetime | None) -> int:
+    return 0 if split is None or moment < split else 1
+
+
+def _completion_by(conn: Connection, window: Window, now: datetime, key: Any,
+                   unit_ids: Collection[int] | None = None, split: datetime | None = None
+                   ) -> dict[tuple[int, int], Completion]:
+    """Assignments of tasks due in ``window`` aggregated by (``key``, segment)."""
+    # A unit's first version is version 1 (the unique key), and it is the earliest: on time
+    # means version 1 came in at or before the deadline, the test of the flag rules.
+    first = aliased(Submission)
+    passed = Task.due < now
+    has_sub = first.id.is_not(None)
+    on_time = and_(has_sub, first.submitted_at <= Task.due)
+    late = and_(has_sub, first.submitted_at > Task.due)
+    seg = _segment(Task.due, split)
+
+    def n(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    q = (
+        select(key, seg, func.count(), n(passed), n(has_sub), n(on_time), n(late),
+               n(TaskUnit.state == "accepted"), n(TaskUnit.state == "returned"),
+               n(TaskUnit.state.in_(("owed", "returned"))), n(and_(on_time, passed)))
+        .select_from(TaskUnit)
+        .join(Task, Task.id == TaskUnit.task_id)
+        .outerjoin(first, and_(first.task_id == TaskUnit.task_id,
+                               first.unit_id == TaskUnit.unit_id, first.version == 1))
+        .where(_in(Task.due, window))
+        .group_by(key, seg)
+    )
+    if unit_ids is not None:
+        q = q.where(TaskUnit.unit_id.in_(list(unit_ids)))
+    return {(int(r[0]), int(r[1])): Completion(*(int(v or 0) for v in r[2:]))
+            for r in conn.execute(q)}
+
+
+def _task_flags_by(conn: Connection, window: Window, key: Any,
+                   unit_ids: Collection[int] | None = None, split: datetime | None = None
+                   ) -> dict[tuple[int, int], dict[str, int]]:
+    seg = _segment(Task.due, split)
+    q = (
+        select(key, seg, Flag.color, func.count())
+        .join(Task, Task.id == Flag.task_id)
+        .where(Flag.current.is_(True), _in(Task.due, window))
+        .group_by(key, seg, Flag.color)
+    )
+    if unit_ids is not None:
+        q = q.where(Flag.unit_id.in_(list(unit_ids)))
+    out: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for k, sg, color, count in conn.execute(q):
+        out[int(k), int(sg)][color] = int(count)
+    return out
+
+
+def _period_flags_by_unit(conn: Connection, window: Window,
+                          unit_ids: Collection[int] | None = None, split: datetime | None = None
+                          ) -> dict[tuple[int, int], dict[str, int]]:
+    seg = _segment(Flag.set_at, split)
+    q = (
+        select(Flag.unit_id, seg, Flag.color, func.count())
+        .where(Flag.task_id.is_(None), Flag.current.is_(True), _in(Flag.set_at, window))
+        .group_by(Flag.unit_id, seg, Flag.color)
+    )
+    if unit_ids is not None:
+        q = q.where(Flag.unit_id.in_(list(unit_ids)))
+    out: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for uid, sg, color, count in conn.execute(q):
+        out[int(uid), int(sg)][color] = int(count)
+    return out
+
+
+def _score_lines(conn: Connection, window: Window,
+                 unit_ids: Collection[int] | None = None) -> list[ScoreLine]:
+    # Entries are few (a handful per unit and year): fetched one by one so that the sums go
+    # through the scoring module's exact Decimal arithmetic instead of SQL float sums.
+    q = (
+        select(ScoreEntryRow.unit_id, Unit.name, ScoreEntryRow.points, ScoreEntryRow.kind,
+               ScoreEntryRow.reason, ScoreEntryRow.created_at)
+        .join(Unit, Unit.id == ScoreEntryRow.unit_id)
+        .where(_in(ScoreEntryRow.created_at, window))
+        .order_by(ScoreEntryRow.created_at, ScoreEntryRow.id)
+    )
+    if unit_ids is not None:
+        q = q.where(ScoreEntryRow.unit_id.in_(list(unit_ids)))
+    return [ScoreLine(int(r.unit_id), r.name, float(r.points), r.kind, r.reason, r.created_at)
+            for r in conn.execute(q)]
+
+
+def _counts(d: dict[str, int] | None) -> FlagCounts:
+    d = d or {}
+    return FlagCounts(d.get("red", 0), d.get("blue", 0), d.get("yellow", 0))
+
+
+def weights_of(env: ServiceEnv) -> ScoreWeights:
+    s = env.settings.scoring
+    return ScoreWeights(red=s.red, blue=s.blue, yellow=s.yellow)
+
+
+def _ranked(rows: list[UnitYearStats]) -> list[UnitYearStats]:
+    kind_pos = {k: i for i, k in enumerate(KIND_ORDER)}
+    by_score = sorted(rows, key=lambda u: -u.score.total)
+    rank: dict[int, int] = {}
+    for index, u in enumerate(by_score):
+        prev = by_score[index - 1] if index else None
+        rank[u.unit_id] = rank[prev.unit_id] if prev and prev.score.total == u.score.total \
+            else index + 1
+    ordered = sorted(rows, key=lambda u: (kind_pos.get(u.kind, len(KIND_ORDER)), u.code, u.name))
+    return [UnitYearStats(u.unit_id, u.code, u.name, u.kind, u.completion, u.flags, u.score,
+                          rank[u.unit_id]) for u in ordered]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitParts:
+    """Per-unit aggregates of a window, by segment (see _segment)."""
+
+    split: datetime | None
+    completion: dict[tuple[int, int], Completion]
+    task_flags: dict[tuple[int, int], dict[str, int]]
+    period_flags: dict[tuple[int, int], dict[str, int]]
+    lines: list[ScoreLine]
+    units: dict[int, tuple[str, str, str]]  # id -> code, name, kind
+
+
+def _unit_parts(conn: Connection, window: Window, now: datetime, *,
+                unit_ids: Collection[int] | None = None,
+                split: datetime | None = None) -> _UnitParts:
+    comp = _completion_by(conn, window, now, TaskUnit.unit_id, unit_ids, split)
+    task_flags = _task_flags_by(conn, window, Flag.unit_id, unit_ids, split)
+    period_flags = _period_flags_by_unit(conn, window, unit_ids, split)
+    lines = _score_lines(conn, window, unit_ids)
+    ids = {k[0] for k in (*comp, *task_flags, *period_flags)} | {x.unit_id for x in lines}
+    units = {r.id: (r.code, r.name, r.kind) for r in conn.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.kind).where(Unit.id.in_(sorted(ids))))
+    } if ids else {}
+    return _UnitParts(split, comp, task_flags, period_flags, lines, units)
+
+
+def _assemble(env: ServiceEnv, parts: _UnitParts, segments: Collection[int]
+              ) -> list[UnitYearStats]:
+    """UnitYearStats over the given segments of ``parts``: units with anything in them."""
+    comp: dict[int, Completion] = defaultdict(Completion)
+    flags: dict[int, FlagCounts] = defaultdict(FlagCounts)
+    for (uid, seg), c in parts.completion.items():
+        if seg in segments:
+            comp[uid] += c
+    for source in (parts.task_flags, parts.period_flags):
+        for (uid, seg), d in source.items():
+            if seg in segments:
+                flags[uid] += _counts(d)
+    entries: dict[int, list[ScoreEntry]] = defaultdict(list)
+    for line in parts.lines:
+        if _seg_of(line.at, parts.split) in segments and line.points:
+            # (a zero entry carries no score, and the domain type refuses it)
+            entries[line.unit_id].append(ScoreEntry(line.unit_id, line.points,
+                                                    line.reason or "—"))
+    weights = weights_of(env)
+    rows = []
+    for uid in set(comp) | set(flags) | set(entries):
+        c = comp.get(uid, Completion())
+        f = flags.get(uid, FlagCounts())
+        score = unit_score({FlagColor(k): v for k, v in f.as_dict().items()},
+                           entries.get(uid, ()), weights, on_time_rate=c.on_time_rate)
+        code, name, kind = parts.units[uid]
+        rows.append(UnitYearStats(uid, code, name, kind, c, f, score))
+    return _ranked(rows)
+
+
+def unit_stats(conn: Connection, env: ServiceEnv, window: Window, *, now: datetime | None = None,
+               unit_ids: Collection[int] | None = None) -> list[UnitYearStats]:
+    """Per-unit statistics over any window (a year, a half-year): see the module docstring.
+
+    Lists every unit (active or not) with an assignment, a flag or a score entry in the window,
+    ordered by kind then code, each with its rank by score among the listed units.
+    """
+    now = now or env.clock.now()
+    return _assemble(env, _unit_parts(conn, window, now, unit_ids=unit_ids), (0,))
+
+
+def unit_year_stats(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | None = None,
+                    unit_ids: Collection[int] | None = None) -> list[UnitYearStats]:
+    """The yearly statistics per unit (the 年度统计 sheet); for the board and the API too."""
+    return unit_stats(conn, env, year_window(env, year), now=now, unit_ids=unit_ids)
+
+
+def task_completion(conn: Connection, window: Window, now: datetime) -> list[TaskCompletion]:
+    """Per task due in ``window``: completion and current flags, by deadline."""
+    tasks = conn.execute(
+        select(Task.id, Task.title, Task.system, Task.due, Task.status)
+        .where(_in(Task.due, window)).order_by(Task.due, Task.id)
+    ).all()
+    if not tasks:
+        return []
+    comp = _completion_by(conn, window, now, TaskUnit.task_id)
+    flags = _task_flags_by(conn, window, Flag.task_id)
+    return [TaskCompletion(t.id, t.title, t.system, t.due, t.status,
+                           comp.get((t.id, 0), Completion()), _counts(flags.get((t.id, 0))))
+            for t in tasks]
+
+
+def _unit_counts(pairs: Iterable[tuple[int, str, int]], minimum: int) -> list[UnitCount]:
+    rows = [UnitCount(uid, name, n) for uid, name, n in pairs if n >= minimum]
+    return sorted(rows, key=lambda r: (-r.count, r.name))
+
+
+def _half_report(year: int, half: int, window: Window, now: datetime, n_tasks: int,
+                 per_unit: list[UnitYearStats], lines: Iterable[ScoreLine]) -> HalfYearReport:
+    lines = [x for x in lines if window.start <= x.at < window.end]
+    return HalfYearReport(
+        year=year, half=half, window=window, as_of=now, tasks=n_tasks,
+        completion=sum((u.completion for u in per_unit), start=Completion()),
+        flags=sum((u.flags for u in per_unit), start=FlagCounts()),
+        repeated_yellow=_unit_counts(((u.unit_id, u.name, u.flags.yellow) for u in per_unit),
+                                     REPEATED_YELLOW),
+        commended=_unit_counts(((u.unit_id, u.name, u.flags.red) for u in per_unit), 1),
+        innovations=[x for x in lines if x.points > 0],
+        incidents=[x for x in lines if x.points < 0],
+    )
+
+
+def half_year_report(conn: Connection, env: ServiceEnv, year: int, half: int, *,
+                     now: datetime | None = None) -> HalfYearReport:
+    """The 半年报告 data: completion and flags of the tasks due in the half, the units with
+    repeated yellow flags (at least ``REPEATED_YELLOW``, as for a supervision letter), the
+    commended units (red flags) and the innovations and incidents recorded in the half."""
+    now = now or env.clock.now()
+    window = half_window(env, year, half)
+    parts = _unit_parts(conn, window, now)
+    n_tasks = int(conn.execute(
+        select(func.count()).select_from(Task).where(_in(Task.due, window))).scalar_one())
+    return _half_report(year, half, window, now, n_tasks, _assemble(env, parts, (0,)),
+                        parts.lines)
+
+
+def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
+               now: datetime | None = None) -> YearStats:
+    """Everything the yearly export shows, read in the caller's transaction (two passes over
+    the year's assignments: by unit and half, and by task)."""
+    now = now or env.clock.now()
+    window = year_window(env, year)
+    halves = [half_window(env, year, 1), half_window(env, year, 2)]
+    parts = _unit_parts(conn, window, now, split=halves[1].start)
+    tasks = task_completion(conn, window, now)
+    reports = [
+        _half_report(window.start.year, index + 1, h, now,
+                     sum(1 for t in tasks if h.start <= t.due < h.end),
+                     _assemble(env, parts, (index,)), parts.lines)
+        for index, h in enumerate(halves)
+    ]
+    return YearStats(year=window.start.year, window=window, as_of=now,
+                     units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports)

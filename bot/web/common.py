@@ -1,0 +1,262 @@
+"""What every board handler shares: state, who is asking, templates, CSRF and guards."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import quote
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+from sqlalchemy import Connection, select
+
+from bot.domain.errors import DomainError
+from bot.web.ratelimit import LoginLimiter
+from bot.web.security import Session, Signer
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+SESSION_COOKIE = "dudao_session"
+CSRF_COOKIE = "dudao_csrf"
+TEMPLATES = Path(__file__).parent / "templates"
+
+COLOR_LABELS = {"red": "红旗", "blue": "蓝旗", "yellow": "黄旗"}
+STATE_LABELS = {"owed": "未交", "received": "待审核", "returned": "已退回", "accepted": "已通过"}
+STATUS_LABELS = {"received": "待审核", "accepted": "已通过", "returned": "已退回"}
+SOURCE_LABELS = {"rule": "规则", "override": "管理员改旗", "innovation": "创新举措",
+                 "incident": "执法问题"}
+
+
+@dataclass
+class Board:
+    services: Services
+    signer: Signer
+    limiter: LoginLimiter
+    jinja: jinja2.Environment
+
+    @property
+    def settings(self) -> Any:
+        return self.services.settings
+
+    def now(self) -> datetime:
+        return self.services.env.clock.now()
+
+    def fmt(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return f"{self.services.env.local(moment):%Y-%m-%d %H:%M}"
+
+
+BOARD = web.AppKey("board", Board)
+
+# Per-request storage: typed keys where aiohttp has them (3.13+ warns about plain strings).
+_RequestKey: Any = getattr(web, "RequestKey", None)
+WHO_KEY: Any = _RequestKey("dudao_who", object) if _RequestKey else "dudao_who"
+NONCE_KEY: Any = _RequestKey("dudao_csrf_nonce", str) if _RequestKey else "dudao_csrf_nonce"
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    session: Session
+    name: str
+    scope: frozenset[int] | None  # unit ids a viewer may see; None: everything (admin)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.session.role == "admin"
+
+    @property
+    def person_id(self) -> int:
+        assert self.session.person_id is not None
+        return self.session.person_id
+
+    def can_see(self, unit_id: int) -> bool:
+        return self.scope is None or unit_id in self.scope
+
+
+def board(request: web.Request) -> Board:
+    return request.app[BOARD]
+
+
+async def current(request: web.Request) -> Who | None:
+    """The signed-in admin or link viewer, or None. Cached on the request."""
+    if WHO_KEY in request:
+        return request[WHO_KEY]  # type: ignore[no-any-return]
+    b = board(request)
+    s = b.signer.read_session(request.cookies.get(SESSION_COOKIE), b.now().timestamp())
+    who: Who | None = None
+    if s is not None:
+        if s.role == "admin" and s.person_id is not None:
+            pid = s.person_id
+
+            def admin_name(conn: Connection) -> str | None:
+                r = conn.execute(select(Person.name, Person.role, Person.active)
+                                 .where(Person.id == pid)).first()
+                if r is None or not r.active or r.role != "admin":
+                    return None
+                return str(r.name or f"管理员{pid}")
+
+            name = await b.services.db.run(admin_name)
+            if name is not None:
+                who = Who(s, name, None)
+        elif s.role == "viewer" and s.unit_id is not None:
+            from bot.services import units as units_svc
+
+            uid = s.unit_id
+            ids = await b.services.db.run(lambda conn: units_svc.subtree_ids(conn, uid))
+            who = Who(s, "只读访问", frozenset(ids))
+    request[WHO_KEY] = who
+    return who
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    return web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
+
+
+def admin_only(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        who = await current(request)
+        if who is None:
+            raise login_redirect(request)
+        if not who.is_admin:
+            return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    return guarded
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Admins and read-only link viewers; the handler checks the viewer's unit scope."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if await current(request) is None:
+            raise login_redirect(request)
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    return guarded
+
+
+def who_of(request: web.Request) -> Who:
+    who = request.get(WHO_KEY)
+    assert isinstance(who, Who)
+    return who
+
+
+# ------------------------------------------------------------------------------------ CSRF
+
+
+def csrf_nonce(request: web.Request) -> tuple[str, bool]:
+    """The browser's CSRF nonce, and whether it is new (then the response must set it)."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if nonce and 16 <= len(nonce) <= 64:
+        return nonce, False
+    if NONCE_KEY not in request:
+        request[NONCE_KEY] = secrets.token_urlsafe(24)
+    return request[NONCE_KEY], True
+
+
+async def form_with_csrf(request: web.Request) -> Any:
+    """The POSTed form, after checking its CSRF token against the browser's nonce cookie."""
+    form = await request.post()
+    token = form.get("csrf")
+    if not board(request).signer.check_csrf(request.cookies.get(CSRF_COOKIE),
+                                            token if isinstance(token, str) else None):
+        raise web.HTTPForbidden(text="表单已失效（CSRF 校验失败），请刷新页面后重试",
+                                content_type="text/plain")
+    return form
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,
+               max_age: int | None) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Lax", path="/",
+                        secure=request.secure)
+
+
+# ------------------------------------------------------------------------------------ pages
+
+
+def make_jinja() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.globals.update(COLOR_LABELS=COLOR_LABELS, STATE_LABELS=STATE_LABELS,
+                       STATUS_LABELS=STATUS_LABELS, SOURCE_LABELS=SOURCE_LABELS)
+    return env
+
+
+def render_text(request: web.Request, template: str, **ctx: Any) -> str:
+    b = board(request)
+    nonce, _ = csrf_nonce(request)
+    return b.jinja.get_template(template).render(
+        who=request.get(WHO_KEY), csrf=b.signer.csrf_token(nonce), fmt=b.fmt, path=request.path,
+        flash=request.query.get("msg", ""), error=request.query.get("err", ""), **ctx)
+
+
+def finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    nonce, new = csrf_nonce(request)
+    if new:
+        set_cookie(response, request, CSRF_COOKIE, nonce, None)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def page(request: web.Request, template: str, status: int = 200, **ctx: Any) -> web.Response:
+    resp = web.Response(text=render_text(request, template, **ctx), status=status,
+                        content_type="text/html", charset="utf-8")
+    finish(request, resp)
+    return resp
+
+
+def error_page(request: web.Request, status: int, message: str) -> web.Response:
+    return page(request, "error.html", status=status, message=message)
+
+
+def local_path(value: object) -> str | None:
+    """``value`` if it is a path on this site: never ``//host``, a backslash or a control
+    character, which browsers may read as another site."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
+        return None
+    if value[1:2] in ("/", "\\") or any(c in value for c in "\\\r\n\t"):
+        return None
+    return value
+
+
+def back(request: web.Request, form: Any, *, msg: str = "", err: str = "") -> web.HTTPSeeOther:
+    """Back to the page the form was on (a local path only), with a message to show."""
+    target = (local_path(form.get("next")) if form is not None else None) or "/"
+    target = target.split("?")[0]
+    q = f"?msg={quote(msg)}" if msg else (f"?err={quote(err)}" if err else "")
+    return web.HTTPSeeOther(target + q)
+
+
+async def run_action(request: web.Request, form: Any, fn: Callable[[Connection], str]
+                     ) -> NoReturn:
+    """Run an admin action as one unit of work and go back with its result or its refusal."""
+    try:
+        msg = await board(request).services.db.run(fn)
+    except DomainError as exc:
+        raise back(request, form, err=exc.message) from None
+    # Chat messages the action queued are delivered by the outbox poller within seconds.
+    raise back(request, form, msg=msg)
+
+
+def markup(html: str) -> Markup:
+    """HTML this package built itself, every user value already escaped."""
+    return Markup(html)  # noqa: S704 - built from escaped parts (see gridhtml.py, charts.py)

@@ -1,0 +1,193 @@
+"""The board's pages (GET): the grid, a unit, a task, tasks, notices, dynamics, bulletins, audit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy import Connection
+
+from bot.domain.errors import DomainError, NotFound
+from bot.services import board as board_svc
+from bot.services.tasks import SYSTEM_NAMES
+from bot.services.units import KIND_NAMES
+from bot.web import charts
+from bot.web.common import admin_only, board, error_page, page, signed_in, who_of
+from bot.web.gridhtml import grid_html
+
+# DESIGN §4, as the legend under the grid.
+RULES = (
+    ("red", "红旗", "按时报送且审核评价为“优”：按时完成，成效显著"),
+    ("blue", "蓝旗", "按时报送但评价为“良”或“一般”，或被退回（未完全达到要求）；"
+                     "逾期报送经督促指导后纠正并通过审核的，黄旗改为蓝旗"),
+    ("yellow", "黄旗", "截止时仍未报送，或逾期报送尚未通过审核：未按时完成，需要督促指导"),
+    ("innovation", "创新举措", "管理员认定的创新举措记红旗并加分"),
+    ("incident", "执法问题", "粗暴执法、野蛮执法、趋利执法造成不良影响的记黄旗并扣分"),
+)
+CELL_LEGEND = (("sr", "审", "已报送，待审核"), ("sx", "退", "已退回，待重新报送"),
+               ("so", "未", "尚未报送（未到截止时间）"), ("sa", "过", "已通过（尚未定旗）"))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/", board_page),
+        web.get("/units/{unit_id:\\d+}", unit_page),
+        web.get("/tasks", tasks_page),
+        web.get("/tasks/{task_id:\\d+}", task_page),
+        web.get("/charts", charts_page),
+        web.get("/notices", notices_page),
+        web.get("/dynamics", dynamics_page),
+        web.get("/bulletins", bulletins_page),
+        web.get("/audit", audit_page),
+        web.get("/files/{attachment_id:\\d+}", download),
+    ]
+
+
+def _period_label(p: str) -> str:
+    if "H" in p:
+        return f"{p[:4]}年{'上' if p.endswith('1') else '下'}半年"
+    if "Q" in p:
+        return f"{p[:4]}年第{p[-1]}季度"
+    return f"{p}年"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@signed_in
+async def board_page(request: web.Request) -> web.StreamResponse:
+    b, who = board(request), who_of(request)
+    kind = request.query.get("kind", "")
+    system = request.query.get("system", "")
+    period = request.query.get("period", "")
+    scope = set(who.scope) if who.scope is not None else None
+    tz = b.services.env.tz
+    problem = ""
+    try:
+        g = await b.services.db.run(lambda conn: board_svc.grid(
+            conn, tz=tz, kind=kind or None, system=system or None, period=period,
+            unit_ids=scope))
+    except DomainError as exc:
+        problem = exc.message
+        g = board_svc.Grid([], [], {})
+    html = await asyncio.to_thread(grid_html, g, b.fmt)
+    return page(request, "board.html", grid=html, totals=g.totals(), n_units=len(g.units),
+                n_tasks=len(g.tasks), kind=kind, system=system, period=period,
+                periods=[(p, _period_label(p)) for p in board_svc.recent_periods(b.now(), tz)], kinds=KIND_NAMES,
+                systems=SYSTEM_NAMES, rules=RULES, cell_legend=CELL_LEGEND, problem=problem)
+
+
+@signed_in
+async def unit_page(request: web.Request) -> web.StreamResponse:
+    b, who = board(request), who_of(request)
+    unit_id = int(request.match_info["unit_id"])
+    if not who.can_see(unit_id):
+        return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
+    try:
+        d = await b.services.db.run(lambda conn: board_svc.unit_detail(conn, unit_id))
+    except NotFound as exc:
+        return error_page(request, 404, exc.message)
+    latest: dict[int, int] = {}
+    for s in d.submissions:  # newest first: the first seen per task is the one to review
+        latest.setdefault(s.task_id, s.id)
+    return page(request, "unit.html", d=d, kinds=KIND_NAMES, latest=set(latest.values()),
+                score_total=sum(s.points for s in d.scores))
+
+
+@admin_only
+async def task_page(request: web.Request) -> web.StreamResponse:
+    b = board(request)
+    task_id = int(request.match_info["task_id"])
+    tz = b.services.env.tz
+    try:
+        d = await b.services.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
+    except NotFound as exc:
+        return error_page(request, 404, exc.message)
+    latest: dict[int, int] = {}
+    for s in d.submissions:  # oldest first: the last seen per unit is the one to review
+        latest[s.unit_id] = s.id
+    returned = [s for s in d.submissions if s.status == "returned"]
+    chart = charts.cumulative_line(d.daily, len(d.units))
+    late = [u for u in d.units if u.late]
+    missing = [u for u in d.units if u.state in ("owed", "returned")]
+    return page(request, "task.html", d=d, systems=SYSTEM_NAMES, latest=set(latest.values()),
+                returned=returned, chart=chart, late=late, missing=missing,
+                overdue=d.task.due < b.now())
+
+
+@admin_only
+async def tasks_page(request: web.Request) -> web.StreamResponse:
+    b = board(request)
+    rows = await b.services.db.run(lambda conn: board_svc.task_overview(conn))
+    local = b.services.env.local(b.now())
+    return page(request, "tasks.html", rows=rows, systems=SYSTEM_NAMES, kinds=KIND_NAMES,
+                default_due=f"{local.year}-{local.month:02d}-{local.day:02d}")
+
+
+@admin_only
+async def charts_page(request: web.Request) -> web.StreamResponse:
+    b = board(request)
+
+    def load(conn: Connection) -> tuple[list[board_svc.TaskRow],
+                                        list[tuple[int, str, int, int, int]]]:
+        return board_svc.task_overview(conn, limit=30), board_svc.flags_by_unit(conn, limit=40)
+
+    tasks, flags = await b.services.db.run(load)
+    completion = charts.completion_bars([(t.id, t.title, t.done, t.total)
+                                         for t in reversed(tasks)])
+    return page(request, "charts.html", completion=completion,
+                flags=charts.flags_by_unit(flags))
+
+
+@admin_only
+async def notices_page(request: web.Request) -> web.StreamResponse:
+    rows = await board(request).services.db.run(lambda conn: board_svc.notices(conn))
+    return page(request, "notices.html", rows=rows)
+
+
+@admin_only
+async def dynamics_page(request: web.Request) -> web.StreamResponse:
+    rows = await board(request).services.db.run(lambda conn: board_svc.dynamics(conn))
+    return page(request, "dynamics.html", rows=rows,
+                statuses={"pending": "待审", "published": "已发布", "featured": "精选"},
+                counts=Counter(r.status for r in rows))
+
+
+@admin_only
+async def bulletins_page(request: web.Request) -> web.StreamResponse:
+    rows = await board(request).services.db.run(lambda conn: board_svc.bulletins(conn))
+    return page(request, "bulletins.html", rows=rows,
+                kinds={"weekly": "周通报", "halfyear": "半年报告", "letter": "督导建议书",
+                       "digest": "每日摘要"})
+
+
+@admin_only
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    before = _int(request.query.get("before"))
+    rows = await board(request).services.db.run(lambda conn: board_svc.audit_log(conn,
+                                                                                 before=before))
+    return page(request, "audit.html", rows=rows, more=rows[-1].id if len(rows) == 100 else None)
+
+
+@signed_in
+async def download(request: web.Request) -> web.StreamResponse:
+    b, who = board(request), who_of(request)
+    aid = int(request.match_info["attachment_id"])
+    try:
+        name, sha, unit_id = await b.services.db.run(lambda conn: board_svc.attachment(conn, aid))
+    except NotFound as exc:
+        return error_page(request, 404, exc.message)
+    if not who.can_see(unit_id):
+        return error_page(request, 403, "只读链接只能查看本单位及下级单位的材料")
+    path = b.services.files.open_path(sha)
+    if path is None:
+        return error_page(request, 404, "附件文件已不在服务器上")
+    resp = web.FileResponse(path, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Content-Type": "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
+    })
+    return resp

@@ -1,0 +1,110 @@
+"""What a query names — units, a time range — from the language layer's parse when it has one,
+else from the command's words; and how periods and points are written back to people."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.core.context import Context
+from bot.core.nlu import Parse
+from bot.core.nlu.text import normalize
+from bot.core.nlu.timeexpr import find_time
+from bot.core.router import PREFIXES, HandlerSpec
+from bot.services import units as units_svc
+from handlers import texts
+
+_SPLIT = re.compile(r"[\s,，、;；和及与]+")
+_SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
+_YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
+
+
+def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:
+    """The parse, if it is about this handler's intent (a command word may parse differently)."""
+    p = ctx.parse
+    return p if p is not None and p.intent.value in spec.intents else None
+
+
+def not_a_command(ctx: Context, spec: HandlerSpec) -> bool:
+    """Whether a message that merely starts with the command word is ordinary talk
+    ("旗帜鲜明讲政治", "动态调整清单", "创新驱动发展"), in which case the handler must not act.
+
+    A command word followed by a separator (or nothing) is a command. Run together with more
+    words it is one only if the language layer reads the message as this intent, or — without
+    the language layer — if the bot was addressed (@, private chat, / or # prefix). Talk in a
+    group gets silence; talk addressed to the bot gets the usual "not understood".
+    """
+    if not ctx.command:
+        return False
+    body = ctx.event.text.lstrip()
+    prefixed = body[:1] in PREFIXES
+    if prefixed:
+        body = body[1:].lstrip()
+    rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
+    if not rest or rest[0] in _SEPARATORS:
+        return False
+    addressed = ctx.event.to_me or not ctx.in_group or prefixed
+    if ctx.parse is not None and spec.intents:
+        talk = ctx.parse.intent.value not in spec.intents
+    else:
+        talk = not addressed
+    if talk and addressed:
+        ctx.reply(texts.UNKNOWN)
+    return talk
+
+
+def named_units(ctx: Context, parse: Parse | None) -> list[units_svc.UnitInfo]:
+    if parse is not None and parse.unit_ids:
+        return [units_svc.get(ctx.conn, uid) for uid in parse.unit_ids]
+    found: list[units_svc.UnitInfo] = []
+    for word in _SPLIT.split(ctx.args):
+        u = units_svc.find(ctx.conn, word) if word else None
+        if u is not None and u not in found:
+            found.append(u)
+    return found
+
+
+def time_range(ctx: Context, parse: Parse | None, default: tuple[date, date]
+               ) -> tuple[tuple[date, date], bool]:
+    """(start, end) inclusive local days, and whether the message named them."""
+    today = ctx.env.local(ctx.now).date()
+    start = end = None
+    if parse is not None and (parse.date_from or parse.date_to):
+        start, end = parse.date_from, parse.date_to
+    elif ctx.command:
+        year = _YEAR.search(ctx.args)
+        if year is not None:
+            y = int(year.group(1))
+            start, end = date(y, 1, 1), date(y, 12, 31)
+        else:
+            span = find_time(normalize(ctx.args), today, ctx.env.calendar.is_workday)
+            if span is not None:
+                start, end = span.start, span.end
+    if start is None and end is None:
+        return default, False
+    if start is None:
+        start = min(today, end) if end is not None else today
+    if end is None:
+        end = max(start, today)
+    return (start, end), True
+
+
+def this_year(ctx: Context) -> tuple[date, date]:
+    y = ctx.env.local(ctx.now).year
+    return date(y, 1, 1), date(y, 12, 31)
+
+
+def period_label(ctx: Context, start: date, end: date) -> str:
+    this = ctx.env.local(ctx.now).year
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return f"{start.year}年"
+
+    def day(d: date) -> str:
+        return (f"{d.year}年" if d.year != this else "") + f"{d.month}月{d.day}日"
+
+    return day(start) if start == end else f"{day(start)}至{day(end)}"
+
+
+def points(x: float) -> str:
+    """3.0 → "3", 2.5 → "2.5"."""
+    return f"{x:g}"
