@@ -29,7 +29,7 @@ runs it) and PostgreSQL (after ANALYZE, which autovacuum does shortly after a bu
    ``full`` mode (``dudao tick``: every open task's passed deadline); and ``300 passed``: a
    deadline passed 3 minutes ago with 300 units owing, so the sweep sets 300 yellow flags. The
    timing loop is ``bench_sweep.measure`` (each sweep rolled back, median of the repeats).
-   The exit status is 1 if any plan scans a large table in full.
+   Exit status: 1 if a plan scans a large table in full, 2 if a backend could not be measured.
 
     .venv/bin/python bench/bench_storage.py [--pg URL] [--quick] [--no-pg | --no-sqlite] [--keep] [--repeats N]
 
@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,6 +69,7 @@ from sqlalchemy import (  # noqa: E402
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from bot.core.env import ServiceEnv  # noqa: E402
 from bot.domain.clock import FixedClock  # noqa: E402
@@ -614,29 +615,40 @@ def main() -> int:
     sweeps: list[dict[str, Any]] = []
     counts: dict[str, dict[str, Any]] = {}
     scans: dict[str, list[str]] = {}
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(None, {}, cwd=Path(tmp))
         env = ServiceEnv(settings=settings, clock=FixedClock(MOMENT), calendar=WorkCalendar(TZ),
                          tz=TZ, board_url="http://127.0.0.1:8080")
-        targets: list[tuple[str, str, Callable[[], None] | None]] = []
+        # (backend, make the database and return its URL, clean up afterwards)
+        targets: list[tuple[str, Callable[[], str], Callable[[], None] | None]] = []
         if not args.no_sqlite:
-            targets.append(("sqlite", f"sqlite:///{tmp}/bench_storage.db", None))
+            targets.append(("sqlite", lambda: f"sqlite:///{tmp}/bench_storage.db", None))
         if not args.no_pg:
-            targets.append(("postgresql", pg_create(args.pg),
+            targets.append(("postgresql", lambda: pg_create(args.pg),
                             None if args.keep else lambda: pg_drop(args.pg)))
-        for backend, url, cleanup in targets:
+        for backend, make, cleanup in targets:
             try:
-                q, s, sc, c = run_backend(url, backend, size, env, repeats, passes)
+                q, s, sc, c = run_backend(make(), backend, size, env, repeats, passes)
+            except DBAPIError as exc:
+                # The server may be down or restarting (it is shared): report what did run.
+                failed.append(f"{backend}: {str(exc.orig or exc).strip().splitlines()[0]}")
+                progress(f"[{backend}] FAILED: {failed[-1]}")
+                continue
             finally:
                 if cleanup is not None:
-                    cleanup()
+                    with suppress(DBAPIError):
+                        cleanup()
             queries += q
             sweeps += s
             scans[backend] = sc
             counts[backend] = c
-    report(queries, sweeps, counts, scans)
+    if counts:
+        report(queries, sweeps, counts, scans)
+    for line in failed:
+        print(f"NOT MEASURED {line}")
     print(f"total {time.perf_counter() - started:.0f} s")
-    return 1 if any(scans.values()) else 0
+    return 1 if any(scans.values()) else 2 if failed else 0
 
 
 if __name__ == "__main__":

@@ -202,15 +202,15 @@ class Dispatcher:
 
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
                       ) -> list[list[Delivered]]:
-        out: list[list[Delivered]] = []
+        produced: list[list[Outgoing]] = []
         for ev in events:
             outgoing: list[Outgoing] = []
+            produced.append(outgoing)
             try:
                 with conn.begin_nested():
                     if isinstance(ev, MessageEvent):
                         if not self._store_inbound(conn, ev, now):
                             self.stats["duplicates"] += 1
-                            out.append([])
                             continue
                         self._handle_message(conn, ev, now, outgoing)
                     elif self.on_notice is not None:
@@ -218,7 +218,7 @@ class Dispatcher:
             except DomainError as exc:
                 # Expected refusal: the savepoint rolled back the event's writes; explain.
                 log.info("refused %s: %s", ev.dedupe_key, exc.log)
-                outgoing = []
+                outgoing.clear()
                 if isinstance(ev, MessageEvent):
                     self._store_inbound(conn, ev, now)
                     outgoing.append(_reply(ev, exc.message))
@@ -227,11 +227,10 @@ class Dispatcher:
             except Exception:
                 self.stats["errors"] += 1
                 log.exception("handler failed for event %s", ev.dedupe_key)
-                outgoing = []
+                outgoing.clear()
                 if isinstance(ev, MessageEvent) and self._should_answer(ev):
                     outgoing.append(_reply(ev, APOLOGY_TEXT))
-            out.append(self._write_outbox(conn, outgoing, now))
-        return out
+        return self._write_outbox(conn, produced, now)
 
     def _store_inbound(self, conn: Connection, ev: MessageEvent, now: datetime) -> bool:
         return inbound_svc.store(conn, dedupe_key=ev.dedupe_key, chat=ev.chat.key,
@@ -245,18 +244,20 @@ class Dispatcher:
                       outgoing=outgoing)
         self.route_message(ctx, self.table)
 
-    def _write_outbox(self, conn: Connection, outgoing: list[Outgoing], now: datetime
-                      ) -> list[Delivered]:
-        if not outgoing:
-            return []
+    def _write_outbox(self, conn: Connection, produced: list[list[Outgoing]], now: datetime
+                      ) -> list[list[Delivered]]:
+        """The whole batch's messages in one statement; returned per event, in order."""
+        flat = [o for outgoing in produced for o in outgoing]
+        if not flat:
+            return [[] for _ in produced]
         # Written as already claimed (lease) by this process, which delivers them right after
         # the commit; the poller of any process takes them only if we die before sending.
         lease_until = now + outbox_svc.CLAIM_LEASE
-        ids = outbox_svc.enqueue_many(
-            conn, [(o.message, o.kind, o.cause, o.account) for o in outgoing], now=now,
-            not_before=lease_until)
-        return [Delivered(i, o.message, o.account, o.kind, o.cause)
-                for i, o in zip(ids, outgoing, strict=True)]
+        ids = iter(outbox_svc.enqueue_many(
+            conn, [(o.message, o.kind, o.cause, o.account) for o in flat], now=now,
+            not_before=lease_until))
+        return [[Delivered(next(ids), o.message, o.account, o.kind, o.cause) for o in outgoing]
+                for outgoing in produced]
 
     async def _answer_busy(self, ev: MessageEvent) -> None:
         try:

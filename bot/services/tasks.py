@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Select, bindparam, insert, select
 
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import units as units_svc
@@ -94,14 +94,20 @@ class OwedTask:
     state: str  # owed | returned
 
 
-# Prebuilt: every submission asks it (see bot/services/audit.py on why).
-_OWED_BY_UNIT = (
-    select(Task.id, Task.title, Task.due, TaskUnit.state)
-    .join(TaskUnit, TaskUnit.task_id == Task.id)
-    .where(TaskUnit.unit_id == bindparam("unit_id"), Task.status == "open",
-           TaskUnit.state.in_(bindparam("states", expanding=True)))
-    .order_by(Task.due, Task.id)
-)
+def _owed_query(states: tuple[str, ...]) -> Select[int, str, datetime, str]:
+    return (
+        select(Task.id, Task.title, Task.due, TaskUnit.state)
+        .join(TaskUnit, TaskUnit.task_id == Task.id)
+        .where(TaskUnit.unit_id == bindparam("unit_id"), Task.status == "open",
+               TaskUnit.state.in_(states))
+        .order_by(Task.due, Task.id)
+    )
+
+
+# Prebuilt: every submission asks it (see bot/services/audit.py on why). The states are literal,
+# not an expanding parameter, so the cached SQL is used as is without re-rendering the IN list.
+_OWED = _owed_query(("owed", "returned"))
+_OWED_OR_PENDING = _owed_query(("owed", "returned", "received"))
 
 
 def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = False
@@ -111,10 +117,8 @@ def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = Fals
     ``include_pending`` adds tasks submitted but not yet reviewed: a liaison may send a revised
     version before the review (it becomes the next version).
     """
-    states = ["owed", "returned", "received"] if include_pending else ["owed", "returned"]
-    rows = conn.execute(_OWED_BY_UNIT, {"unit_id": unit_id, "states": states})
+    rows = conn.execute(_OWED_OR_PENDING if include_pending else _OWED, {"unit_id": unit_id})
     return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]
-
 
 
 @dataclass(frozen=True, slots=True)
