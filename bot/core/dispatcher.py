@@ -203,15 +203,18 @@ class Dispatcher:
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
                       ) -> list[list[Delivered]]:
         produced: list[list[Outgoing]] = []
+        fresh = self._store_inbound(conn, events, now)
         for ev in events:
             outgoing: list[Outgoing] = []
             produced.append(outgoing)
+            if isinstance(ev, MessageEvent):
+                if ev.dedupe_key not in fresh:
+                    self.stats["duplicates"] += 1  # stored before: a re-delivery
+                    continue
+                fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
             try:
                 with conn.begin_nested():
                     if isinstance(ev, MessageEvent):
-                        if not self._store_inbound(conn, ev, now):
-                            self.stats["duplicates"] += 1
-                            continue
                         self._handle_message(conn, ev, now, outgoing)
                     elif self.on_notice is not None:
                         self.on_notice(ev, conn, self.env, outgoing)
@@ -220,7 +223,6 @@ class Dispatcher:
                 log.info("refused %s: %s", ev.dedupe_key, exc.log)
                 outgoing.clear()
                 if isinstance(ev, MessageEvent):
-                    self._store_inbound(conn, ev, now)
                     outgoing.append(_reply(ev, exc.message))
             except DatabaseUnavailable:
                 raise
@@ -232,10 +234,12 @@ class Dispatcher:
                     outgoing.append(_reply(ev, APOLOGY_TEXT))
         return self._write_outbox(conn, produced, now)
 
-    def _store_inbound(self, conn: Connection, ev: MessageEvent, now: datetime) -> bool:
-        return inbound_svc.store(conn, dedupe_key=ev.dedupe_key, chat=ev.chat.key,
-                                 sender=ev.sender.key, message_id=ev.message_id, text=ev.text,
-                                 now=now)
+    def _store_inbound(self, conn: Connection, events: list[Event], now: datetime) -> set[str]:
+        """Our own message store, whose unique key also rejects re-deliveries (even by another
+        process): returns the dedupe keys of the messages seen for the first time."""
+        return inbound_svc.store_many(conn, [
+            inbound_svc.Received(ev.dedupe_key, ev.chat.key, ev.sender.key, ev.message_id, ev.text)
+            for ev in events if isinstance(ev, MessageEvent)], now=now)
 
     def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
                         outgoing: list[Outgoing]) -> None:
