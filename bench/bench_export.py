@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -34,7 +33,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+import pg_scratch  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from bot.core.env import ServiceEnv  # noqa: E402
 from bot.domain.clock import FixedClock  # noqa: E402
@@ -154,28 +154,6 @@ def _sub(sid: int, t: int, u: int, version: int, at: datetime, status: str, rati
             "channel": "chat", "reviewed_at": at + timedelta(hours=4) if rating else None}
 
 
-def _pg_url(name: str) -> str | None:
-    base = os.environ.get("DUDAO_TEST_PG_URL")
-    if not base:
-        return None
-    admin = make_url(base).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(name: str) -> None:
-    base = os.environ["DUDAO_TEST_PG_URL"]
-    engine = create_engine(make_url(base).set(drivername="postgresql+psycopg"),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def _median(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
@@ -221,12 +199,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         results.append(run(f"sqlite:///{tmp}/bench.db", "sqlite", args, tmp))
-        pg = None if args.no_pg else _pg_url("dudao_export_bench")
+        pg = None if args.no_pg else pg_scratch.from_env("dudao_export_bench")
         if pg:
             try:
                 results.append(run(pg, "postgresql", args, tmp))
             finally:
-                _drop_pg("dudao_export_bench")
+                pg_scratch.drop_from_env("dudao_export_bench")
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -59,13 +59,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_sweep import MOMENT, TZ, measure  # noqa: E402
+from pg_scratch import create as pg_create  # noqa: E402
+from pg_scratch import drop as pg_drop  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Connection,
-    create_engine,
     delete,
     event,
     insert,
-    make_url,
     select,
     text,
 )
@@ -504,33 +504,6 @@ def measure_once(conn: Connection, env: ServiceEnv, since: datetime | None) -> o
 # ------------------------------------------------------------------------------ databases
 
 
-def pg_admin(url: str) -> Any:
-    admin = make_url(url).set(drivername="postgresql+psycopg")
-    return create_engine(admin, isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": 5})
-
-
-def pg_create(url: str) -> str:
-    engine = pg_admin(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DBNAME}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{PG_DBNAME}"'))
-    finally:
-        engine.dispose()
-    return make_url(url).set(drivername="postgresql+psycopg", database=PG_DBNAME) \
-        .render_as_string(hide_password=False)
-
-
-def pg_drop(url: str) -> None:
-    engine = pg_admin(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DBNAME}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
 def run_backend(url: str, backend: str, size: Size, env: ServiceEnv, repeats: int,
                 passes: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str],
                                       dict[str, Any]]:
@@ -625,8 +598,8 @@ def main() -> int:
         if not args.no_sqlite:
             targets.append(("sqlite", lambda: f"sqlite:///{tmp}/bench_storage.db", None))
         if not args.no_pg:
-            targets.append(("postgresql", lambda: pg_create(args.pg),
-                            None if args.keep else lambda: pg_drop(args.pg)))
+            targets.append(("postgresql", lambda: pg_create(args.pg, PG_DBNAME),
+                            None if args.keep else lambda: pg_drop(args.pg, PG_DBNAME)))
         for backend, make, cleanup in targets:
             try:
                 q, s, sc, c = run_backend(make(), backend, size, env, repeats, passes)

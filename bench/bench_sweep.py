@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -39,7 +38,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+import pg_scratch  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from bot.core.env import ServiceEnv  # noqa: E402
 from bot.domain.clock import FixedClock  # noqa: E402
@@ -154,19 +154,6 @@ def measure(db: Database, env: ServiceEnv, moment: datetime, repeats: int,
     return times, result
 
 
-def pg_bench_url() -> str | None:
-    base = os.environ.get("DUDAO_TEST_PG_URL")
-    if not base:
-        return None
-    admin = make_url(base).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "dudao_sched_bench"'))
-        conn.execute(text('CREATE DATABASE "dudao_sched_bench"'))
-    engine.dispose()
-    return admin.set(database="dudao_sched_bench").render_as_string(hide_password=False)
-
-
 def run(url: str, backend: str, repeats: int, env: ServiceEnv) -> list[dict[str, Any]]:
     db = Database(url)
     try:
@@ -208,7 +195,7 @@ def main() -> None:
         env = ServiceEnv(settings=settings, clock=FixedClock(MOMENT), calendar=WorkCalendar(TZ),
                          tz=TZ, board_url="http://127.0.0.1:8080")
         rows = run(f"sqlite:///{tmp}/bench.db", "sqlite", args.repeats, env)
-        pg = pg_bench_url()
+        pg = pg_scratch.from_env("dudao_sched_bench")
         if pg:
             rows += run(pg, "postgresql", args.repeats, env)
     if args.json:

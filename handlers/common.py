@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from bot.core.context import Context
 from bot.domain.errors import NotAllowed
+from bot.services import units as units_svc
 from bot.services.people import PersonInfo
 from handlers import texts
 
@@ -30,6 +32,26 @@ def require_unit(ctx: Context) -> tuple[PersonInfo, int]:
     if p.unit_id is None:
         raise NotAllowed("您的账号没有关联单位", log="person without unit")
     return p, p.unit_id
+
+
+def visible_units(ctx: Context) -> set[int] | None:
+    """The units this person may ask about: None for admins (all of them), an official's unit
+    and the units below it, a liaison's own unit; nothing for a person without a unit."""
+    p = require_person(ctx)
+    if p.role == "admin":
+        return None
+    if p.unit_id is None:
+        return set()
+    if p.role == "official":
+        return units_svc.subtree_ids(ctx.conn, p.unit_id)
+    return {p.unit_id}
+
+
+def ensure_visible(visible: set[int] | None, unit_ids: Iterable[int], message: str, *,
+                   log: str) -> None:
+    """Refuse (with ``message``) unless every unit of ``unit_ids`` is in ``visible``."""
+    if visible is not None and any(uid not in visible for uid in unit_ids):
+        raise NotAllowed(message, log=log)
 
 
 def first_submission_no(text: str) -> int | None:

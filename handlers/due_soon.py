@@ -17,7 +17,7 @@ from bot.services import deadlines as deadlines_svc
 from bot.services import standings as standings_svc
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from handlers.common import require_person
+from handlers.common import ensure_visible, require_person, visible_units
 from handlers.slots import named_units, not_a_command, parse_for, period_label, time_range
 
 router = Router("due_soon")
@@ -53,12 +53,8 @@ def due_soon(ctx: Context) -> None:
     named = named_units(ctx, p)
     units: list[units_svc.UnitInfo] = []
     if named:
-        if person.role != "admin":
-            allowed = (set() if person.unit_id is None else {person.unit_id}
-                       if person.role == "liaison" else
-                       units_svc.subtree_ids(ctx.conn, person.unit_id))
-            if any(u.id not in allowed for u in named):
-                raise NotAllowed("您只能查询本单位（或下属单位）的任务", log="due_soon of another unit")
+        ensure_visible(visible_units(ctx), (u.id for u in named),
+                       "您只能查询本单位（或下属单位）的任务", log="due_soon of another unit")
         units = named
     elif person.unit_id is not None:
         units = [units_svc.get(ctx.conn, person.unit_id)]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.errors import InvalidInput
 from bot.services import standings as standings_svc
 from bot.services import units as units_svc
 from bot.services.flag_rules import COLOR_NAMES
-from handlers.common import require_person
+from handlers.common import ensure_visible, require_person, require_unit, visible_units
 from handlers.slots import (
     named_units,
     not_a_command,
@@ -74,15 +74,12 @@ def _targets(ctx: Context) -> list[units_svc.UnitInfo]:
             raise InvalidInput("请写明单位，例如：旗帜 郑州市；各单位排名请发送“红旗榜”",
                                log="flags without unit from admin")
         return named
-    if person.unit_id is None:
-        raise NotAllowed("您的账号没有关联单位", log="person without unit")
+    _, unit_id = require_unit(ctx)
     if not named:
-        return [units_svc.get(ctx.conn, person.unit_id)]
-    allowed = ({person.unit_id} if person.role == "liaison"
-               else units_svc.subtree_ids(ctx.conn, person.unit_id))
-    if any(u.id not in allowed for u in named):
-        raise NotAllowed("您只能查询本单位（或下属单位）的旗帜；各单位排名请发送“红旗榜”",
-                         log="flags of another unit")
+        return [units_svc.get(ctx.conn, unit_id)]
+    ensure_visible(visible_units(ctx), (u.id for u in named),
+                   "您只能查询本单位（或下属单位）的旗帜；各单位排名请发送“红旗榜”",
+                   log="flags of another unit")
     return named
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
-from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.errors import NotFound
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from handlers.common import require_person
+from handlers.common import ensure_visible, visible_units
 
 router = Router("queries")
 
@@ -19,18 +19,7 @@ STATUS = HandlerSpec("status", ("进度", "查询进度"), "进度 [单位] [任
 MISSING = HandlerSpec("missing", ("谁没交", "未交", "哪些没交"), "谁没交 [任务]",
                       "列出还没提交的单位", intents=("missing",), area="queries")
 MAX_NAMES = 30
-
-
-def _visible_units(ctx: Context) -> set[int] | None:
-    """None = everything; otherwise the unit ids this person may see."""
-    p = require_person(ctx)
-    if p.role == "admin":
-        return None
-    if p.unit_id is None:
-        return set()
-    if p.role == "official":
-        return units_svc.subtree_ids(ctx.conn, p.unit_id)
-    return {p.unit_id}
+NOT_VISIBLE = "您只能查询本单位（或下属单位）的情况"
 
 
 def _pick_task(ctx: Context, words: str) -> tasks_svc.TaskInfo | None:
@@ -55,7 +44,7 @@ def _unit_from(ctx: Context, words: str) -> units_svc.UnitInfo | None:
 
 @router.handler(MISSING)
 def missing(ctx: Context) -> None:
-    visible = _visible_units(ctx)
+    visible = visible_units(ctx)
     unit = _unit_from(ctx, ctx.args)
     if unit is not None:
         _unit_owes(ctx, unit, visible)
@@ -82,8 +71,7 @@ def missing(ctx: Context) -> None:
 
 
 def _unit_owes(ctx: Context, unit: units_svc.UnitInfo, visible: set[int] | None) -> None:
-    if visible is not None and unit.id not in visible:
-        raise NotAllowed("您只能查询本单位（或下属单位）的情况", log="status of another unit")
+    ensure_visible(visible, (unit.id,), NOT_VISIBLE, log="status of another unit")
     owed = tasks_svc.owed_by_unit(ctx.conn, unit.id)
     if not owed:
         ctx.reply(f"{unit.name}目前没有未提交的任务")
@@ -96,7 +84,7 @@ def _unit_owes(ctx: Context, unit: units_svc.UnitInfo, visible: set[int] | None)
 
 @router.handler(STATUS)
 def status(ctx: Context) -> None:
-    visible = _visible_units(ctx)
+    visible = visible_units(ctx)
     unit = _unit_from(ctx, ctx.args)
     if unit is None and ctx.parse is not None and ctx.parse.my_unit and ctx.person:
         unit = units_svc.get(ctx.conn, ctx.person.unit_id) if ctx.person.unit_id else None
@@ -120,8 +108,7 @@ def status(ctx: Context) -> None:
         return
     states = tasks_svc.unit_states(ctx.conn, task.id)
     if unit is not None:
-        if visible is not None and unit.id not in visible:
-            raise NotAllowed("您只能查询本单位（或下属单位）的情况", log="status of another unit")
+        ensure_visible(visible, (unit.id,), NOT_VISIBLE, log="status of another unit")
         mine = [s for s in states if s.unit_id == unit.id]
         if not mine:
             raise NotFound(f"{unit.name}不在《{task.title}》的范围内", log="unit not assigned")

@@ -19,13 +19,12 @@ transaction, and a refusal of the second rolls back the first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Database
 from storage.models import WeChatQuota
+from storage.upsert import dialect_insert
 
 
 class _Refused(Exception):
@@ -60,8 +59,8 @@ class DbQuotaCounter:
 
     def _reserve_one(self, conn: Connection, api: str, period: str, limit: int, n: int) -> bool:
         t = WeChatQuota.__table__
-        ins = _insert(conn).values(app_id=self._app_id, api=api, period=period, used=n,
-                                   exhausted=False)
+        ins = dialect_insert(conn, WeChatQuota).values(
+            app_id=self._app_id, api=api, period=period, used=n, exhausted=False)
         stmt = ins.on_conflict_do_update(
             index_elements=[t.c.app_id, t.c.api, t.c.period],
             set_={"used": t.c.used + ins.excluded.used},
@@ -74,8 +73,8 @@ class DbQuotaCounter:
 
         def mark(conn: Connection) -> None:
             t = WeChatQuota.__table__
-            ins = _insert(conn).values(app_id=self._app_id, api=api, period=period, used=0,
-                                       exhausted=True)
+            ins = dialect_insert(conn, WeChatQuota).values(
+                app_id=self._app_id, api=api, period=period, used=0, exhausted=True)
             conn.execute(ins.on_conflict_do_update(
                 index_elements=[t.c.app_id, t.c.api, t.c.period], set_={"exhausted": True}))
 
@@ -93,9 +92,3 @@ class DbQuotaCounter:
 
         return await self._db.run(read)
 
-
-def _insert(conn: Connection) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(WeChatQuota)
-    return sqlite.insert(WeChatQuota)

@@ -26,14 +26,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.adapters.wechat_mp.tokens import CachedToken
 from storage.db import Database
 from storage.models import AppToken
+from storage.upsert import dialect_insert, insert_ignoring_conflicts
 
 log = logging.getLogger("dudao.tokens")
 
@@ -75,7 +74,7 @@ class DbTokenStore:
 
         def write(conn: Connection) -> None:
             values = {"app_id": app_id, "token": token.token, "expires_at": expires}
-            stmt = _insert(conn).values(**values).on_conflict_do_update(
+            stmt = dialect_insert(conn, AppToken).values(**values).on_conflict_do_update(
                 index_elements=[AppToken.app_id],
                 set_={"token": token.token, "expires_at": expires})
             conn.execute(stmt)
@@ -117,8 +116,8 @@ class DbTokenStore:
 
     def _try_lease(self, conn: Connection, app_id: str) -> tuple[bool, str]:
         now = self._now()
-        conn.execute(_insert(conn).values(app_id=app_id, token="")
-                     .on_conflict_do_nothing(index_elements=[AppToken.app_id]))
+        conn.execute(insert_ignoring_conflicts(conn, AppToken, ("app_id",)),
+                     {"app_id": app_id, "token": ""})
         res = conn.execute(
             update(AppToken)
             .where(AppToken.app_id == app_id,
@@ -141,9 +140,3 @@ class DbTokenStore:
         except Exception as exc:  # the lease expires by itself
             log.warning("could not release the token lease for %s: %s", app_id, exc)
 
-
-def _insert(conn: Connection) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(AppToken)
-    return sqlite.insert(AppToken)

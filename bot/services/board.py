@@ -171,11 +171,13 @@ def grid(conn: Connection, *, tz: ZoneInfo, kind: str | None = None, system: str
     for (tid, value), n in by_task.items():
         g.task_counts[tid][value] = n
     g.task_done.update(r[1] for r in rows if r[2] in _SUBMITTED)
-    # Period flags (innovation: red, enforcement incident: yellow) count for the unit too.
-    for uid, color, n in conn.execute(
-        select(Flag.unit_id, Flag.color, func.count())
-        .where(Flag.current.is_(True), Flag.task_id.is_(None)).group_by(Flag.unit_id, Flag.color)
-    ):
+    # Period flags (innovation: red, enforcement incident: yellow) count for the unit too: those
+    # set in the period, as the statistics count them (bot/services/stats.py).
+    pq = select(Flag.unit_id, Flag.color, func.count()).where(Flag.current.is_(True),
+                                                              Flag.task_id.is_(None))
+    if bounds is not None:
+        pq = pq.where(Flag.set_at >= bounds[0], Flag.set_at < bounds[1])
+    for uid, color, n in conn.execute(pq.group_by(Flag.unit_id, Flag.color)):
         if uid in g.unit_counts:
             g.unit_counts[uid][color] += int(n)
             g.period_flags[uid] += int(n)

@@ -3,7 +3,9 @@
 On the first working day of July (for January–June) and of January (for July–December of the
 year before), at ``[schedule] halfyear_time``, the admin groups are told that the half-year
 report is due, with the key figures of the half: the tasks whose deadline fell in it, how many
-unit assignments were submitted on time, late or not at all, and the flags. It is sent once per
+unit assignments were submitted on time, late or not at all, and the flags — the figures of the
+half-year report itself (``bot/services/stats.py``), so the reminder, the export and the board
+agree. It is sent once per
 half-year: the ``job_ledger`` row (``halfyear_reminder`` / ``2026-H1``) is claimed in the same
 transaction as the messages. A service that was down that morning catches up in working hours
 during the month's first ``CATCH_UP_WORKDAYS`` working days; after that the reminder is stale
@@ -13,18 +15,18 @@ during the month's first ``CATCH_UP_WORKDAYS`` working days; after that the remi
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.services import ledger
 from bot.services import outbox as outbox_svc
-from storage.models import Flag, Group, JobLedger, Submission, Task, TaskUnit, Unit
+from bot.services import stats as stats_svc
+from storage.models import Group, JobLedger
 
 log = logging.getLogger("dudao.halfyear")
 
@@ -43,19 +45,6 @@ class HalfYear:
     def period(self) -> str:
         return f"{self.year}-H{self.half}"
 
-    @property
-    def label(self) -> str:
-        return f"{self.year}年{'上' if self.half == 1 else '下'}半年"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, 1 if self.half == 1 else 7, 1)
-
-    @property
-    def end_day(self) -> date:
-        """The first day after the half."""
-        return date(self.year, 7, 1) if self.half == 1 else date(self.year + 1, 1, 1)
-
 
 def due_period(env: ServiceEnv, at: datetime) -> HalfYear | None:
     """The half-year whose report reminder is due at ``at`` (not yet knowing if it was sent)."""
@@ -70,67 +59,38 @@ def due_period(env: ServiceEnv, at: datetime) -> HalfYear | None:
     return HalfYear(local.year, 1) if local.month == 7 else HalfYear(local.year - 1, 2)
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
-    tasks: int
-    assignments: int
-    on_time: int
-    late: int
-    owed: int
-    returned: int
-    flags: dict[str, int]
-    yellow_units: list[tuple[str, int]]
+def figures(conn: Connection, env: ServiceEnv, half: HalfYear, now: datetime
+            ) -> stats_svc.HalfYearReport:
+    """Key figures of the tasks whose deadline fell in ``half``, as of ``now``.
+
+    They are the half-year report's own (``stats.half_year_report``), counted as the Excel
+    export and the board count them: on time means the unit's first version arrived at or
+    before the deadline, flags include the period flags (innovation, incident) set in the half.
+    """
+    return stats_svc.half_year_report(conn, env, half.year, half.half, now=now)
 
 
-def figures(conn: Connection, env: ServiceEnv, half: HalfYear) -> Figures:
-    """Key figures of the tasks whose deadline fell in ``half``."""
-    lo = env.calendar.midnight(half.first_day)
-    hi = env.calendar.midnight(half.end_day)
-    in_half = (Task.due >= lo) & (Task.due < hi)
-    tasks = conn.execute(select(func.count()).select_from(Task).where(in_half)).scalar_one()
-    counts: Counter[str] = Counter()
-    for state, late, n in conn.execute(
-        select(TaskUnit.state, Submission.late, func.count())
-        .join(Task, Task.id == TaskUnit.task_id)
-        .outerjoin(Submission, Submission.id == TaskUnit.last_submission_id)
-        .where(in_half).group_by(TaskUnit.state, Submission.late)
-    ):
-        counts["total"] += n
-        if state in ("received", "accepted"):
-            counts["late" if late else "on_time"] += n
-        else:
-            counts[state] += n
-    flags = dict(conn.execute(
-        select(Flag.color, func.count()).join(Task, Task.id == Flag.task_id)
-        .where(in_half, Flag.current.is_(True)).group_by(Flag.color)).all())
-    yellow = conn.execute(
-        select(Unit.name, func.count().label("n")).join(Flag, Flag.unit_id == Unit.id)
-        .join(Task, Task.id == Flag.task_id)
-        .where(in_half, Flag.current.is_(True), Flag.color == "yellow")
-        .group_by(Unit.name).order_by(func.count().desc(), Unit.name).limit(TOP_UNITS)).all()
-    return Figures(int(tasks), counts["total"], counts["on_time"], counts["late"],
-                   counts["owed"], counts["returned"], {str(k): int(v) for k, v in flags.items()},
-                   [(str(name), int(n)) for name, n in yellow])
-
-
-def reminder_text(env: ServiceEnv, half: HalfYear, f: Figures) -> str:
-    last = date.fromordinal(half.end_day.toordinal() - 1)
-    lines = [f"【半年工作报告提醒】{half.label}督导工作报告应着手起草，请组织汇总。",
-             f"{half.label}主要数据（{half.first_day.month}月1日—{last.month}月{last.day}日"
+def reminder_text(env: ServiceEnv, r: stats_svc.HalfYearReport) -> str:
+    first = r.window.start
+    last = r.window.end - timedelta(days=1)
+    lines = [f"【半年工作报告提醒】{r.label}督导工作报告应着手起草，请组织汇总。",
+             f"{r.label}主要数据（{first.month}月{first.day}日—{last.month}月{last.day}日"
              "截止的任务）："]
-    if not f.tasks:
+    c, flags = r.completion, r.flags
+    if not r.tasks:
         lines.append("· 本半年没有截止的任务。")
     else:
-        lines.append(f"· 任务 {f.tasks} 项，涉及单位任务 {f.assignments} 项；")
-        lines.append(f"· 已报送 {f.on_time + f.late} 项（按时 {f.on_time}，逾期 {f.late}），"
-                     f"未报送 {f.owed} 项，退回待修改 {f.returned} 项；")
-        lines.append(f"· 红旗 {f.flags.get('red', 0)} 面，蓝旗 {f.flags.get('blue', 0)} 面，"
-                     f"黄旗 {f.flags.get('yellow', 0)} 面；")
-        if f.yellow_units:
-            names = "、".join(f"{name}（{n}）" for name, n in f.yellow_units)
-            lines.append(f"· 黄旗较多的单位：{names}。")
+        # ``submitted`` counts every assignment with a version in, returned ones included (on
+        # time or late by the first version); the returned ones still owe a new version.
+        lines.append(f"· 任务 {r.tasks} 项，涉及单位任务 {c.assigned} 项；")
+        lines.append(f"· 已报送 {c.submitted} 项（按时 {c.on_time}，逾期 {c.late}），"
+                     f"未报送 {c.outstanding - c.returned} 项；已报送的有 {c.returned} 项退回待修改；")
+        lines.append(f"· 红旗 {flags.red} 面，蓝旗 {flags.blue} 面，黄旗 {flags.yellow} 面；")
+        if r.repeated_yellow:
+            names = "、".join(f"{u.name}（{u.count}）" for u in r.repeated_yellow[:TOP_UNITS])
+            lines.append(f"· 多次记黄旗的单位（{stats_svc.REPEATED_YELLOW} 面及以上）：{names}。")
     tail = f"详情见督导看板：{env.board_url}" if env.board_url else "详情见督导看板"
-    lines.append(f"{tail}；全年统计可用 dudao export --year {half.year} 导出。")
+    lines.append(f"{tail}；全年统计可用 dudao export --year {r.year} 导出。")
     return "\n".join(lines)
 
 
@@ -143,7 +103,7 @@ def remind(conn: Connection, env: ServiceEnv, at: datetime) -> str | None:
                             [{"job": JOB, "period": half.period, "at": at}])
     if not got:
         return None  # sent already (this process, another one, or before a restart)
-    text = reminder_text(env, half, figures(conn, env, half))
+    text = reminder_text(env, figures(conn, env, half, at))
     chats = conn.execute(select(Group.chat, Group.account)
                          .where(Group.purpose == "admin", Group.active.is_(True))
                          .order_by(Group.id)).all()

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from storage.upsert import insert_ignoring_conflicts
 
 
 def insert_new(conn: Connection, model: Any, keys: Sequence[str],
@@ -26,18 +26,7 @@ def insert_new(conn: Connection, model: Any, keys: Sequence[str],
     """
     if not values:
         return set()
-    name = conn.dialect.name
-    if name == "postgresql":
-        insert_fn: Any = pg_dialect.insert
-    elif name == "sqlite":
-        insert_fn = sqlite_dialect.insert
-    else:  # pragma: no cover - storage/db.py accepts only these two
-        raise NotImplementedError(f"ledger claims need ON CONFLICT support ({name})")
     # One cached statement executed for many rows: SQLAlchemy's "insertmanyvalues" batches
     # them into multi-row INSERT … RETURNING on both drivers, and returns only inserted rows.
-    stmt = (
-        insert_fn(model)
-        .on_conflict_do_nothing(index_elements=list(keys))
-        .returning(*(getattr(model, k) for k in keys))
-    )
+    stmt = insert_ignoring_conflicts(conn, model, tuple(keys), returning=tuple(keys))
     return {tuple(row) for row in conn.execute(stmt, list(values))}

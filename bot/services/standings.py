@@ -79,9 +79,13 @@ def standings(conn: Connection, env: ServiceEnv, start: date, end: date, *,
         by_unit.setdefault(f.unit_id, []).append(f)
     ids = {uid for uid, u in rows.items()
            if u.score.red + u.score.blue + u.score.yellow or u.score.bonus or u.score.deduction}
+    names = {uid: u.name for uid, u in rows.items()}
     if include_empty and unit_ids is not None:
         ids |= unit_ids
-    names = dict(conn.execute(select(Unit.id, Unit.name).where(Unit.id.in_(sorted(ids)))).all())
+        # (units with nothing in the period are not in the statistics: their names are read)
+        if ids - names.keys():
+            names.update(conn.execute(select(Unit.id, Unit.name)
+                                      .where(Unit.id.in_(sorted(ids - names.keys())))).all())
     empty = unit_score({}, (), stats_svc.weights_of(env))
     out = [UnitStanding(uid, str(names.get(uid, uid)),
                         rows[uid].score if uid in rows else empty, tuple(by_unit.get(uid, ())))

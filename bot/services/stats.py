@@ -288,12 +288,7 @@ def _task_flags_by(conn: Connection, window: Window, key: Any,
         .where(Flag.current.is_(True), _in(Task.due, window))
         .group_by(key, seg, Flag.color)
     )
-    if unit_ids is not None:
-        q = q.where(Flag.unit_id.in_(list(unit_ids)))
-    out: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    for k, sg, color, count in conn.execute(q):
-        out[int(k), int(sg)][color] = int(count)
-    return out
+    return _by_color(conn, q, unit_ids)
 
 
 def _period_flags_by_unit(conn: Connection, window: Window,
@@ -305,11 +300,17 @@ def _period_flags_by_unit(conn: Connection, window: Window,
         .where(Flag.task_id.is_(None), Flag.current.is_(True), _in(Flag.set_at, window))
         .group_by(Flag.unit_id, seg, Flag.color)
     )
+    return _by_color(conn, q, unit_ids)
+
+
+def _by_color(conn: Connection, q: Any, unit_ids: Collection[int] | None
+              ) -> dict[tuple[int, int], dict[str, int]]:
+    """Runs a (key, segment, colour, count) flag query: {(key, segment): {colour: count}}."""
     if unit_ids is not None:
         q = q.where(Flag.unit_id.in_(list(unit_ids)))
     out: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    for uid, sg, color, count in conn.execute(q):
-        out[int(uid), int(sg)][color] = int(count)
+    for k, sg, color, count in conn.execute(q):
+        out[int(k), int(sg)][color] = int(count)
     return out
 
 

@@ -150,15 +150,17 @@ async def test_broadcast_to_500_groups_is_spaced_and_survives_a_disconnect(
     counts = Counter(groups_sent)
     assert len(counts) == GROUPS and set(counts.values()) == {1}  # each group exactly once
     # Spacing: the outbox starts the account's sends SPACING_MS apart. The fake sees arrival
-    # times, and a busy machine delays some arrivals by a few ms (bunching one gap, widening the
-    # one before), so the checks are robust to that: the median gap is at least the spacing
-    # (less 1 ms of timer rounding), any 20 consecutive sends span at least 20 spacings less
-    # 20 ms, and the whole broadcast took at least (n - 1) spacings. Unspaced sends fail all three.
+    # times, and a busy machine delays some arrivals (bunching one gap, widening the one
+    # before), so the checks are robust to that: the median gap is at least the spacing (less
+    # 1 ms of timer rounding), any 20 consecutive sends span at least 20 spacings less 60 ms
+    # (one arrival held up that long on a loaded 2-core machine; half the spacing would still
+    # fail it), and the whole broadcast took at least (n - 1) spacings. Unspaced sends fail all
+    # three.
     times = [t for t, _ in _sends(bc)]
     gaps = sorted(b - a for a, b in itertools.pairwise(times))
     assert gaps[len(gaps) // 2] >= (SPACING_MS - 1) / 1000, gaps[:10]
     spans = [times[i + 20] - times[i] for i in range(len(times) - 20)]
-    assert min(spans) >= (20 * SPACING_MS - 20) / 1000, min(spans)
+    assert min(spans) >= (20 * SPACING_MS - 60) / 1000, min(spans)
     assert times[-1] - times[0] >= (GROUPS - 1) * SPACING_MS / 1000
     st = bc.services.db.transaction(lambda c: notices.ack_status(c, nid))
     assert st.delivered == GROUPS and st.pending == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.scheduler import JOB_HALFYEAR, run_due_jobs
-from bot.services import submissions
+from bot.services import stats, submissions
 from bot.services.reminders import sweep_reminders
 from storage.models import JobLedger
 from tests.schedule.conftest import ADMIN_GROUP, World, at, outbox
@@ -18,12 +18,30 @@ def _halfyear_messages(world: World) -> list[str]:
 async def test_sent_once_on_the_first_working_day_of_july_with_figures(world: World) -> None:
     created = at("2026-05-01 09:00")
     tid = world.add_task("一季度督导总结", at("2026-06-19 18:00"), created=created)
+    tid2 = world.add_task("专项整改", at("2026-06-26 18:00"), scope="郑州市,开封市,洛阳市",
+                          created=created)
     world.add_task("下半年任务", at("2026-07-20 18:00"), created=created)  # not in the half
-    world.tx(lambda c: submissions.submit(c, task_id=tid, unit_id=world.unit["郑州市"],
-                                          person_id=None, text="总结", now=at("2026-06-18 10:00")))
+
+    def submit(task: int, unit: str, when: str) -> int:
+        info = world.tx(lambda c: submissions.submit(
+            c, task_id=task, unit_id=world.unit[unit], person_id=None, text="材料",
+            now=at(when)))
+        return int(info.id)
+
+    def send_back(sid: int, when: str) -> None:
+        world.tx(lambda c: submissions.review(c, sid, accept=False, rating=None, reason="缺盖章",
+                                              reviewer_id=None, now=at(when)))
+
+    submit(tid, "郑州市", "2026-06-18 10:00")
     world.tx(lambda c: sweep_reminders(c, world.env, at("2026-06-19 18:30")))  # yellow flags
-    world.tx(lambda c: submissions.submit(c, task_id=tid, unit_id=world.unit["开封市"],
-                                          person_id=None, text="补报", now=at("2026-06-23 10:00")))
+    submit(tid, "开封市", "2026-06-23 10:00")
+    # 郑州 sent 专项整改 in time, had it returned and sent the new version after the deadline:
+    # on time, as its first version was (the flag rules' test, and the export's). 洛阳's
+    # returned version is still waiting for a new one.
+    send_back(submit(tid2, "郑州市", "2026-06-24 10:00"), "2026-06-25 10:00")
+    send_back(submit(tid2, "洛阳市", "2026-06-24 11:00"), "2026-06-25 10:00")
+    world.tx(lambda c: sweep_reminders(c, world.env, at("2026-06-26 18:30")))
+    submit(tid2, "郑州市", "2026-06-29 10:00")
 
     r = await run_due_jobs(world.db, world.env, at("2026-07-01 09:29"))  # Wednesday
     assert JOB_HALFYEAR not in r.ran and _halfyear_messages(world) == []
@@ -34,9 +52,17 @@ async def test_sent_once_on_the_first_working_day_of_july_with_figures(world: Wo
     text = sent[0].text
     assert text.startswith("【半年工作报告提醒】2026年上半年")
     assert "1月1日—6月30日" in text
-    assert "任务 1 项，涉及单位任务 4 项" in text
-    assert "已报送 2 项（按时 1，逾期 1），未报送 2 项" in text
-    assert "黄旗 3 面" in text and "开封市（1）" in text
+    assert "任务 2 项，涉及单位任务 7 项" in text
+    assert "已报送 4 项（按时 3，逾期 1），未报送 3 项；已报送的有 1 项退回待修改" in text
+    assert "红旗 0 面，蓝旗 2 面，黄旗 4 面" in text
+    assert "多次记黄旗的单位（2 面及以上）：开封市（2）。" in text
+
+    # The export's half-year sheet counts the same (its own pass over the whole year).
+    export_h1 = world.tx(lambda c: stats.year_stats(c, world.env, 2026,
+                                                    now=at("2026-07-01 09:30"))).halves[0]
+    c, f = export_h1.completion, export_h1.flags
+    assert (c.assigned, c.submitted, c.on_time, c.late, c.returned) == (7, 4, 3, 1, 1)
+    assert (f.red, f.blue, f.yellow) == (0, 2, 4)
 
     # Again at the same moment, later that day, after a restart, the next day: nothing.
     for moment in ("2026-07-01 09:30", "2026-07-01 15:00"):

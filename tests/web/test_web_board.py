@@ -263,6 +263,10 @@ async def test_web_innovation_and_incident_add_a_period_flag_and_points(webapp: 
     # 开封市: its blue task flag plus the two period flags
     assert re.search(rf"<tr data-u={kf}><th class=un><a [^>]+>开封市</a></th>"
                      r"<td class=nr>1</td><td class=nb>1</td><td class=ny>1</td>", board)
+    # A period counts the period flags set in it, as the statistics (and the export) do.
+    for period, n in (("2026", 2), ("2026H2", 2), ("2026H1", 0)):
+        g = webapp.services.db.transaction(lambda c, p=period: board_svc.grid(c, tz=TZ, period=p))
+        assert g.period_flags[kf] == n, period
     actions = webapp.services.db.transaction(lambda c: [r.action for r in c.execute(
         select(AuditEntry.action).where(AuditEntry.channel == "web").order_by(AuditEntry.id))])
     assert actions == ["web.login", "flag.innovation", "flag.incident"]
