@@ -34,7 +34,7 @@ from bot.domain.errors import DomainError
 from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
-from storage.db import Database, DatabaseUnavailable
+from storage.db import Database, DatabaseUnavailable, savepoint
 
 log = logging.getLogger("dudao.dispatch")
 
@@ -213,7 +213,7 @@ class Dispatcher:
                     continue
                 fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
             try:
-                with conn.begin_nested():
+                with savepoint(conn):
                     if isinstance(ev, MessageEvent):
                         self._handle_message(conn, ev, now, outgoing)
                     elif self.on_notice is not None:
