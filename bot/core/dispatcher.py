@@ -204,6 +204,10 @@ class Dispatcher:
                       ) -> list[list[Delivered]]:
         produced: list[list[Outgoing]] = []
         fresh = self._store_inbound(conn, events, now)
+        # Everyone who wrote in this batch, in one query instead of one per message.
+        senders = people_svc.by_identities(
+            conn, {ev.sender.key for ev in events if isinstance(ev, MessageEvent)})
+        people_svc.mark_unchanged(conn)
         for ev in events:
             outgoing: list[Outgoing] = []
             produced.append(outgoing)
@@ -215,7 +219,7 @@ class Dispatcher:
             try:
                 with savepoint(conn):
                     if isinstance(ev, MessageEvent):
-                        self._handle_message(conn, ev, now, outgoing)
+                        self._handle_message(conn, ev, now, senders, outgoing)
                     elif self.on_notice is not None:
                         self.on_notice(ev, conn, self.env, outgoing)
             except DomainError as exc:
@@ -242,8 +246,13 @@ class Dispatcher:
             for ev in events if isinstance(ev, MessageEvent)], now=now)
 
     def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
-                        outgoing: list[Outgoing]) -> None:
-        person = people_svc.by_identity(conn, ev.sender.key)
+                        senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing]
+                        ) -> None:
+        if people_svc.changed_since_marked(conn):
+            # An earlier message of this batch bound or unbound someone: ask again.
+            person = people_svc.by_identity(conn, ev.sender.key)
+        else:
+            person = senders.get(ev.sender.key)
         ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person,
                       outgoing=outgoing)
         self.route_message(ctx, self.table)

@@ -56,6 +56,42 @@ def by_identity(conn: Connection, identity: str) -> PersonInfo | None:
     return PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name)
 
 
+_BY_IDENTITIES = (
+    select(Identity.identity, Person.id, Person.name, Person.role, Person.unit_id,
+           Unit.name.label("unit_name"))
+    .join(Identity, Identity.person_id == Person.id)
+    .outerjoin(Unit, Unit.id == Person.unit_id)
+    .where(Identity.identity.in_(bindparam("identities", expanding=True)),
+           Person.active.is_(True))
+)
+
+
+def by_identities(conn: Connection, identities: set[str]) -> dict[str, PersonInfo]:
+    """Everyone behind these identities in one query (the dispatcher asks once per batch)."""
+    if not identities:
+        return {}
+    rows = conn.execute(_BY_IDENTITIES, {"identities": sorted(identities)})
+    return {r.identity: PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name) for r in rows}
+
+
+# Who is who changes rarely, but it can change in the middle of a batch of messages (绑定,
+# 批准绑定). Every write to people or identities goes through this module and flags the
+# connection, so a caller holding identities read earlier in the transaction knows to look again.
+_CHANGED = "dudao.people_changed"
+
+
+def mark_unchanged(conn: Connection) -> None:
+    conn.info[_CHANGED] = False
+
+
+def changed_since_marked(conn: Connection) -> bool:
+    return bool(conn.info.get(_CHANGED, True))
+
+
+def _changed(conn: Connection) -> None:
+    conn.info[_CHANGED] = True
+
+
 def get(conn: Connection, person_id: int) -> PersonInfo:
     r = conn.execute(
         select(Person.id, Person.name, Person.role, Person.unit_id, Unit.name.label("unit_name"))
@@ -77,6 +113,7 @@ def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: s
         raise InvalidInput("联络员和领导必须属于一个单位（--unit）", log="person without unit")
     if conn.execute(select(Identity.id).where(Identity.identity == identity)).first():
         raise Conflict(f"身份 {identity} 已经登记过了", log=f"duplicate identity {identity}")
+    _changed(conn)
     pid = conn.execute(
         insert(Person).returning(Person.id),
         {"name": name, "role": role, "unit_id": unit_info.id if unit_info else None,
@@ -96,10 +133,12 @@ def link_identity(conn: Connection, person_id: int, identity: str, *, now: datet
             return
         raise Conflict("这个账号已经绑定到其他人了，如需更换请联系管理员",
                        log=f"identity {identity} belongs to person {owner[0]}")
+    _changed(conn)
     conn.execute(insert(Identity), {"identity": identity, "person_id": person_id, "created_at": now})
 
 
 def unlink_identity(conn: Connection, identity: str) -> bool:
+    _changed(conn)
     res = conn.execute(delete(Identity).where(Identity.identity == identity))
     return bool(res.rowcount)
 
