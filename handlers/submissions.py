@@ -66,7 +66,8 @@ def submit(ctx: Context) -> None:
     task, text = _choose_task(ctx, unit_id)
     sub = subs_svc.submit(ctx.conn, task_id=task.task_id, unit_id=unit_id, person_id=person.id,
                           text=text, files=ctx.event.files, now=ctx.now,
-                          source_chat=ctx.event.chat.key, source_message_id=ctx.event.message_id)
+                          source_chat=ctx.event.chat.key, source_message_id=ctx.event.message_id,
+                          owed=task)
     ctx.audit("submission.create", f"submission:{sub.id}",
               {"task": task.task_id, "unit": unit_id, "version": sub.version})
     parts = [f"已收到 #{sub.id}：{person.unit_name}《{task.title}》"]

@@ -37,6 +37,9 @@ class Context:
     command: str = ""
     args: str = ""
     outgoing: list[Outgoing] = field(default_factory=list)
+    # When given, audit rows are collected here and written by the caller with the others of
+    # its batch (one statement); it must drop them if this message's work is rolled back.
+    audit_rows: list[dict[str, Any]] | None = None
     # The language layer's reading of the message, made on first use: a canonical command
     # ("提交 …") rarely needs it, and parsing costs a few hundred microseconds a message.
     _parse: Parse | None = field(default=None, init=False)
@@ -88,5 +91,9 @@ class Context:
                                       account or (self.event.self_id if same_platform else None)))
 
     def audit(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-        audit.record(self.conn, at=self.now, actor=self.actor, channel="chat", action=action,
-                     target=target, detail=detail)
+        row = audit.entry(at=self.now, actor=self.actor, channel="chat", action=action,
+                          target=target, detail=detail)
+        if self.audit_rows is None:
+            audit.record_many(self.conn, [row])
+        else:
+            self.audit_rows.append(row)

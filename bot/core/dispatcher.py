@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -31,6 +32,7 @@ from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.errors import DomainError
+from bot.services import audit as audit_svc
 from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
@@ -203,6 +205,7 @@ class Dispatcher:
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
                       ) -> list[list[Delivered]]:
         produced: list[list[Outgoing]] = []
+        audit_rows: list[dict[str, Any]] = []
         fresh = self._store_inbound(conn, events, now)
         # Everyone who wrote in this batch, in one query instead of one per message.
         senders = people_svc.by_identities(
@@ -211,6 +214,7 @@ class Dispatcher:
         for ev in events:
             outgoing: list[Outgoing] = []
             produced.append(outgoing)
+            event_audit: list[dict[str, Any]] = []
             if isinstance(ev, MessageEvent):
                 if ev.dedupe_key not in fresh:
                     self.stats["duplicates"] += 1  # stored before: a re-delivery
@@ -219,9 +223,10 @@ class Dispatcher:
             try:
                 with savepoint(conn):
                     if isinstance(ev, MessageEvent):
-                        self._handle_message(conn, ev, now, senders, outgoing)
+                        self._handle_message(conn, ev, now, senders, outgoing, event_audit)
                     elif self.on_notice is not None:
                         self.on_notice(ev, conn, self.env, outgoing)
+                audit_rows.extend(event_audit)  # only for work that was not rolled back
             except DomainError as exc:
                 # Expected refusal: the savepoint rolled back the event's writes; explain.
                 log.info("refused %s: %s", ev.dedupe_key, exc.log)
@@ -236,6 +241,7 @@ class Dispatcher:
                 outgoing.clear()
                 if isinstance(ev, MessageEvent) and self._should_answer(ev):
                     outgoing.append(_reply(ev, APOLOGY_TEXT))
+        audit_svc.record_many(conn, audit_rows)
         return self._write_outbox(conn, produced, now)
 
     def _store_inbound(self, conn: Connection, events: list[Event], now: datetime) -> set[str]:
@@ -246,15 +252,15 @@ class Dispatcher:
             for ev in events if isinstance(ev, MessageEvent)], now=now)
 
     def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
-                        senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing]
-                        ) -> None:
+                        senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing],
+                        audit_rows: list[dict[str, Any]]) -> None:
         if people_svc.changed_since_marked(conn):
             # An earlier message of this batch bound or unbound someone: ask again.
             person = people_svc.by_identity(conn, ev.sender.key)
         else:
             person = senders.get(ev.sender.key)
         ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person,
-                      outgoing=outgoing)
+                      outgoing=outgoing, audit_rows=audit_rows)
         self.route_message(ctx, self.table)
 
     def _write_outbox(self, conn: Connection, produced: list[list[Outgoing]], now: datetime

@@ -24,8 +24,18 @@ def record(
     target: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    conn.execute(
-        _INSERT,
-        {"at": at, "actor": actor, "channel": channel, "action": action, "target": target,
-         "detail": detail or {}},
-    )
+    conn.execute(_INSERT, entry(at=at, actor=actor, channel=channel, action=action,
+                                target=target, detail=detail))
+
+
+def entry(*, at: datetime, actor: str, channel: str, action: str, target: str,
+          detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One audit row, to be written now (``record``) or with others (``record_many``)."""
+    return {"at": at, "actor": actor, "channel": channel, "action": action, "target": target,
+            "detail": detail or {}}
+
+
+def record_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Several rows in one statement (the dispatcher writes a batch's audit rows together)."""
+    if entries:
+        conn.execute(_INSERT, entries)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.core.event import StoredFile
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.tasks import OwedTask
 from storage.models import Attachment, Person, Submission, Task, TaskUnit, Unit
 
 RATINGS = ("优", "良", "一般")
@@ -35,18 +36,22 @@ class SubmissionInfo:
 
 # Prebuilt statements of the submission path, which runs for every liaison message: building a
 # statement costs about ten times as much as executing a prebuilt one (bench/README.md).
-# One round trip: the task, the unit's assignment and the latest version number.
-_LATEST_VERSION = (
-    select(func.max(Submission.version))
-    .where(Submission.task_id == bindparam("task_id"), Submission.unit_id == bindparam("unit_id"))
-    .scalar_subquery()
-)
 _TARGET = (
-    select(Task.title, Task.due, Task.status, TaskUnit.state, _LATEST_VERSION.label("v"))
+    select(Task.title, Task.due, Task.status, TaskUnit.state)
     .join(TaskUnit, (TaskUnit.task_id == Task.id) & (TaskUnit.unit_id == bindparam("unit_id")))
     .where(Task.id == bindparam("task_id"))
 )
-_INSERT = insert(Submission).returning(Submission.id)
+# The next version number is computed inside the INSERT: one round trip, and the unique key
+# (task, unit, version) still refuses a concurrent duplicate.
+_NEXT_VERSION = (
+    select(func.coalesce(func.max(Submission.version), 0) + 1)
+    .where(Submission.task_id == bindparam("t"), Submission.unit_id == bindparam("u"))
+    .scalar_subquery()
+)
+_INSERT = (
+    insert(Submission).values(version=_NEXT_VERSION)
+    .returning(Submission.id, Submission.version)
+)
 _MARK_RECEIVED = (
     update(TaskUnit)
     .where(TaskUnit.task_id == bindparam("t"), TaskUnit.unit_id == bindparam("u"))
@@ -56,13 +61,44 @@ _MARK_RECEIVED = (
 
 def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | None, text: str,
            files: tuple[StoredFile, ...] = (), now: datetime, channel: str = "chat",
-           source_chat: str | None = None, source_message_id: str | None = None) -> SubmissionInfo:
+           source_chat: str | None = None, source_message_id: str | None = None,
+           owed: OwedTask | None = None) -> SubmissionInfo:
+    """Receive a submission: a new version each time, until the unit's work is accepted.
+
+    ``owed`` is the assignment as the caller read it in this same transaction with
+    ``tasks.owed_by_unit`` (which lists only open, not yet accepted work); it spares reading the
+    task again on the chat path, where every liaison message goes through here.
+    """
     text = text.strip()
     if not text and not files:
         raise InvalidInput("提交内容为空：请在“提交”后写明材料内容，或附上文件",
                            log="empty submission")
     if len(text) > 20000:
         raise InvalidInput("提交的文字太长（最多 2 万字），请以附件形式提交", log="submission too long")
+    if owed is not None and owed.task_id == task_id:
+        title, due = owed.title, owed.due
+    else:
+        title, due = _check_target(conn, task_id, unit_id)
+    late = now > due
+    sid, version = conn.execute(
+        _INSERT,
+        {"t": task_id, "u": unit_id, "task_id": task_id, "unit_id": unit_id,
+         "person_id": person_id, "text": text, "status": "received", "submitted_at": now,
+         "late": late, "channel": channel, "source_chat": source_chat,
+         "source_message_id": source_message_id},
+    ).one()
+    conn.execute(_MARK_RECEIVED, {"t": task_id, "u": unit_id, "sid": sid})
+    if files:
+        conn.execute(insert(Attachment), [
+            {"submission_id": sid, "name": f.name, "sha256": f.sha256, "size": f.size,
+             "path": f.path, "created_at": now} for f in files
+        ])
+    return SubmissionInfo(sid, task_id, title, unit_id, "", "", text, "received", None,
+                          version, now, late, None, files)
+
+
+def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, datetime]:
+    """The task's title and deadline, if the unit may submit to it now."""
     row = conn.execute(_TARGET, {"task_id": task_id, "unit_id": unit_id}).first()
     if row is None:
         if conn.execute(select(Task.id).where(Task.id == task_id)).first() is None:
@@ -72,22 +108,7 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
         raise Conflict(f"任务“{row.title}”已关闭，不再接收材料", log="submit to closed task")
     if row.state == "accepted":
         raise Conflict(f"“{row.title}”的材料已审核通过，无需再次提交", log="submit after acceptance")
-    version = (row.v or 0) + 1
-    late = now > row.due
-    sid = conn.execute(
-        _INSERT,
-        {"task_id": task_id, "unit_id": unit_id, "person_id": person_id, "version": version,
-         "text": text, "status": "received", "submitted_at": now, "late": late,
-         "channel": channel, "source_chat": source_chat, "source_message_id": source_message_id},
-    ).scalar_one()
-    conn.execute(_MARK_RECEIVED, {"t": task_id, "u": unit_id, "sid": sid})
-    if files:
-        conn.execute(insert(Attachment), [
-            {"submission_id": sid, "name": f.name, "sha256": f.sha256, "size": f.size,
-             "path": f.path, "created_at": now} for f in files
-        ])
-    return SubmissionInfo(sid, task_id, row.title, unit_id, "", "", text, "received", None,
-                          version, now, late, None, files)
+    return row.title, row.due
 
 
 def get(conn: Connection, submission_id: int) -> SubmissionInfo:
