@@ -30,7 +30,7 @@ def _task_from_reply(ctx: Context) -> int | None:
 
 
 def _choose_task(ctx: Context, unit_id: int) -> tuple[tasks_svc.OwedTask, str]:
-    owed = tasks_svc.owed_by_unit(ctx.conn, unit_id, include_pending=True)
+    owed = tasks_svc.owed_by_unit(ctx.conn, unit_id, for_submission=True)
     text = ctx.args
     replied = _task_from_reply(ctx)
     if replied is not None:

@@ -161,6 +161,19 @@ def savepoint(conn: Connection, name: str = "dudao_unit") -> Iterator[None]:
     conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
 
 
+# PostgreSQL SQLSTATEs of conflicts between concurrent transactions that a retry resolves:
+# deadlock detected, serialization failure, unique violation (two processes numbering the same
+# thing at once).
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Whether the error is another transaction getting in the way, worth one more try."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
 def _is_connectivity_error(exc: DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True

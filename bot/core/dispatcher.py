@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.context import Context, Outgoing
 from bot.core.env import ServiceEnv
@@ -36,12 +37,14 @@ from bot.services import audit as audit_svc
 from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
-from storage.db import Database, DatabaseUnavailable, savepoint
+from storage.db import Database, DatabaseUnavailable, is_transient_conflict, savepoint
 
 log = logging.getLogger("dudao.dispatch")
 
 BUSY_TEXT = "系统繁忙，请稍后再试"
 APOLOGY_TEXT = "抱歉，处理这条消息时出了问题，已记录并通知管理员，请稍后再试"
+# How many times an event is tried again after a conflict with another process's transaction.
+CONFLICT_RETRIES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,16 +207,15 @@ class Dispatcher:
 
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
                       ) -> list[list[Delivered]]:
-        produced: list[list[Outgoing]] = []
         audit_rows: list[dict[str, Any]] = []
         fresh = self._store_inbound(conn, events, now)
         # Everyone who wrote in this batch, in one query instead of one per message.
         senders = people_svc.by_identities(
             conn, {ev.sender.key for ev in events if isinstance(ev, MessageEvent)})
         people_svc.mark_unchanged(conn)
-        for ev in events:
-            outgoing: list[Outgoing] = []
-            produced.append(outgoing)
+        produced: list[list[Outgoing]] = [[] for _ in events]
+        for i in self._lock_order(events, senders):
+            ev, outgoing = events[i], produced[i]
             event_audit: list[dict[str, Any]] = []
             if isinstance(ev, MessageEvent):
                 if ev.dedupe_key not in fresh:
@@ -221,11 +223,7 @@ class Dispatcher:
                     continue
                 fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
             try:
-                with savepoint(conn):
-                    if isinstance(ev, MessageEvent):
-                        self._handle_message(conn, ev, now, senders, outgoing, event_audit)
-                    elif self.on_notice is not None:
-                        self.on_notice(ev, conn, self.env, outgoing)
+                self._run_event(conn, ev, now, senders, outgoing, event_audit)
                 audit_rows.extend(event_audit)  # only for work that was not rolled back
             except DomainError as exc:
                 # Expected refusal: the savepoint rolled back the event's writes; explain.
@@ -235,7 +233,10 @@ class Dispatcher:
                     outgoing.append(_reply(ev, exc.message))
             except DatabaseUnavailable:
                 raise
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, DBAPIError) and (exc.connection_invalidated
+                                                    or conn.invalidated):
+                    raise  # the database went away mid-handler: the whole batch is "busy"
                 self.stats["errors"] += 1
                 log.exception("handler failed for event %s", ev.dedupe_key)
                 outgoing.clear()
@@ -243,6 +244,43 @@ class Dispatcher:
                     outgoing.append(_reply(ev, APOLOGY_TEXT))
         audit_svc.record_many(conn, audit_rows)
         return self._write_outbox(conn, produced, now)
+
+    @staticmethod
+    def _lock_order(events: list[Event], senders: dict[str, people_svc.PersonInfo]
+                    ) -> list[int]:
+        """Indexes of the batch's events in the order to handle them: by the sender's unit.
+
+        A submission locks its unit's assignment rows (PostgreSQL). Two processes handling
+        batches in arrival order could lock units 3 then 7 and 7 then 3 and deadlock; in unit
+        order they only ever wait for each other. A unit's own messages keep their order
+        (stable sort), and strangers (binding) come first, in order.
+        """
+        def unit_of(i: int) -> int:
+            ev = events[i]
+            person = senders.get(ev.sender.key) if isinstance(ev, MessageEvent) else None
+            return person.unit_id if person is not None and person.unit_id is not None else -1
+
+        return sorted(range(len(events)), key=unit_of)
+
+    def _run_event(self, conn: Connection, ev: Event, now: datetime,
+                   senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing],
+                   audit_rows: list[dict[str, Any]]) -> None:
+        """One event in its own savepoint; once more if another process got in the way."""
+        for attempt in range(1, CONFLICT_RETRIES + 2):
+            try:
+                with savepoint(conn):
+                    if isinstance(ev, MessageEvent):
+                        self._handle_message(conn, ev, now, senders, outgoing, audit_rows)
+                    elif self.on_notice is not None:
+                        self.on_notice(ev, conn, self.env, outgoing)
+                return
+            except DBAPIError as exc:
+                if attempt > CONFLICT_RETRIES or not is_transient_conflict(exc):
+                    raise
+                log.info("event %s met a concurrent write (%s); trying again", ev.dedupe_key,
+                         getattr(exc.orig, "sqlstate", "?"))
+                outgoing.clear()
+                audit_rows.clear()
 
     def _store_inbound(self, conn: Connection, events: list[Event], now: datetime) -> set[str]:
         """Our own message store, whose unique key also rejects re-deliveries (even by another

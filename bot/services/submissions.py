@@ -40,6 +40,7 @@ _TARGET = (
     select(Task.title, Task.due, Task.status, TaskUnit.state)
     .join(TaskUnit, (TaskUnit.task_id == Task.id) & (TaskUnit.unit_id == bindparam("unit_id")))
     .where(Task.id == bindparam("task_id"))
+    .with_for_update(of=TaskUnit)  # as tasks.owed_by_unit(for_submission=True): take turns
 )
 # The next version number is computed inside the INSERT: one round trip, and the unique key
 # (task, unit, version) still refuses a concurrent duplicate.

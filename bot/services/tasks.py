@@ -108,16 +108,25 @@ def _owed_query(states: tuple[str, ...]) -> Select[int, str, datetime, str]:
 # not an expanding parameter, so the cached SQL is used as is without re-rendering the IN list.
 _OWED = _owed_query(("owed", "returned"))
 _OWED_OR_PENDING = _owed_query(("owed", "returned", "received"))
+# For a submission: on PostgreSQL the unit's assignment rows are locked until commit, so two
+# processes receiving the same unit's submissions at once take turns, and the second computes
+# its version number after the first has committed (SQLite has one writer and no FOR UPDATE).
+_OWED_OR_PENDING_LOCKED = _OWED_OR_PENDING.with_for_update(of=TaskUnit)
 
 
-def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = False
-                 ) -> list[OwedTask]:
+def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = False,
+                 for_submission: bool = False) -> list[OwedTask]:
     """Open tasks the unit has not submitted, or whose submission was returned.
 
     ``include_pending`` adds tasks submitted but not yet reviewed: a liaison may send a revised
-    version before the review (it becomes the next version).
+    version before the review (it becomes the next version). ``for_submission`` (implies
+    ``include_pending``) also locks the rows until commit on PostgreSQL.
     """
-    rows = conn.execute(_OWED_OR_PENDING if include_pending else _OWED, {"unit_id": unit_id})
+    if for_submission:
+        stmt = _OWED_OR_PENDING_LOCKED
+    else:
+        stmt = _OWED_OR_PENDING if include_pending else _OWED
+    rows = conn.execute(stmt, {"unit_id": unit_id})
     return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]
 
 
