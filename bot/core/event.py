@@ -117,7 +117,19 @@ class Other:
     data: tuple[tuple[str, str], ...] = ()
 
 
-Segment = Text | Mention | Reply | Image | File | Face | Other
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An outgoing picture kept in our FileStore, named by content hash so outbox rows stay small;
+    the sender reads the bytes at send time (bot/core/media.py). ``fallback`` is said instead
+    when it cannot be attached; ``{n}`` there is how many pictures with that text could not."""
+
+    sha256: str
+    name: str = ""
+    size: int = 0
+    fallback: str = ""
+
+
+Segment = Text | Mention | Reply | Image | File | Face | Other | StoredImage
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.event import Face, File, Image, Mention, Other, Reply, Segment, Text
+from bot.core.event import (
+    Face,
+    File,
+    Image,
+    Mention,
+    Other,
+    Reply,
+    Segment,
+    StoredImage,
+    Text,
+)
 
 
 def dump(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[str, Any]]:
@@ -22,6 +32,10 @@ def dump(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[str, Any]]:
             out.append({"t": "file", "name": s.name, "file_id": s.file_id, "url": s.url})
         elif isinstance(s, Face):
             out.append({"t": "face", "id": s.id})
+        elif isinstance(s, StoredImage):
+            # The hash only, never the bytes: the row stays small and the file is read at send.
+            out.append({"t": "stored_image", "sha256": s.sha256, "name": s.name, "size": s.size,
+                        "fallback": s.fallback})
         else:
             out.append({"t": "other", "type": s.type, "data": [list(kv) for kv in s.data]})
     return out
@@ -45,6 +59,10 @@ def load(data: list[dict[str, Any]]) -> tuple[Segment, ...]:
                             url=str(d.get("url", ""))))
         elif t == "face":
             out.append(Face(str(d.get("id", ""))))
+        elif t == "stored_image":
+            out.append(StoredImage(sha256=str(d.get("sha256", "")), name=str(d.get("name", "")),
+                                   size=int(d.get("size") or 0),
+                                   fallback=str(d.get("fallback", ""))))
         else:
             pairs = tuple((str(k), str(v)) for k, v in d.get("data", []))
             out.append(Other(str(d.get("type", "unknown")), pairs))

@@ -3,7 +3,8 @@
 A dynamic starts ``pending``; publishing shares it to the other exchange groups through the
 outbox (cause ``dynamic:<id>``, which is also the record of where it was published), featuring
 marks it as an example (精选) and shares it if that had not happened yet. Pictures are stored
-with the dynamic (attachments) and announced by count in the shared text.
+with the dynamic (attachments) and forwarded with the shared text (up to ``MAX_SHARED_PICTURES``);
+the count is announced in the text only for those that cannot be attached.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, func, insert, select, update
 
-from bot.core.event import ChatRef, StoredFile
+from bot.core.event import ChatRef, StoredFile, StoredImage, Text
 from bot.core.message import OutgoingMessage
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.services import groups as groups_svc
@@ -22,6 +23,7 @@ from bot.services import outbox as outbox_svc
 from storage.models import Attachment, Dynamic, Person, Unit
 
 MAX_TEXT = 2000
+MAX_SHARED_PICTURES = 9  # a QQ/WeChat message shows at most 9 pictures as a grid
 SHARED = ("published", "featured")
 STATUS_NAMES = {"pending": "待发布", "published": "已发布", "featured": "精选"}
 
@@ -116,10 +118,22 @@ def latest(conn: Connection, *, limit: int = 5, unit_ids: set[int] | None = None
     return [_info(r) for r in rows], int(total)
 
 
-def _share_text(info: DynamicInfo, featured: bool) -> str:
+def _pictures(conn: Connection, dynamic_id: int) -> list[StoredImage]:
+    """The first pictures as stored-file references; each one that cannot be attached at send
+    time is replaced by the note (bot/core/media.py), so the count is said only then."""
+    rows = conn.execute(select(Attachment.sha256, Attachment.name, Attachment.size)
+                        .where(Attachment.dynamic_id == dynamic_id)
+                        .order_by(Attachment.id).limit(MAX_SHARED_PICTURES))
+    return [StoredImage(sha256=r.sha256, name=r.name, size=int(r.size or 0),
+                        fallback="（附图 {n} 张，见督导看板）") for r in rows]
+
+
+def _share_message(chat: ChatRef, info: DynamicInfo, pictures: list[StoredImage],
+                   featured: bool) -> OutgoingMessage:
     head = "【精选动态】" if featured else "【工作动态】"
-    pics = f"（附图 {info.pictures} 张，见督导看板）" if info.pictures else ""
-    return f"{head}{info.unit}：{info.text}{pics}"
+    more = info.pictures - len(pictures)
+    extra = f"（另有 {more} 张图片见督导看板）" if more > 0 else ""
+    return OutgoingMessage(chat, (Text(f"{head}{info.unit}：{info.text}{extra}"), *pictures))
 
 
 def share(conn: Connection, dynamic_id: int, *, featured: bool, now: datetime) -> ShareResult:
@@ -138,8 +152,8 @@ def share(conn: Connection, dynamic_id: int, *, featured: bool, now: datetime) -
         info = get(conn, dynamic_id)
         targets = [g for g in groups_svc.list_groups(conn, purpose="exchange")
                    if g.chat != info.source_chat]
-        text = _share_text(info, featured)
-        rows = [(OutgoingMessage.text(ChatRef.parse(g.chat), text), "dynamic",
+        pictures = _pictures(conn, dynamic_id)
+        rows = [(_share_message(ChatRef.parse(g.chat), info, pictures, featured), "dynamic",
                  f"dynamic:{dynamic_id}", g.account) for g in targets]
         if rows:
             outbox_svc.enqueue_many(conn, rows, now=now)

@@ -12,6 +12,7 @@ Accounts are keyed by their self id as text (``"10001"``, ``"wxid_bot"``), the s
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable
@@ -36,12 +37,15 @@ from bot.adapters.onebot.transport import (
     check_token,
 )
 from bot.adapters.onebot.values import MalformedEvent
-from bot.core.event import ChatRef, Event, File, Image, NoticeEvent, Segment
+from bot.core import media
+from bot.core.event import ChatRef, Event, File, Image, NoticeEvent, Segment, StoredImage
 from bot.core.message import OutgoingMessage
 
 log = logging.getLogger("dudao.onebot")
 
 MAX_FRAME_BYTES = 8 * 1024 * 1024
+# Base64 pictures in one outgoing v11 frame: NapCat caps frames at 50 MiB (onebot.md §1.4).
+MAX_INLINE_BYTES = 30 * 1024 * 1024
 # Close codes: 1000 when a newer socket for the same account takes over, 1001 on shutdown.
 _REPLACED = b"replaced"
 _SHUTDOWN = b"server shutdown"
@@ -57,8 +61,10 @@ class OneBotAdapter:
     def __init__(self, *, access_token: str = "", secret: str = "",
                  sink: Callable[[Event], None], max_frame_bytes: int = MAX_FRAME_BYTES,
                  downloader: FileFetcher | None = None, heartbeat: float = 30.0,
-                 call_timeout: float = DEFAULT_TIMEOUT) -> None:
+                 call_timeout: float = DEFAULT_TIMEOUT,
+                 pictures: media.PictureStore | None = None) -> None:
         self._token = access_token
+        self._pictures = pictures
         # NapCat signs HTTP pushes with its token when there is no separate secret.
         self._push_key = secret or access_token
         self._sink = sink
@@ -131,9 +137,13 @@ class OneBotAdapter:
         if conn is None:
             raise NotConnected(f"account {account_self_id} is not connected")
         if conn.protocol == "v12":
+            msg = await media.attach_pictures(
+                msg, lambda seg: self._stored_picture_v12(account_self_id, seg))
             msg = await self._upload_media_v12(account_self_id, msg)
             action, params = codec_v12.encode_send(msg)
         else:
+            budget = [MAX_INLINE_BYTES]
+            msg = await media.attach_pictures(msg, lambda seg: self._stored_picture_v11(seg, budget))
             action, params = codec_v11.encode_send(msg)
         data = await self.call(account_self_id, action, params)
         if isinstance(data, dict):
@@ -530,6 +540,40 @@ class OneBotAdapter:
             if len(buf) > self._max_frame:
                 return None
         return bytes(buf)
+
+    # --- stored pictures ------------------------------------------------------------------------
+
+    async def _stored_picture_v11(self, seg: StoredImage, budget: list[int]) -> Segment | None:
+        """Inline as ``base64://`` (every QQ impl accepts it; a bot-local path would not resolve
+        on the impl's host, onebot.md §7.5), within a per-message budget under the frame cap."""
+        data = await media.read_picture(self._pictures, seg)
+        if data is None:
+            return None
+        encoded = base64.b64encode(data).decode("ascii")
+        if len(encoded) > budget[0]:
+            log.warning("picture %s left out: message would exceed %d bytes of base64",
+                        seg.sha256[:12], MAX_INLINE_BYTES)
+            return None
+        budget[0] -= len(encoded)
+        return Image(file="base64://" + encoded, name=seg.name)
+
+    async def _stored_picture_v12(self, self_id: str, seg: StoredImage) -> Segment | None:
+        """v12 sends media by file id: upload the bytes (``type: data``) first."""
+        data = await media.read_picture(self._pictures, seg)
+        if data is None:
+            return None
+        try:
+            res = await self.call(self_id, "upload_file", {
+                "type": "data", "name": seg.name or f"{seg.sha256[:16]}.jpg",
+                "data": base64.b64encode(data).decode("ascii"), "sha256": seg.sha256,
+            }, timeout=max(self._call_timeout, 60.0))
+        except ActionFailed:
+            return None  # logged by call(); the text fallback goes out instead
+        file_id = res.get("file_id") if isinstance(res, dict) else None
+        if not file_id:
+            log.warning("upload_file for picture %s returned no file_id", seg.sha256[:12])
+            return None
+        return Image(file=str(file_id), name=seg.name)
 
     # --- v12 media ----------------------------------------------------------------------------
 

@@ -35,9 +35,11 @@ from bot.core.event import (
     Other,
     Reply,
     Segment,
+    StoredImage,
     Text,
     UserRef,
 )
+from bot.core.media import without_pictures
 from bot.core.message import OutgoingMessage
 
 PLATFORM = "qq"
@@ -297,6 +299,8 @@ def encode_segment(seg: Segment) -> dict[str, Any]:
         return {"type": "file", "data": data}
     if isinstance(seg, Face):
         return {"type": "face", "data": {"id": seg.id}}
+    if isinstance(seg, StoredImage):  # encode_send says its fallback; this is the bare segment
+        return {"type": "text", "data": {"text": "[图片]"}}
     return {"type": seg.type, "data": dict(seg.data)}
 
 
@@ -305,6 +309,8 @@ def encode_segments(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[
 
 
 def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
+    # Stored pictures the adapter did not attach are said as their fallback text.
+    msg = without_pictures(msg)
     """The action and params that send ``msg``: always a segment array, never a CQ string."""
     message = encode_segments(msg.segments)
     if msg.chat.kind is ChatKind.GROUP:

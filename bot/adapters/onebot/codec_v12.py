@@ -33,9 +33,11 @@ from bot.core.event import (
     Other,
     Reply,
     Segment,
+    StoredImage,
     Text,
     UserRef,
 )
+from bot.core.media import without_pictures
 from bot.core.message import OutgoingMessage
 
 # v12 platform names -> our identity prefixes. Unknown platforms keep their own name.
@@ -212,11 +214,15 @@ def encode_segment(seg: Segment) -> dict[str, Any]:
                 "data": {"file_id": file_id}}
     if isinstance(seg, Other):
         return {"type": seg.type, "data": dict(seg.data)}
+    if isinstance(seg, StoredImage):  # encode_send says its fallback; this is the bare segment
+        return {"type": "text", "data": {"text": "[图片]"}}
     # Face and anything else QQ-specific has no v12 form: keep the meaning as text.
     return {"type": "text", "data": {"text": f"[{type(seg).__name__.lower()}]"}}
 
 
 def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
+    # Stored pictures the adapter did not attach are said as their fallback text.
+    msg = without_pictures(msg)
     """``send_message`` params for ``msg`` (the adapter adds the ``self`` of the account)."""
     message = [encode_segment(s) for s in msg.segments]
     if msg.chat.kind is ChatKind.GROUP:

@@ -50,6 +50,7 @@ from bot.adapters.wechat_mp.templates import TEMPLATE_OF_KIND, TemplateSpec
 from bot.adapters.wechat_mp.util import mask
 from bot.adapters.wecom_robot.client import split_by_bytes
 from bot.core.event import ChatKind, Image, Text
+from bot.core.media import without_pictures
 from bot.core.message import OutgoingMessage
 from bot.core.sending import SendError
 
@@ -152,7 +153,7 @@ Unlink = Callable[[str, str], Awaitable[None]]
 def message_text(message: OutgoingMessage) -> str:
     """What an official-account text message can carry: the text, ``[图片]`` for images."""
     parts: list[str] = []
-    for seg in message.segments:
+    for seg in without_pictures(message).segments:
         if isinstance(seg, Text):
             parts.append(seg.text)
         elif isinstance(seg, Image):

@@ -23,6 +23,7 @@ from bot.adapters.wecom_robot.client import (
     WeComRobot,
 )
 from bot.core.event import ChatKind, Mention, Text
+from bot.core.media import without_pictures
 from bot.core.message import OutgoingMessage
 from bot.core.sending import SendError
 
@@ -72,6 +73,9 @@ class WeComSender:
         if not key:
             self._cache.pop(chat.key, None)
             raise SendError(f"group {chat.key} has no robot webhook key", permanent=True)
+        # Stored pictures go as their text note: an image message per picture would be a second
+        # send that a retry of a failed one repeats, and robots allow 20 messages a minute.
+        message = without_pictures(message)
         text = "".join(s.text for s in message.segments if isinstance(s, Text)).strip()
         mentions = ["@all" if s.user_id == "all" else s.user_id
                     for s in message.segments if isinstance(s, Mention)]
