@@ -236,6 +236,34 @@ def cmd_unit_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unit_link(args: argparse.Namespace) -> int:
+    from bot.services import units
+    from bot.web import links
+
+    settings = _settings(args)
+    links.check_days(args.days)  # a bad lifetime fails before the database is touched
+    admin = _Admin(settings)
+    now = admin.env.clock.now()
+    signer = links.signer_for(settings)
+
+    def write(conn: Connection) -> links.ViewLink:
+        unit = units.require(conn, args.unit)
+        link = links.make_view_link(conn, signer=signer, base_url=admin.env.board_url,
+                                    unit_id=unit.id, days=args.days, now=now)
+        admin.audit(conn, "unit.view_link", f"unit:{unit.id}", {"days": args.days})
+        return link
+
+    try:
+        link = admin.run(write)
+    finally:
+        admin.close()
+    expires = admin.env.local(link.expires_at)
+    _emit(args, {"url": link.url, "unit": link.unit, "expires_at": expires.isoformat()},
+          f"{link.unit}督导看板只读链接（可查看本单位及下级单位，{expires:%Y-%m-%d %H:%M} 前有效）：\n"
+          f"{link.url}")
+    return 0
+
+
 def cmd_person_add(args: argparse.Namespace) -> int:
     from bot.services import people
 
@@ -532,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     uv.add_argument("unit")
     uv.add_argument("--days", type=int, default=30)
     uv.add_argument("--uses", type=int, default=3)
+    uk = leaf(unit, "link", cmd_unit_link, "生成单位督导看板只读链接（含下级单位）")
+    uk.add_argument("unit")
+    uk.add_argument("--days", type=int, default=30, help="有效天数（1 到 366，默认 30）")
 
     person = sub.add_parser("person", help="人员").add_subparsers(dest="sub", required=True)
     pa = leaf(person, "add", cmd_person_add, "登记人员")

@@ -24,12 +24,11 @@ from bot.web.common import (
     set_cookie,
     who_of,
 )
+from bot.web.links import MAX_DAYS, view_url
 from bot.web.passwords import hash_password, verify_password
 from bot.web.security import Session
 
 log = logging.getLogger("dudao.web")
-
-MAX_LINK_DAYS = 366
 
 
 @functools.cache
@@ -144,7 +143,7 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
     form = await form_with_csrf(request)
     unit_id = int(request.match_info["unit_id"])
     try:
-        days = max(1, min(MAX_LINK_DAYS, int(str(form.get("days", "30")))))
+        days = max(1, min(MAX_DAYS, int(str(form.get("days", "30")))))
     except ValueError:
         raise back(request, form, err="有效天数要写数字") from None
     now = b.now()
@@ -153,4 +152,4 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
         conn, admin_id=admin_id, unit_id=unit_id, days=days, now=now))
     token = b.signer.view_link(unit_id, int(now.timestamp()) + days * 86400)
     base = b.services.env.board_url or f"{request.scheme}://{request.host}"
-    raise back(request, form, msg=f"只读链接（{days} 天内有效）：{base}/v/{token}")
+    raise back(request, form, msg=f"只读链接（{days} 天内有效）：{view_url(base, token)}")

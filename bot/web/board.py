@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.web import actions, api, auth, pages
+from bot.web import actions, api, auth, links, pages
 from bot.web.common import BOARD, Board, make_jinja
 from bot.web.ratelimit import LoginLimiter
-from bot.web.security import Signer, load_secret
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -17,9 +16,8 @@ if TYPE_CHECKING:
 
 def setup_board(app: web.Application, services: Services) -> Board:
     web_settings = services.settings.web
-    key = load_secret(web_settings.secret_key, services.settings.service.data_dir)
-    state = Board(services, Signer(key), LoginLimiter(web_settings.login_attempts_per_minute),
-                  make_jinja())
+    state = Board(services, links.signer_for(services.settings),
+                  LoginLimiter(web_settings.login_attempts_per_minute), make_jinja())
     app[BOARD] = state
     app.add_routes(auth.routes())
     app.add_routes(pages.routes())
