@@ -100,12 +100,27 @@ class _Admin:
 # ----------------------------------------------------------------------------- commands
 
 
+def _apply_log_level(level: str, *, verbose: bool) -> None:
+    """[service] log_level for the running service (--verbose still means DEBUG).
+
+    The libraries' own INFO lines say nothing to an operator (Alembic's plugin set-up,
+    APScheduler's "Running job" twice a minute; our scheduler logs what its jobs did), so they
+    are shown only when debugging.
+    """
+    root = logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO)
+    logging.getLogger().setLevel(root)
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if verbose
+                                           else max(root, logging.WARNING))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _apply_log_level(settings.service.log_level, verbose=args.verbose)
+    # Imported after the log level is set: importing alembic logs its plugin set-up.
     from aiohttp import web
 
     from bot.app import create_app
-
-    settings = _settings(args)
     host = args.host or settings.http.host
     port = args.port or settings.http.port
     app = create_app(settings)
