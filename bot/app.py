@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.onebot.files import HttpFileFetcher
@@ -38,12 +38,12 @@ from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
 from config.settings import Settings
+from storage import locks
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Identity
 
 log = logging.getLogger("dudao.app")
-SEED_LOCK_KEY = 0x6475_0004  # PostgreSQL advisory lock: one process seeds a fresh database
 
 
 @dataclass
@@ -86,10 +86,9 @@ def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[
 
     def seed(conn: Connection) -> None:
         now = env.clock.now()
-        if conn.dialect.name == "postgresql":
-            # Processes started together on a fresh database would each load the roster (all
-            # but one then crash on the unique unit code): one seeds, the others then find it.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEED_LOCK_KEY})
+        # Processes started together on a fresh database would each load the roster (all but
+        # one then crash on the unique unit code): one seeds, the others then find it.
+        locks.hold(conn, locks.LockKey.FIRST_START_SEED)
         if settings.service.roster and units_svc.count(conn) == 0:
             from config.roster import bundled_roster
 

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from bot.core.env import ServiceEnv
 from bot.services import audit
@@ -38,6 +38,7 @@ from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
 from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
 from bot.services.reminders import SweepResult, sweep_reminders
+from storage import locks
 from storage.db import Database
 from storage.models import AuditEntry
 
@@ -50,7 +51,7 @@ JOB_NOTICES = "notice_reminders"
 JOB_HALFYEAR = "halfyear_reminder"
 FULL_FLAG_CHECK = timedelta(hours=1)
 FLAG_MARGIN = timedelta(minutes=5)
-_LOCK_KEYS = {JOB_WEEKLY: 0x6475_0001, JOB_DIGEST: 0x6475_0002}
+_LOCK_KEYS = {JOB_WEEKLY: locks.LockKey.WEEKLY_BULLETIN, JOB_DIGEST: locks.LockKey.DAILY_DIGEST}
 
 
 @dataclass(slots=True)
@@ -102,8 +103,7 @@ def digest_due_from(env: ServiceEnv, at: datetime) -> datetime:
 
 
 def _lock(conn: Connection, job: str) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEYS[job]})
+    locks.hold(conn, _LOCK_KEYS[job])
 
 
 def _weekly_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], int | None]:

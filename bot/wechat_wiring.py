@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.callback import WeChatCallback
@@ -48,10 +48,11 @@ from bot.core.message import OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.errors import DomainError
 from bot.services import audit as audit_svc
+from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
 from storage.db import Database
-from storage.models import Group, OutboxMessage
+from storage.models import OutboxMessage
 from storage.quota_store import DbQuotaCounter
 from storage.token_store import DbTokenStore
 
@@ -233,10 +234,7 @@ class WeChatWiring:
         def forget(conn: Connection) -> None:
             person = people_svc.by_identity(conn, identity)
             removed = people_svc.unlink_identity(conn, identity)
-            cancelled = conn.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.chat == chat, OutboxMessage.state == "pending")
-                .values(state="failed", last_error="unsubscribed")).rowcount
+            cancelled = outbox_svc.cancel_pending(conn, chat, reason="unsubscribed")
             audit_svc.record(conn, at=now, actor="system", channel="wechat",
                              action="person.unsubscribe",
                              target=f"person:{person.id}" if person else identity,
@@ -309,13 +307,7 @@ class WeChatWiring:
         return await self.services.db.run(find)
 
     async def _webhook_key(self, chat: str) -> str | None:
-        def find(conn: Connection) -> str | None:
-            key: str | None = conn.execute(
-                select(Group.webhook_key).where(Group.chat == chat, Group.active.is_(True))
-            ).scalar()
-            return key
-
-        return await self.services.db.run(find)
+        return await self.services.db.run(lambda conn: groups_svc.webhook_key(conn, chat))
 
 
 WECHAT = web.AppKey("wechat", WeChatWiring)

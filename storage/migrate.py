@@ -8,12 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
+from storage import locks
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-UPGRADE_LOCK_KEY = 0x6475_0000  # PostgreSQL advisory lock: one schema upgrade at a time
 
 
 def alembic_config(db: Database) -> Config:
@@ -34,18 +33,12 @@ def upgrade(db: Database) -> bool:
     # Our SQLite "begin" hook issues BEGIN IMMEDIATE; Alembic manages its own transaction on
     # this connection.
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several processes started together on a fresh database would all create the
-            # tables and all but one would crash (tests/fault: started together). One upgrades;
-            # the others wait here and then find the schema current.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": UPGRADE_LOCK_KEY})
-            if MigrationContext.configure(conn).get_current_revision() == head:
-                return False
+        # Several processes started together on a fresh database would all create the tables
+        # and all but one would crash (tests/fault: started together). One upgrades; the others
+        # wait here and then find the schema current.
+        locks.hold(conn, locks.LockKey.SCHEMA_UPGRADE)
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True
-
-
-def current_revision(db: Database) -> str | None:
-    with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()

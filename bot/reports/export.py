@@ -334,7 +334,7 @@ def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None =
 def check_out(out: Path) -> Path:
     if out.suffix.lower() != ".xlsx":
         raise InvalidInput(f"导出文件“{out}”应以 .xlsx 结尾", log=f"export to {out}")
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = out.parent
     if not parent.is_dir():
         raise InvalidInput(f"目录“{parent}”不存在", log=f"export dir {parent} missing")
     if out.is_dir():

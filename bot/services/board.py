@@ -331,7 +331,7 @@ def task_detail(conn: Connection, task_id: int, tz: ZoneInfo) -> TaskDetail:
         .where(TaskUnit.task_id == task_id).order_by(Unit.id)
     ).all()
     units = [TaskUnitRow(r.unit_id, r.name, r.state, r.color, r.reason or "",
-                         _utc(r.first_at), bool(r.late)) for r in rows]
+                         r.first_at, bool(r.late)) for r in rows]
     counts: Counter[str] = Counter(u.flag or u.state for u in units)
     subs = subs_svc.list_submissions(conn, task_id=task_id)
     per_day: Counter[str] = Counter()
@@ -340,16 +340,6 @@ def task_detail(conn: Connection, task_id: int, tz: ZoneInfo) -> TaskDetail:
             per_day[u.submitted_at.astimezone(tz).date().isoformat()] += 1
     return TaskDetail(task, units, subs, _attachments(conn, [s.id for s in subs]), counts,
                       sorted(per_day.items()))
-
-
-def _utc(value: object) -> datetime | None:
-    """Aggregates lose the column type on SQLite: min() of a UTC column comes back as text."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("UTC"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +361,7 @@ def task_overview(conn: Connection, *, limit: int = 500) -> list[TaskRow]:
          .outerjoin(TaskUnit, TaskUnit.task_id == Task.id)
          .group_by(Task.id, Task.title, Task.due, Task.system, Task.status))
     rows = conn.execute(q.order_by(Task.due.desc(), Task.id.desc()).limit(limit)).all()
-    return [TaskRow(r.id, r.title, _utc(r.due) or r.due, r.system, r.status, int(r.done or 0),
+    return [TaskRow(r.id, r.title, r.due, r.system, r.status, int(r.done or 0),
                     int(r.total)) for r in rows]
 
 
@@ -403,14 +393,6 @@ def attachment(conn: Connection, attachment_id: int) -> tuple[str, str, int]:
     return r.name, r.sha256, r.unit_id
 
 
-def submission_unit(conn: Connection, submission_id: int) -> int:
-    uid = conn.execute(select(Submission.unit_id).where(Submission.id == submission_id)
-                       ).scalar_one_or_none()
-    if uid is None:
-        raise NotFound(f"没有编号为 #{submission_id} 的提交", log=f"unknown submission {submission_id}")
-    return int(uid)
-
-
 # ------------------------------------------------------------------------------------ lists
 
 
@@ -429,22 +411,13 @@ class NoticeRow:
 
 
 def notices(conn: Connection, *, limit: int = 30) -> list[NoticeRow]:
-    from storage.models import NoticeDelivery, OutboxMessage
-
     rows = conn.execute(select(Notice.id, Notice.text, Notice.targets, Notice.created_at)
                         .order_by(Notice.id.desc()).limit(limit)).all()
     out = []
     for n in rows:
         st = notices_svc.ack_status(conn, n.id)
-        failed = conn.execute(
-            select(func.count()).select_from(NoticeDelivery)
-            .join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id)
-            .where(NoticeDelivery.notice_id == n.id, OutboxMessage.state == "failed")
-        ).scalar_one()
-        groups = conn.execute(select(func.count()).select_from(NoticeDelivery)
-                              .where(NoticeDelivery.notice_id == n.id)).scalar_one()
-        out.append(NoticeRow(n.id, n.text, n.targets, n.created_at, int(groups), st.delivered,
-                             st.pending, int(failed), st.acked, st.missing))
+        out.append(NoticeRow(n.id, n.text, n.targets, n.created_at, st.groups, st.delivered,
+                             st.pending, st.failed, st.acked, st.missing))
     return out
 
 

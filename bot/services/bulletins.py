@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -19,20 +19,19 @@ from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.workdays import WorkCalendar
+from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
 from bot.services.reminders import (
     LIAISON_PLATFORMS,
     OFFICIAL_PLATFORMS,
     identity_chat,
+    load_people,
     pick_identity,
 )
 from storage.models import (
     Bulletin,
     Dynamic,
     Flag,
-    Group,
-    Identity,
-    Person,
     Submission,
     Task,
     TaskUnit,
@@ -104,18 +103,6 @@ def _md(d: date) -> str:
 def _names(names: list[str]) -> str:
     shown = "、".join(names[:MAX_NAMES])
     return shown + (f"等 {len(names)} 个单位" if len(names) > MAX_NAMES else "")
-
-
-def _admin_groups(conn: Connection) -> list[tuple[str, str | None]]:
-    return [(c, a) for c, a in conn.execute(
-        select(Group.chat, Group.account).where(Group.purpose == "admin", Group.active.is_(True))
-        .order_by(Group.id))]
-
-
-def _exchange_groups(conn: Connection) -> list[tuple[str, str | None]]:
-    return [(c, a) for c, a in conn.execute(
-        select(Group.chat, Group.account)
-        .where(Group.purpose == "exchange", Group.active.is_(True)).order_by(Group.id))]
 
 
 def _to_chats(conn: Connection, chats: list[tuple[str, str | None]], text: str, *, cause: str,
@@ -277,7 +264,7 @@ def draft_weekly(conn: Connection, env: ServiceEnv, now: datetime, *,
             msg += (f"\n\n另：以下单位黄旗达到 {LETTER_THRESHOLD} 面，"
                     "已起草督导建议书（括号内为编号），"
                     f"请在看板修改后发送“发布通报 编号”：{names}")
-        _to_chats(conn, _admin_groups(conn), msg, cause=f"bulletin:{bid}", now=now,
+        _to_chats(conn, groups_svc.chats(conn, "admin"), msg, cause=f"bulletin:{bid}", now=now,
                   not_before=next_working_moment(env.calendar, now))
     return bid
 
@@ -296,10 +283,9 @@ def publish(conn: Connection, bulletin_id: int, admin_id: int | None, now: datet
         raise Conflict(f"通报 {bulletin_id} 已经发布过了", log=f"bulletin {bulletin_id} {b.status}")
     cause = f"bulletin:{b.id}"
     if b.kind == KIND_LETTER:
-        assert b.unit_id is not None
         ids = _send_letter(conn, b, cause=cause, now=now)
     else:
-        groups = _exchange_groups(conn)
+        groups = groups_svc.chats(conn, "exchange")
         if not groups:
             raise InvalidInput("还没有登记交流群，通报无处发布：请先用 dudao group add 登记群",
                                log="publish without exchange groups")
@@ -310,21 +296,11 @@ def publish(conn: Connection, bulletin_id: int, admin_id: int | None, now: datet
 
 
 def _send_letter(conn: Connection, b: BulletinInfo, *, cause: str, now: datetime) -> list[int]:
-    idents: dict[int, list[str]] = defaultdict(list)
-    roles: dict[int, str] = {}
-    for pid, role, ident in conn.execute(
-        select(Person.id, Person.role, Identity.identity)
-        .join(Identity, Identity.person_id == Person.id)
-        .where(Person.unit_id == b.unit_id, Person.role.in_(("official", "liaison")),
-               Person.active.is_(True), Person.ended_at.is_(None))
-        .order_by(Person.id, Identity.id)
-    ):
-        idents[pid].append(ident)
-        roles[pid] = role
+    assert b.unit_id is not None
     rows: list[tuple[OutgoingMessage, str, str, str | None]] = []
-    for pid in sorted(idents):
-        pref = OFFICIAL_PLATFORMS if roles[pid] == "official" else LIAISON_PLATFORMS
-        chosen = pick_identity(idents[pid], pref)
+    for p in load_people(conn, [b.unit_id]).get(b.unit_id, []):
+        pref = OFFICIAL_PLATFORMS if p.role == "official" else LIAISON_PLATFORMS
+        chosen = pick_identity(p.identities, pref)
         if chosen is not None:
             rows.append((OutgoingMessage.text(identity_chat(chosen), b.text), OUTBOX_KIND, cause,
                          None))
@@ -358,18 +334,11 @@ def units_needing_letters(conn: Connection) -> list[LetterNeed]:
     out = []
     for uid, name, n, latest in rows:
         letter_at = last_letter.get(uid)
-        # SQLite's max() hands back text; compare through the model's type only when both exist.
-        if letter_at is not None and latest is not None and _as_dt(letter_at) >= _as_dt(latest):
+        # (max() keeps the column's type, so both come back as aware datetimes on SQLite too)
+        if letter_at is not None and latest is not None and letter_at >= latest:
             continue
         out.append(LetterNeed(uid, name, int(n)))
     return out
-
-
-def _as_dt(value: object) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def letter_text(conn: Connection, env: ServiceEnv, unit_id: int, now: datetime,
@@ -434,7 +403,7 @@ def daily_digest(conn: Connection, env: ServiceEnv, now: datetime) -> int | None
     """New work dynamics since the last digest, to the admin groups. None when there are none."""
     since = conn.execute(select(func.max(Bulletin.created_at))
                          .where(Bulletin.kind == KIND_DIGEST)).scalar_one_or_none()
-    since_dt = _as_dt(since) if since is not None else now - timedelta(days=1)
+    since_dt = since if since is not None else now - timedelta(days=1)
     rows = conn.execute(
         select(Dynamic.id, Dynamic.text, Dynamic.status, Unit.name)
         .join(Unit, Unit.id == Dynamic.unit_id)
@@ -458,6 +427,6 @@ def daily_digest(conn: Connection, env: ServiceEnv, now: datetime) -> int | None
     text = "\n".join(lines)
     bid = _insert(conn, kind=KIND_DIGEST, period=env.local(now).date().isoformat(), unit_id=None,
                   text=text, status="published", now=now)
-    _to_chats(conn, _admin_groups(conn), text, cause=f"bulletin:{bid}", now=now,
+    _to_chats(conn, groups_svc.chats(conn, "admin"), text, cause=f"bulletin:{bid}", now=now,
               not_before=next_working_moment(env.calendar, now))
     return bid

@@ -77,11 +77,26 @@ def get_by_chat(conn: Connection, chat: str) -> GroupInfo | None:
     return GroupInfo(r.id, r.chat, r.name, r.purpose, r.account, ids)
 
 
+def webhook_key(conn: Connection, chat: str) -> str | None:
+    """The WeCom robot key of an active group, if it has one."""
+    key: str | None = conn.execute(
+        select(Group.webhook_key).where(Group.chat == chat, Group.active.is_(True))).scalar()
+    return key
+
+
 def require(conn: Connection, chat: str) -> GroupInfo:
     g = get_by_chat(conn, chat)
     if g is None:
         raise NotFound(f"群 {chat} 没有登记", log=f"unknown group {chat}")
     return g
+
+
+def chats(conn: Connection, purpose: str) -> list[tuple[str, str | None]]:
+    """(chat, account) of the active groups of one purpose, oldest first: where a message to
+    "the admin groups" or "every exchange group" goes."""
+    return [(c, a) for c, a in conn.execute(
+        select(Group.chat, Group.account).where(Group.purpose == purpose, Group.active.is_(True))
+        .order_by(Group.id))]
 
 
 def list_groups(conn: Connection, *, purpose: str | None = None) -> list[GroupInfo]:

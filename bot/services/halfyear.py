@@ -18,15 +18,16 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
+from bot.services import groups as groups_svc
 from bot.services import ledger
 from bot.services import outbox as outbox_svc
 from bot.services import stats as stats_svc
-from storage.models import Group, JobLedger
+from storage.models import JobLedger
 
 log = logging.getLogger("dudao.halfyear")
 
@@ -104,9 +105,7 @@ def remind(conn: Connection, env: ServiceEnv, at: datetime) -> str | None:
     if not got:
         return None  # sent already (this process, another one, or before a restart)
     text = reminder_text(env, figures(conn, env, half, at))
-    chats = conn.execute(select(Group.chat, Group.account)
-                         .where(Group.purpose == "admin", Group.active.is_(True))
-                         .order_by(Group.id)).all()
+    chats = groups_svc.chats(conn, "admin")
     if not chats:
         log.warning("half-year report reminder %s: no admin group registered", half.period)
     outbox_svc.enqueue_many(

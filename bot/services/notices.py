@@ -129,6 +129,8 @@ class AckStatus:
     missing: list[str]
     delivered: int
     pending: int
+    failed: int = 0
+    groups: int = 0  # groups it was queued to
 
 
 def ack_status(conn: Connection, notice_id: int) -> AckStatus:
@@ -149,4 +151,5 @@ def ack_status(conn: Connection, notice_id: int) -> AckStatus:
         notice_id, n.text,
         [names[u] for u in sorted(target_units & acked_ids)],
         [names[u] for u in sorted(target_units - acked_ids)],
-        int(states.get("sent", 0)), int(states.get("pending", 0)))
+        int(states.get("sent", 0)), int(states.get("pending", 0)), int(states.get("failed", 0)),
+        len(chats))

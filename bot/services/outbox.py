@@ -98,6 +98,15 @@ def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime
                                   for oid, platform_id in results])
 
 
+def cancel_pending(conn: Connection, chat: str, *, reason: str) -> int:
+    """Give up every message still waiting for ``chat`` (e.g. the person unsubscribed)."""
+    res = conn.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat == chat, OutboxMessage.state == "pending")
+        .values(state="failed", last_error=reason))
+    return int(res.rowcount)
+
+
 def mark_unconfirmed(conn: Connection, oid: int, *, error: str, now: datetime) -> None:
     """Handed to the platform, answer lost: counted as sent (never resent), with the reason."""
     conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatKind, ChatRef
@@ -53,7 +53,9 @@ from bot.domain.reminders import (
 )
 from bot.domain.workdays import WorkCalendar
 from bot.services import flag_rules, ledger
+from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
+from storage import locks
 from storage.models import (
     Group,
     GroupUnit,
@@ -70,7 +72,6 @@ log = logging.getLogger("dudao.reminders")
 
 OWING = ("owed", "returned")
 KIND = "reminder"
-FLAGS_LOCK_KEY = 0x6475_0003  # pg advisory lock: one process marks passed deadlines at a time
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # Which identity a person is messaged on privately, best first.
 OFFICIAL_PLATFORMS = ("mp", "qq", "wx")
@@ -187,9 +188,7 @@ def _mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime,
     """Yellow flags for deadlines that passed. The flags table has no unique key, so on
     PostgreSQL only the sweep holding the lock does it (another process's sweep of the same
     minute skips it; the next minute catches anything left)."""
-    if conn.dialect.name == "postgresql" and not conn.execute(
-        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FLAGS_LOCK_KEY}
-    ).scalar_one():
+    if not locks.try_hold(conn, locks.LockKey.PASSED_DEADLINES):
         return 0
     # since=None: every open task; otherwise only deadlines passed (or tasks registered) since.
     return flag_rules.mark_passed_deadlines(conn, env, now, since=since)
@@ -357,12 +356,7 @@ class _Plan:
         chats = [groups[gid].chat for gid in in_group]
         admin_groups: list[tuple[str, str | None]] = []
         if escalated:
-            admin_groups = [
-                (chat, account) for chat, account in conn.execute(
-                    select(Group.chat, Group.account)
-                    .where(Group.purpose == "admin", Group.active.is_(True)).order_by(Group.id)
-                )
-            ]
+            admin_groups = groups_svc.chats(conn, "admin")
             chats += [chat for chat, _ in admin_groups]
         plan._load_last(conn, chats)
         for gid in sorted(in_group):

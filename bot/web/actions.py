@@ -8,9 +8,15 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.services import board_actions
-from bot.web.common import admin_only, back, board, form_with_csrf, run_action, who_of
-
-COLOR_WORDS = {"red": "红旗", "blue": "蓝旗", "yellow": "黄旗"}
+from bot.web.common import (
+    COLOR_LABELS,
+    admin_only,
+    back,
+    board,
+    form_with_csrf,
+    run_action,
+    who_of,
+)
 
 
 def routes() -> list[web.RouteDef]:
@@ -64,7 +70,7 @@ async def override_flag(request: web.Request) -> web.StreamResponse:
     def act(conn: Connection) -> str:
         board_actions.override_flag(conn, task_id=task_id, unit_id=unit_id, color=color,
                                     reason=reason, admin_id=admin_id, now=now)
-        return f"已改为{COLOR_WORDS.get(color, color)}：{reason}"
+        return f"已改为{COLOR_LABELS.get(color, color)}：{reason}"
 
     await run_action(request, form, act)  # redirects back with the result
 

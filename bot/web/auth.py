@@ -10,7 +10,8 @@ import secrets
 from aiohttp import web
 from sqlalchemy import Connection
 
-from bot.services import board_actions
+from bot.services import audit, board_actions
+from bot.web import links
 from bot.web.common import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -21,10 +22,11 @@ from bot.web.common import (
     form_with_csrf,
     local_path,
     page,
+    run_action,
     set_cookie,
     who_of,
 )
-from bot.web.links import MAX_DAYS, view_url
+from bot.web.links import MAX_DAYS
 from bot.web.passwords import hash_password, verify_password
 from bot.web.security import Session
 
@@ -110,8 +112,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
         now, pid = b.now(), who.person_id
 
         def audit_it(conn: Connection) -> None:
-            from bot.services import audit
-
             audit.record(conn, at=now, actor=f"person:{pid}", channel="web", action="web.logout",
                          target=f"person:{pid}")
 
@@ -148,8 +148,12 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
         raise back(request, form, err="有效天数要写数字") from None
     now = b.now()
     admin_id = who_of(request).person_id
-    await b.services.db.run(lambda conn: board_actions.record_link(
-        conn, admin_id=admin_id, unit_id=unit_id, days=days, now=now))
-    token = b.signer.view_link(unit_id, int(now.timestamp()) + days * 86400)
     base = b.services.env.board_url or f"{request.scheme}://{request.host}"
-    raise back(request, form, msg=f"只读链接（{days} 天内有效）：{view_url(base, token)}")
+
+    def act(conn: Connection) -> str:
+        board_actions.record_link(conn, admin_id=admin_id, unit_id=unit_id, days=days, now=now)
+        link = links.make_view_link(conn, signer=b.signer, base_url=base, unit_id=unit_id,
+                                    days=days, now=now)
+        return f"只读链接（{days} 天内有效）：{link.url}"
+
+    await run_action(request, form, act)  # redirects back with the link or the refusal

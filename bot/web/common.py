@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
+from bot.services import people as people_svc
+from bot.services import units as units_svc
 from bot.web.ratelimit import LoginLimiter
 from bot.web.security import Session, Signer
-from storage.models import Person
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -95,20 +95,10 @@ async def current(request: web.Request) -> Who | None:
     if s is not None:
         if s.role == "admin" and s.person_id is not None:
             pid = s.person_id
-
-            def admin_name(conn: Connection) -> str | None:
-                r = conn.execute(select(Person.name, Person.role, Person.active)
-                                 .where(Person.id == pid)).first()
-                if r is None or not r.active or r.role != "admin":
-                    return None
-                return str(r.name or f"管理员{pid}")
-
-            name = await b.services.db.run(admin_name)
+            name = await b.services.db.run(lambda conn: people_svc.active_admin_name(conn, pid))
             if name is not None:
                 who = Who(s, name, None)
         elif s.role == "viewer" and s.unit_id is not None:
-            from bot.services import units as units_svc
-
             uid = s.unit_id
             ids = await b.services.db.run(lambda conn: units_svc.subtree_ids(conn, uid))
             who = Who(s, "只读访问", frozenset(ids))
@@ -255,8 +245,3 @@ async def run_action(request: web.Request, form: Any, fn: Callable[[Connection],
         raise back(request, form, err=exc.message) from None
     # Chat messages the action queued are delivered by the outbox poller within seconds.
     raise back(request, form, msg=msg)
-
-
-def markup(html: str) -> Markup:
-    """HTML this package built itself, every user value already escaped."""
-    return Markup(html)  # noqa: S704 - built from escaped parts (see gridhtml.py, charts.py)

@@ -33,7 +33,7 @@ def _counts(c: Counter[str]) -> str:
             f"<td class=ny>{c['yellow']}</td>")
 
 
-def grid_html(g: Grid, fmt: Callable[[datetime], str], *, unit_links: bool = True) -> Markup:
+def grid_html(g: Grid, fmt: Callable[[datetime], str]) -> Markup:
     task_ids = [t.id for t in g.tasks]
     out = ["<table id=grid class=grid><thead><tr><th class=un>单位</th>"
            "<th class=nr>红旗</th><th class=nb>蓝旗</th><th class=ny>黄旗</th>"]
@@ -45,9 +45,8 @@ def grid_html(g: Grid, fmt: Callable[[datetime], str], *, unit_links: bool = Tru
     cells = g.cells
     empty: Counter[str] = Counter()
     for u in g.units:
-        name = escape(u.name)
-        head = f"<a href=\"/units/{u.id}\">{name}</a>" if unit_links else name
         uid = u.id
+        head = f"<a href=\"/units/{uid}\">{escape(u.name)}</a>"
         row = "".join([CELLS.get(cells.get((uid, tid), ""), EMPTY) for tid in task_ids])
         out.append(f"<tr data-u={uid}><th class=un>{head}</th>"
                    f"{_counts(g.unit_counts.get(uid, empty))}{row}</tr>")

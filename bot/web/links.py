@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 MAX_DAYS = 366
-DEFAULT_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)

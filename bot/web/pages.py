@@ -185,9 +185,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     path = b.services.files.open_path(sha)
     if path is None:
         return error_page(request, 404, "附件文件已不在服务器上")
-    resp = web.FileResponse(path, headers={
+    return web.FileResponse(path, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "Content-Type": "application/octet-stream",
         "X-Content-Type-Options": "nosniff",
     })
-    return resp

@@ -309,9 +309,9 @@ def encode_segments(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[
 
 
 def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
+    """The action and params that send ``msg``: always a segment array, never a CQ string."""
     # Stored pictures the adapter did not attach are said as their fallback text.
     msg = without_pictures(msg)
-    """The action and params that send ``msg``: always a segment array, never a CQ string."""
     message = encode_segments(msg.segments)
     if msg.chat.kind is ChatKind.GROUP:
         return "send_group_msg", {"group_id": _id_param(msg.chat.id), "message": message}

@@ -221,9 +221,9 @@ def encode_segment(seg: Segment) -> dict[str, Any]:
 
 
 def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
+    """``send_message`` params for ``msg`` (the adapter adds the ``self`` of the account)."""
     # Stored pictures the adapter did not attach are said as their fallback text.
     msg = without_pictures(msg)
-    """``send_message`` params for ``msg`` (the adapter adds the ``self`` of the account)."""
     message = [encode_segment(s) for s in msg.segments]
     if msg.chat.kind is ChatKind.GROUP:
         return "send_message", {"detail_type": "group", "group_id": msg.chat.id,

@@ -49,13 +49,6 @@ class WeComSender:
     def available_accounts(self) -> list[str]:
         return [""]
 
-    def forget(self, chat: str | None = None) -> None:
-        """Drop cached keys (one chat's, or all) after an admin changed a group."""
-        if chat is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(chat, None)
-
     async def _key(self, chat: str) -> str | None:
         now = self._clock()
         hit = self._cache.get(chat)

@@ -6,7 +6,6 @@ same moment always gives the same :class:`Parse`.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -221,7 +220,6 @@ class Parser:
 
     def __init__(self, vocabulary: Vocabulary, *, is_workday: Callable[[date], bool],
                  tz: ZoneInfo = SHANGHAI) -> None:
-        logging.getLogger("jieba").setLevel(logging.WARNING)
         self._is_workday = is_workday
         self._tz = tz
         # A private copy of the main dictionary (the global jieba.dt is never touched).
@@ -483,8 +481,11 @@ class Parser:
         """A command word run together with what follows (no space): is it still the command?"""
         nxt = next((t for t, p in m.tokens if p >= rest and t.strip()), "")
         rest_c = compact(m.norm[rest:])
-        entity = (nxt in self._index.unit_by_alias or self._is_task_token(nxt)
-                  or find_time(m.norm[rest:rest + 8], m.today, self._is_workday) is not None)
+
+        def entity() -> bool:  # only some intents need it, and find_time is the costly part
+            return (nxt in self._index.unit_by_alias or self._is_task_token(nxt)
+                    or find_time(m.norm[rest:rest + 8], m.today, self._is_workday) is not None)
+
         if intent in (Intent.ACCEPT, Intent.RETURN):
             return rest_c[:1].isdigit()
         if intent in (Intent.INNOVATION, Intent.INCIDENT, Intent.DYNAMIC):
@@ -496,11 +497,11 @@ class Parser:
         if intent is Intent.HELP:
             return False
         if intent is Intent.DUE_SOON:  # "近期任务很重" is talk; "近期任务郑州" asks
-            return entity
+            return entity()
         if intent is Intent.STATUS:
-            return entity or bool(re.match(r"(怎么样|如何|咋样|呢|情况|查询|怎样|到哪)", rest_c))
+            return entity() or bool(re.match(r"(怎么样|如何|咋样|呢|情况|查询|怎样|到哪)", rest_c))
         if intent is Intent.BULLETIN_DRAFT:
-            return entity or bool(re.match(
+            return entity() or bool(re.match(
                 r"(一下|草稿|一期|本周|这周|上周|本月|本期|这期|发布|发出|发了|可以发|发吧|发群)", rest_c))
         return True
 
