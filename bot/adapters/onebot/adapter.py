@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
@@ -26,6 +25,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from bot.adapters.onebot import codec_v11, codec_v12
 from bot.adapters.onebot.errors import ActionFailed, NotConnected, OneBotError
 from bot.adapters.onebot.files import FileFetcher
+from bot.adapters.onebot.frames import BadFrame, decode_frame
 from bot.adapters.onebot.store import DEFAULT_TIMEOUT
 from bot.adapters.onebot.transport import (
     AccountState,
@@ -49,8 +49,6 @@ MAX_INLINE_BYTES = 30 * 1024 * 1024
 # Close codes: 1000 when a newer socket for the same account takes over, 1001 on shutdown.
 _REPLACED = b"replaced"
 _SHUTDOWN = b"server shutdown"
-
-_loads = json.loads
 
 
 def _now() -> datetime:
@@ -362,14 +360,10 @@ class OneBotAdapter:
     def _parse(self, conn: Connection | None, data: str | bytes,
                accounts: Iterable[AccountState] = ()) -> dict[str, Any] | None:
         try:
-            frame = _loads(data)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError (HTTP bodies) alike
-            self._bad(conn, "invalid JSON", accounts)
+            return decode_frame(data)
+        except BadFrame as exc:
+            self._bad(conn, str(exc), accounts)
             return None
-        if type(frame) is not dict:
-            self._bad(conn, f"JSON {type(frame).__name__} instead of an object", accounts)
-            return None
-        return frame
 
     def _deliver(self, conn: Connection | None, frame: dict[str, Any],
                  decode: Callable[[dict[str, Any]], Event | None],
