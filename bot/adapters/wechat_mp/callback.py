@@ -4,10 +4,12 @@ Status codes (never a 500; every refusal is logged with its reason):
 
 - **403**: ``signature``/``timestamp``/``nonce`` missing or wrong; ``msg_signature`` missing or
   wrong on an encrypted POST; a timestamp outside the replay window; the POST's mode does not
-  match the configured one (an unencrypted POST in ``safe`` mode, whose signature does not cover
-  the body; an encrypted POST in ``plain`` mode).
+  match the configured one (an unencrypted POST, or a body without ``Encrypt``, in ``safe`` or
+  ``compatible`` mode, whose signature does not cover the body; an encrypted POST in ``plain``
+  mode). In ``compatible`` mode only the encrypted part is read: the plaintext fields WeChat
+  puts beside it are not covered by any signature.
 - **400**: an empty or malformed body (bad XML or JSON, a DOCTYPE/ENTITY declaration, missing
-  fields, no ``Encrypt`` in an encrypted POST), and every decryption failure after a valid
+  fields), and every decryption failure after a valid
   ``msg_signature``: a wrong EncodingAESKey, bad base64 or padding, or an app id that is not ours.
   The signature only proves the sender knows the token; the body is what is wrong, so these are
   all 400 (the log line says which).
@@ -221,9 +223,11 @@ class WeChatCallback:
     async def _post(self, request: web.Request, started: float) -> web.Response:
         q = request.query
         encrypted = q.get("encrypt_type", "raw").lower() == "aes"
-        if self._mode == "safe" and not encrypted:
-            # its signature does not cover the body: anyone who saw one signed URL could post
-            raise _Reject(403, "unencrypted POST in safe mode")
+        if self._mode != "plain" and not encrypted:
+            # Its signature does not cover the body: anyone who saw one signed URL could post
+            # any message. In compatible mode WeChat sends encrypt_type=aes too (the body carries
+            # Encrypt beside the plaintext fields), so nothing genuine is refused.
+            raise _Reject(403, f"unencrypted POST in {self._mode} mode")
         if self._mode == "plain" and encrypted:
             raise _Reject(403, "encrypted POST but the configured mode is plain")
         if encrypted:
@@ -245,7 +249,9 @@ class WeChatCallback:
             assert self._crypto is not None
             encrypt = outer.raw.get("Encrypt")
             if not isinstance(encrypt, str) or not encrypt:
-                raise _Reject(400, "encrypted POST without Encrypt")
+                # Only Encrypt is covered by msg_signature; compatible mode's plaintext fields
+                # beside it are never read (a replayed query could carry any of them).
+                raise _Reject(403, "POST without Encrypt: its body is not signed")
             if not self._crypto.verify(msg_signature, timestamp, nonce, encrypt):
                 raise _Reject(403, "bad msg_signature")
             try:

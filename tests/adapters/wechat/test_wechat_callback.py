@@ -251,19 +251,26 @@ async def test_plain_mode_refuses_encrypted_post(make_callback: Any) -> None:
     assert (await h.post(safe_body(encrypt), encrypted_query(encrypt))).status == 403
 
 
-async def test_compatible_mode_accepts_both(make_callback: Any) -> None:
+async def test_compatible_mode_reads_only_the_encrypted_part(make_callback: Any) -> None:
     async def reply(event: Any) -> str:
         return "ok"
 
     h = await make_callback(mode="compatible", reply=reply)
-    resp = await h.post(text_xml("明文", msg_id="1"))
-    assert resp.status == 200
-    assert xmltodict.parse(await resp.text())["xml"]["Content"] == "ok"  # plain answer
-    encrypt = encrypt_for(text_xml("密文", msg_id="2"))
-    resp = await h.post(safe_body(encrypt), encrypted_query(encrypt))
+    # The query's signature covers token, timestamp and nonce, not the body: refused.
+    assert (await h.post(text_xml("明文", msg_id="1"))).status == 403
+    genuine = text_xml("密文", msg_id="2")
+    encrypt = encrypt_for(genuine)
+    q = encrypted_query(encrypt)
+    assert (await h.post(text_xml("明文", msg_id="1"), q)).status == 403  # no Encrypt
+    # WeChat's compatible body: plaintext fields beside Encrypt. Forged plaintext is ignored.
+    forged = text_xml("看板", msg_id="3", openid="oOFFICIAL_0009")
+    body = forged.replace("</xml>", f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+    resp = await h.post(body, q)
     assert resp.status == 200
     assert "Encrypt" in xmltodict.parse(await resp.text())["xml"]  # encrypted answer
-    assert [e.text for e in h.events if isinstance(e, MessageEvent)] == ["明文", "密文"]
+    [event] = h.events
+    assert isinstance(event, MessageEvent)
+    assert (event.text, event.sender.id, event.message_id) == ("密文", OPENID, "2")
 
 
 # --- refusals ------------------------------------------------------------------------------------
