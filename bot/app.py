@@ -124,7 +124,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     onebot = OneBotAdapter(access_token=ob.access_token, secret=ob.secret, sink=sink,
                            max_frame_bytes=ob.max_frame_mb * 1024 * 1024,
                            downloader=HttpFileFetcher(max_bytes=ob.download_max_mb * 1024 * 1024),
-                           call_timeout=ob.action_timeout_s, pictures=files)
+                           call_timeout=ob.action_timeout_s, pictures=files,
+                           push_max_bytes=ob.push_max_kb * 1024,
+                           push_concurrency=settings.http.max_unauthenticated_reads)
     senders: dict[str, Sender] = {"qq": OneBotSender(onebot, "qq"),
                                   "wx": OneBotSender(onebot, "wx")}
     senders.update(extra_senders or {})

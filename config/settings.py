@@ -176,6 +176,7 @@ class HttpSettings(_Section):
     host: str
     port: int
     public_url: str
+    max_unauthenticated_reads: int
 
     @property
     def base_url(self) -> str:
@@ -212,6 +213,7 @@ class OneBotSettings(_Section):
     action_timeout_s: float
     forward_urls: tuple[str, ...] = field(metadata=_URL)
     download_max_mb: int
+    push_max_kb: int
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -814,6 +816,7 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("http", "host"): _non_empty,
         ("http", "port"): _between(1, 65535),
         ("http", "public_url"): _url("http", "https"),
+        ("http", "max_unauthenticated_reads"): _between(1),
         ("database", "url"): _database_url,
         ("database", "busy_timeout_ms"): _between(0),
         ("database", "pool_size"): _between(1),
@@ -822,6 +825,7 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("onebot", "action_timeout_s"): _positive,
         ("onebot", "forward_urls"): _url_list("ws", "wss"),
         ("onebot", "download_max_mb"): _between(1),
+        ("onebot", "push_max_kb"): _between(16),
         ("wechat_mp", "aes_key"): _aes_key,
         ("wechat_mp", "mode"): _one_of(WECHAT_MODES),
         ("wechat_mp", "replay_window_s"): _between(1),

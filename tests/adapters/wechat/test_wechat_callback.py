@@ -389,6 +389,53 @@ async def test_oversize_body_is_413(make_callback: Any) -> None:
     assert h.events == []
 
 
+async def _raw_post(port: int, query: dict[str, str], headers: dict[str, str],
+                    first: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    from urllib.parse import urlencode
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [f"POST /wechat/mp?{urlencode(query)} HTTP/1.1", "Host: 127.0.0.1",
+            *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + first)
+    await writer.drain()
+    return reader, writer
+
+
+async def _status_then_closed(reader: asyncio.StreamReader) -> int:
+    async with asyncio.timeout(5):
+        line = await reader.readuntil(b"\r\n")
+        try:
+            while await reader.read(65536):
+                pass
+        except ConnectionResetError:
+            pass
+    return int(line.split(b" ", 2)[1])
+
+
+async def test_unauthenticated_body_reads_are_bounded(make_callback: Any) -> None:
+    # In safe mode the body is read before msg_signature can be checked; the query alone (here
+    # without the optional signature) proves nothing. Reads are capped, few at once, and a
+    # refusal closes the connection instead of reading on.
+    h = await make_callback(mode="safe", max_concurrent_reads=2)
+    port = h.client.port
+    q = {"timestamp": str(int(NOW)), "nonce": "1", "encrypt_type": "aes",
+         "msg_signature": "0" * 40}
+    reader, writer = await _raw_post(port, q, {"Content-Length": str(15_500_000)}, b"<xml>")
+    assert await _status_then_closed(reader) == 413  # answered with 15.5 MB still unsent
+    writer.close()
+    held = [await _raw_post(port, q, {"Content-Length": "900000"}, b"<xml>") for _ in range(2)]
+    await asyncio.sleep(0.2)
+    reader, writer = await _raw_post(port, q, {"Content-Length": "900000"}, b"<xml>")
+    assert await _status_then_closed(reader) == 503
+    writer.close()
+    for _, w in held:
+        w.close()
+    await asyncio.sleep(0.2)
+    encrypt = encrypt_for(text_xml("正常"))
+    assert (await h.post(safe_body(encrypt), encrypted_query(encrypt))).status == 200
+    assert [e.text for e in h.events if isinstance(e, MessageEvent)] == ["正常"]
+
+
 async def test_replay_window(make_callback: Any) -> None:
     h = await make_callback(replay_window_s=600)
     for offset, status in [(-601, 403), (601, 403), (-599, 200), (599, 200)]:
