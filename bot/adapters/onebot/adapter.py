@@ -39,7 +39,17 @@ from bot.adapters.onebot.transport import (
 )
 from bot.adapters.onebot.values import MalformedEvent
 from bot.core import media
-from bot.core.event import ChatRef, Event, File, Image, NoticeEvent, Segment, StoredImage
+from bot.core.blobs import NewBlob
+from bot.core.event import (
+    ChatRef,
+    Event,
+    File,
+    Image,
+    NoticeEvent,
+    Segment,
+    StoredFile,
+    StoredImage,
+)
 from bot.core.message import OutgoingMessage
 
 log = logging.getLogger("dudao.onebot")
@@ -84,6 +94,7 @@ class OneBotAdapter:
         self._accounts: dict[str, AccountState] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http_bad_log = RateLimitedLog()
+        self._http_peers: dict[str, str] = {}
         self._push_refused_log = RateLimitedLog()
         self._closing = False
 
@@ -159,12 +170,21 @@ class OneBotAdapter:
             return "" if mid is None else str(mid)
         return ""
 
-    async def fetch_attachment(self, self_id: str, chat: ChatRef,
-                               segment: File | Image) -> bytes | None:
-        """Bytes of an inbound attachment via the configured ``FileFetcher`` (None if none)."""
+    async def fetch_attachment(self, self_id: str, chat: ChatRef, segment: File | Image,
+                               new_blob: NewBlob) -> StoredFile | None:
+        """Download an inbound attachment into ``new_blob()`` via the configured
+        ``FileFetcher``; None when it could not be fetched (or no fetcher is configured)."""
         if self._downloader is None:
             return None
-        return await self._downloader.fetch(self, self_id, chat, segment)
+        return await self._downloader.fetch(self, self_id, chat, segment, new_blob)
+
+    def peer_of(self, self_id: str) -> str | None:
+        """The address the account's implementation connects from: its socket's peer, or the
+        sender of its last authentic HTTP push. Attachments it serves itself come from there."""
+        conn = self._by_self.get(self_id)
+        if conn is not None:
+            return conn.peer
+        return self._http_peers.get(self_id)
 
     def start_forward(self, url: str, *, access_token: str | None = None,
                       backoff: Backoff | None = None) -> None:
@@ -204,7 +224,7 @@ class OneBotAdapter:
             return web.Response(status=400, text="X-Self-ID header is required")
         ws = self._ws_response(())
         await ws.prepare(request)
-        conn = Connection(ws, "v11", request.remote or "?")
+        conn = Connection(ws, "v11", request.remote or "?", peer=request.remote)
         self._conns.add(conn)
         self._bind(conn, self_id, "qq", "v11")
         log.info("account %s connected (v11 reverse WS from %s, role %s)", self_id, conn.remote,
@@ -225,7 +245,7 @@ class OneBotAdapter:
         chosen = next((p for p in offered if p.startswith("12.")), offered[0] if offered else None)
         ws = self._ws_response((chosen,) if chosen else ())
         await ws.prepare(request)
-        conn = Connection(ws, "v12", request.remote or "?")
+        conn = Connection(ws, "v12", request.remote or "?", peer=request.remote)
         self._conns.add(conn)
         # Bots are named by the connect/status_update meta events and each event's ``self``.
         header_self = request.headers.get("X-Self-ID", "").strip()
@@ -328,7 +348,9 @@ class OneBotAdapter:
                     await asyncio.sleep(delay)
                     continue
                 backoff.reset()
-                conn = Connection(ws, "v11", _public(url))
+                peername = ws.get_extra_info("peername")
+                conn = Connection(ws, "v11", _public(url),
+                                  peer=peername[0] if isinstance(peername, tuple) else None)
                 self._conns.add(conn)
                 log.info("forward WS connected to %s", conn.remote)
                 try:
@@ -533,12 +555,12 @@ class OneBotAdapter:
         if status is not None:
             return await self._refuse_push(request, status, "signature invalid")
         self_id = request.headers.get("X-Self-ID", "").strip()
-        accounts = [self._http_account(self_id)] if self_id else []
+        accounts = [self._http_account(self_id, request)] if self_id else []
         frame = self._parse(None, body, accounts)
         if frame is None:
             return web.Response(status=400, text="body must be a JSON object")
         if not accounts and type(frame.get("self_id")) is int:
-            accounts = [self._http_account(str(frame["self_id"]))]
+            accounts = [self._http_account(str(frame["self_id"]), request)]
         if frame.get("post_type") == "meta_event":
             self._meta_v11(accounts, frame)
         else:
@@ -547,11 +569,13 @@ class OneBotAdapter:
             self._deliver(None, frame, codec_v11.decode_event, accounts)
         return web.Response(status=204)
 
-    def _http_account(self, self_id: str) -> AccountState:
+    def _http_account(self, self_id: str, request: web.Request) -> AccountState:
         acc = self._accounts.get(self_id)
         if acc is None:
             acc = self._accounts[self_id] = AccountState("qq", self_id, "v11-http")
         acc.frames_in += 1
+        if request.remote:  # the push is authentic: this is where the implementation runs
+            self._http_peers[self_id] = request.remote
         return acc
 
     async def _refuse_push(self, request: web.Request, status: int,

@@ -149,7 +149,8 @@ class Connection:
 
     ws: AnySocket
     protocol: Protocol
-    remote: str
+    remote: str  # for logs: the peer address, or the forward URL without its query
+    peer: str | None = None  # the implementation's IP address, when known
     store: ResultStore = field(default_factory=ResultStore)
     accounts: dict[str, AccountState] = field(default_factory=dict)
     # v12 only: the implementation's platform name per bot, needed in every action's ``self``.
