@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 SELF_ID, GROUP_ID, USER_ID = 3889000001, 600000001, 20000001
 
-SEED = """
+SEED = f"""
 from datetime import UTC, datetime, timedelta
 from bot.app import make_env, prepare_database
 from bot.services import groups, people, tasks
@@ -49,13 +49,13 @@ from storage.db import Database
 s = load_settings(); env = make_env(s); db = Database(s.database_url)
 prepare_database(db, s, env); now = datetime.now(UTC)
 def go(c):
-    people.add(c, identity="qq:%d", unit="郑州市", role="liaison", name="张三", now=now)
-    groups.add(c, chat="qq:group:%d", name="群", units_spec="all", purpose="exchange",
+    people.add(c, identity="qq:{USER_ID}", unit="郑州市", role="liaison", name="张三", now=now)
+    groups.add(c, chat="qq:group:{GROUP_ID}", name="群", units_spec="all", purpose="exchange",
                account=None, webhook_key=None, now=now)
     tasks.add(c, title="三季度调研报告", due=now + timedelta(days=30), units_spec="all",
               system="supervision", created_by=None, now=now)
 db.transaction(go); db.close()
-""" % (USER_ID, GROUP_ID)
+"""
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -133,3 +134,24 @@ async def test_mixed_answers_keep_only_allowed_addresses() -> None:
     dns.answers = ["10.0.0.7"]
     with pytest.raises(Refused, match=r"10\.0\.0\.7"):
         await resolver.resolve("cdn.example", 443)
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1", "127.0.0.1:6099", "napcat", "NapCat:3000",
+                                   "napcat.local.", "172.17.0.0/16", "::1", "[::1]:6099",
+                                   "fd00::/8", "", "a b", "host:99999", "host:x", "[::1]:0",
+                                   "http://x", "10.0.0.0/33"])
+def test_configuration_reads_allow_hosts_as_the_policy_does(entry: str, tmp_path: Path) -> None:
+    from config.settings import ConfigError, load_settings
+
+    try:
+        AllowEntry.parse(entry)
+        policy_ok = True
+    except ValueError:
+        policy_ok = False
+    try:
+        load_settings(None, {}, cwd=tmp_path,
+                      overrides={"onebot": {"download_allow_hosts": [entry]}})
+        config_ok = True
+    except ConfigError:
+        config_ok = False
+    assert config_ok == policy_ok, entry
