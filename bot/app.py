@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -19,8 +20,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection, select
 
+from bot.adapters.onebot import Downloader, HttpFileFetcher, UrlPolicy
 from bot.adapters.onebot.adapter import OneBotAdapter
-from bot.adapters.onebot.files import HttpFileFetcher
 from bot.adapters.onebot_sender import OneBotSender
 from bot.core.alerts import AlertCoalescer
 from bot.core.dispatcher import Dispatcher
@@ -121,10 +122,18 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         holder["sink"](event)
 
     ob = settings.onebot
+    policy = UrlPolicy.build(own_port=settings.http.port, public_url=settings.http.public_url,
+                             allow=ob.download_allow_hosts,
+                             trust_impl_host=ob.download_trust_impl_host)
+    downloads = Downloader(policy=policy, max_bytes=ob.download_max_mb * 1024 * 1024,
+                           concurrency=ob.download_concurrency,
+                           inflight_bytes=ob.download_inflight_mb * 1024 * 1024)
     onebot = OneBotAdapter(access_token=ob.access_token, secret=ob.secret, sink=sink,
                            max_frame_bytes=ob.max_frame_mb * 1024 * 1024,
-                           downloader=HttpFileFetcher(max_bytes=ob.download_max_mb * 1024 * 1024),
-                           call_timeout=ob.action_timeout_s, pictures=files)
+                           downloader=HttpFileFetcher(downloads),
+                           call_timeout=ob.action_timeout_s, pictures=files,
+                           push_max_bytes=ob.push_max_kb * 1024,
+                           push_concurrency=settings.http.max_unauthenticated_reads)
     senders: dict[str, Sender] = {"qq": OneBotSender(onebot, "qq"),
                                   "wx": OneBotSender(onebot, "wx")}
     senders.update(extra_senders or {})
@@ -170,14 +179,15 @@ async def _with_files(services: Services, event: MessageEvent) -> None:
     for seg in event.attachments:
         name = seg.name or (seg.file if hasattr(seg, "file") else "") or "file"
         try:
-            data = await services.onebot.fetch_attachment(event.self_id, event.chat, seg)
+            kept = await services.onebot.fetch_attachment(
+                event.self_id, event.chat, seg, functools.partial(services.files.writer, name))
         except Exception as exc:
             log.warning("attachment %r of %s not fetched: %s", name, event.dedupe_key, exc)
-            data = None
-        if data is None:
-            missing.append(name)
-            continue
-        stored.append(await services.files.put(name, data))
+            kept = None
+        if kept is None:
+            missing.append(name)  # the handler tells the sender to send it again
+        else:
+            stored.append(kept)
     services.dispatcher.submit(replace(event, files=tuple(stored), missing_files=tuple(missing)))
 
 

@@ -129,7 +129,7 @@ class WeChatWiring:
                 app_id=self.mp.app_id, token=self.mp.token, aes_key=self.mp.aes_key,
                 mode=self.mp.effective_mode, replay_window_s=self.mp.replay_window_s,
                 reply_deadline_s=deadline, handle=self.handle, late_reply=self.late_reply,
-                quota=self.quota)
+                quota=self.quota, max_concurrent_reads=s.http.max_unauthenticated_reads)
             self.mp_sender = MpSender(
                 passive=self.passive, templates=template_specs(self.mp),
                 board_url=services.env.board_url, kind_of=self._kind_of, unlink=self._unlink,

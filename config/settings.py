@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import ipaddress
 import json
 import math
 import os
@@ -176,6 +177,7 @@ class HttpSettings(_Section):
     host: str
     port: int
     public_url: str
+    max_unauthenticated_reads: int
 
     @property
     def base_url(self) -> str:
@@ -212,6 +214,11 @@ class OneBotSettings(_Section):
     action_timeout_s: float
     forward_urls: tuple[str, ...] = field(metadata=_URL)
     download_max_mb: int
+    download_concurrency: int
+    download_inflight_mb: int
+    download_allow_hosts: tuple[str, ...]
+    download_trust_impl_host: bool
+    push_max_kb: int
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -660,6 +667,33 @@ def _url_list(*schemes: str) -> _Check:
     return check
 
 
+def _allow_hosts(value: Any) -> Any:
+    # The same reading as bot.adapters.onebot.url_policy.AllowEntry (config stays free of
+    # imports from bot/): host, host:port, an address or network, [v6]:port.
+    out: list[str] = []
+    for item in value:
+        text = item.strip().lower()
+        host, port = text, ""
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            port = rest.removeprefix(":")
+        elif text.count(":") == 1:
+            host, _, port = text.partition(":")
+        ok = bool(host) and (not port or (port.isdigit() and 0 < int(port) < 65536))
+        if ok:
+            try:
+                ipaddress.ip_network(host, strict=False)
+            except ValueError:
+                ok = re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?", host) is not None
+        if not ok:
+            raise _Invalid(
+                "expected hosts such as \"127.0.0.1:6099\", \"napcat\", \"172.17.0.0/16\" or "
+                f"\"[::1]:6099\", got {json.dumps(item, ensure_ascii=False)}"
+            )
+        out.append(text)
+    return tuple(out)
+
+
 def _database_url(value: Any) -> Any:
     url = value.strip()
     if url and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", url):
@@ -814,6 +848,7 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("http", "host"): _non_empty,
         ("http", "port"): _between(1, 65535),
         ("http", "public_url"): _url("http", "https"),
+        ("http", "max_unauthenticated_reads"): _between(1),
         ("database", "url"): _database_url,
         ("database", "busy_timeout_ms"): _between(0),
         ("database", "pool_size"): _between(1),
@@ -822,6 +857,10 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("onebot", "action_timeout_s"): _positive,
         ("onebot", "forward_urls"): _url_list("ws", "wss"),
         ("onebot", "download_max_mb"): _between(1),
+        ("onebot", "download_concurrency"): _between(1),
+        ("onebot", "download_inflight_mb"): _between(1),
+        ("onebot", "download_allow_hosts"): _allow_hosts,
+        ("onebot", "push_max_kb"): _between(16),
         ("wechat_mp", "aes_key"): _aes_key,
         ("wechat_mp", "mode"): _one_of(WECHAT_MODES),
         ("wechat_mp", "replay_window_s"): _between(1),

@@ -1,17 +1,21 @@
 """OneBot v11/v12 adapter: reverse WebSocket and HTTP push in, actions out (onebot.md)."""
 
 from bot.adapters.onebot.adapter import OneBotAdapter
+from bot.adapters.onebot.download import Downloader
 from bot.adapters.onebot.errors import ActionFailed, ActionTimeout, NotConnected, OneBotError
 from bot.adapters.onebot.files import FileFetcher, HttpFileFetcher
 from bot.adapters.onebot.transport import AccountState
+from bot.adapters.onebot.url_policy import UrlPolicy
 
 __all__ = [
     "AccountState",
     "ActionFailed",
     "ActionTimeout",
+    "Downloader",
     "FileFetcher",
     "HttpFileFetcher",
     "NotConnected",
     "OneBotAdapter",
     "OneBotError",
+    "UrlPolicy",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
@@ -23,34 +22,48 @@ from typing import Any
 import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.adapters.http_body import BodyTooLarge, ReadGate, read_capped, refuse
+from bot.adapters.logs import RateLimitedLog
 from bot.adapters.onebot import codec_v11, codec_v12
 from bot.adapters.onebot.errors import ActionFailed, NotConnected, OneBotError
 from bot.adapters.onebot.files import FileFetcher
+from bot.adapters.onebot.frames import BadFrame, decode_frame
 from bot.adapters.onebot.store import DEFAULT_TIMEOUT
 from bot.adapters.onebot.transport import (
     AccountState,
     Backoff,
     Connection,
     Protocol,
-    RateLimitedLog,
-    check_signature,
+    PushSignature,
     check_token,
 )
 from bot.adapters.onebot.values import MalformedEvent
 from bot.core import media
-from bot.core.event import ChatRef, Event, File, Image, NoticeEvent, Segment, StoredImage
+from bot.core.blobs import NewBlob
+from bot.core.event import (
+    ChatRef,
+    Event,
+    File,
+    Image,
+    NoticeEvent,
+    Segment,
+    StoredFile,
+    StoredImage,
+)
 from bot.core.message import OutgoingMessage
 
 log = logging.getLogger("dudao.onebot")
 
 MAX_FRAME_BYTES = 8 * 1024 * 1024
+# HTTP pushes are read before their signature is checked. An event is small: a long text message
+# is tens of KB, a file's event names the file (fetched separately).
+PUSH_MAX_BYTES = 512 * 1024
+PUSH_CONCURRENCY = 32
 # Base64 pictures in one outgoing v11 frame: NapCat caps frames at 50 MiB (onebot.md §1.4).
 MAX_INLINE_BYTES = 30 * 1024 * 1024
 # Close codes: 1000 when a newer socket for the same account takes over, 1001 on shutdown.
 _REPLACED = b"replaced"
 _SHUTDOWN = b"server shutdown"
-
-_loads = json.loads
 
 
 def _now() -> datetime:
@@ -62,11 +75,15 @@ class OneBotAdapter:
                  sink: Callable[[Event], None], max_frame_bytes: int = MAX_FRAME_BYTES,
                  downloader: FileFetcher | None = None, heartbeat: float = 30.0,
                  call_timeout: float = DEFAULT_TIMEOUT,
-                 pictures: media.PictureStore | None = None) -> None:
+                 pictures: media.PictureStore | None = None,
+                 push_max_bytes: int = PUSH_MAX_BYTES,
+                 push_concurrency: int = PUSH_CONCURRENCY) -> None:
         self._token = access_token
         self._pictures = pictures
         # NapCat signs HTTP pushes with its token when there is no separate secret.
         self._push_key = secret or access_token
+        self._push_max = push_max_bytes
+        self._push_gate = ReadGate(push_concurrency)
         self._sink = sink
         self._max_frame = max_frame_bytes
         self._downloader = downloader
@@ -77,6 +94,8 @@ class OneBotAdapter:
         self._accounts: dict[str, AccountState] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http_bad_log = RateLimitedLog()
+        self._http_peers: dict[str, str] = {}
+        self._push_refused_log = RateLimitedLog()
         self._closing = False
 
     # --- public API ---------------------------------------------------------------------------
@@ -151,12 +170,21 @@ class OneBotAdapter:
             return "" if mid is None else str(mid)
         return ""
 
-    async def fetch_attachment(self, self_id: str, chat: ChatRef,
-                               segment: File | Image) -> bytes | None:
-        """Bytes of an inbound attachment via the configured ``FileFetcher`` (None if none)."""
+    async def fetch_attachment(self, self_id: str, chat: ChatRef, segment: File | Image,
+                               new_blob: NewBlob) -> StoredFile | None:
+        """Download an inbound attachment into ``new_blob()`` via the configured
+        ``FileFetcher``; None when it could not be fetched (or no fetcher is configured)."""
         if self._downloader is None:
             return None
-        return await self._downloader.fetch(self, self_id, chat, segment)
+        return await self._downloader.fetch(self, self_id, chat, segment, new_blob)
+
+    def peer_of(self, self_id: str) -> str | None:
+        """The address the account's implementation connects from: its socket's peer, or the
+        sender of its last authentic HTTP push. Attachments it serves itself come from there."""
+        conn = self._by_self.get(self_id)
+        if conn is not None:
+            return conn.peer
+        return self._http_peers.get(self_id)
 
     def start_forward(self, url: str, *, access_token: str | None = None,
                       backoff: Backoff | None = None) -> None:
@@ -187,7 +215,7 @@ class OneBotAdapter:
     # --- WebSocket endpoints ------------------------------------------------------------------
 
     async def _ws_v11(self, request: web.Request) -> web.StreamResponse:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         self_id = request.headers.get("X-Self-ID", "").strip()
@@ -196,7 +224,7 @@ class OneBotAdapter:
             return web.Response(status=400, text="X-Self-ID header is required")
         ws = self._ws_response(())
         await ws.prepare(request)
-        conn = Connection(ws, "v11", request.remote or "?")
+        conn = Connection(ws, "v11", request.remote or "?", peer=request.remote)
         self._conns.add(conn)
         self._bind(conn, self_id, "qq", "v11")
         log.info("account %s connected (v11 reverse WS from %s, role %s)", self_id, conn.remote,
@@ -208,7 +236,7 @@ class OneBotAdapter:
         return ws
 
     async def _ws_v12(self, request: web.Request) -> web.StreamResponse:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         # v12 reverse WS offers "12.<impl>"; answer it or strict clients drop the handshake.
@@ -217,7 +245,7 @@ class OneBotAdapter:
         chosen = next((p for p in offered if p.startswith("12.")), offered[0] if offered else None)
         ws = self._ws_response((chosen,) if chosen else ())
         await ws.prepare(request)
-        conn = Connection(ws, "v12", request.remote or "?")
+        conn = Connection(ws, "v12", request.remote or "?", peer=request.remote)
         self._conns.add(conn)
         # Bots are named by the connect/status_update meta events and each event's ``self``.
         header_self = request.headers.get("X-Self-ID", "").strip()
@@ -230,16 +258,18 @@ class OneBotAdapter:
             self._drop(conn)
         return ws
 
-    def _refuse(self, request: web.Request) -> web.Response | None:
+    async def _refuse(self, request: web.Request) -> web.StreamResponse | None:
+        """None if the handshake may go on, else the refusal (sent; the connection is closed, so
+        a body sent with the GET is never read)."""
         if self._closing:
-            return web.Response(status=503, text="shutting down")
+            return await refuse(request, 503, "shutting down")
         status = check_token(request, self._token)
         if status is None:
             return None
         # Implementations retry refused handshakes every few seconds: keep this line short.
         log.warning("refused a socket from %s on %s: %s access token", request.remote,
                     request.path, "missing" if status == 401 else "wrong")
-        return web.Response(status=status, text="access token missing" if status == 401
+        return await refuse(request, status, "access token missing" if status == 401
                             else "access token invalid")
 
     def _ws_response(self, protocols: tuple[str, ...]) -> web.WebSocketResponse:
@@ -318,7 +348,9 @@ class OneBotAdapter:
                     await asyncio.sleep(delay)
                     continue
                 backoff.reset()
-                conn = Connection(ws, "v11", _public(url))
+                peername = ws.get_extra_info("peername")
+                conn = Connection(ws, "v11", _public(url),
+                                  peer=peername[0] if isinstance(peername, tuple) else None)
                 self._conns.add(conn)
                 log.info("forward WS connected to %s", conn.remote)
                 try:
@@ -362,14 +394,10 @@ class OneBotAdapter:
     def _parse(self, conn: Connection | None, data: str | bytes,
                accounts: Iterable[AccountState] = ()) -> dict[str, Any] | None:
         try:
-            frame = _loads(data)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError (HTTP bodies) alike
-            self._bad(conn, "invalid JSON", accounts)
+            return decode_frame(data)
+        except BadFrame as exc:
+            self._bad(conn, str(exc), accounts)
             return None
-        if type(frame) is not dict:
-            self._bad(conn, f"JSON {type(frame).__name__} instead of an object", accounts)
-            return None
-        return frame
 
     def _deliver(self, conn: Connection | None, frame: dict[str, Any],
                  decode: Callable[[dict[str, Any]], Event | None],
@@ -499,22 +527,40 @@ class OneBotAdapter:
 
     # --- HTTP event push ----------------------------------------------------------------------
 
-    async def _http_v11(self, request: web.Request) -> web.Response:
-        body = await self._read_body(request)
-        if body is None:
-            return web.Response(status=413, text="body too large")
-        status = check_signature(body, request.headers.get("X-Signature"), self._push_key)
+    async def _http_v11(self, request: web.Request) -> web.StreamResponse:
+        if self._closing:
+            return await refuse(request, 503, "shutting down")
+        sig = PushSignature(self._push_key, request.headers.get("X-Signature"))
+        status = sig.precheck()
         if status is not None:
-            log.warning("refused an HTTP event push from %s: %s signature", request.remote,
-                        "missing" if status == 401 else "bad")
-            return web.Response(status=status)
+            return await self._refuse_push(request, status, "signature missing" if status == 401
+                                           else "signature malformed")
+        # Until the HMAC over the whole body matches, the sender is anyone who reaches the port:
+        # a small cap, the HMAC computed while reading, and only so many reads at once.
+        body = b""
+        refusal: tuple[int, str] | None = None
+        with self._push_gate.slot() as admitted:
+            if not admitted:
+                refusal = 503, "too many pushes being read"
+            else:
+                try:
+                    body = await read_capped(request, self._push_max, sig.update)
+                except BodyTooLarge:
+                    refusal = 413, f"body over {self._push_max} bytes"
+                except TimeoutError:
+                    refusal = 408, "body not received in time"
+        if refusal is not None:  # answered after the slot is free again
+            return await self._refuse_push(request, *refusal)
+        status = sig.check()
+        if status is not None:
+            return await self._refuse_push(request, status, "signature invalid")
         self_id = request.headers.get("X-Self-ID", "").strip()
-        accounts = [self._http_account(self_id)] if self_id else []
+        accounts = [self._http_account(self_id, request)] if self_id else []
         frame = self._parse(None, body, accounts)
         if frame is None:
             return web.Response(status=400, text="body must be a JSON object")
         if not accounts and type(frame.get("self_id")) is int:
-            accounts = [self._http_account(str(frame["self_id"]))]
+            accounts = [self._http_account(str(frame["self_id"]), request)]
         if frame.get("post_type") == "meta_event":
             self._meta_v11(accounts, frame)
         else:
@@ -523,23 +569,26 @@ class OneBotAdapter:
             self._deliver(None, frame, codec_v11.decode_event, accounts)
         return web.Response(status=204)
 
-    def _http_account(self, self_id: str) -> AccountState:
+    def _http_account(self, self_id: str, request: web.Request) -> AccountState:
         acc = self._accounts.get(self_id)
         if acc is None:
             acc = self._accounts[self_id] = AccountState("qq", self_id, "v11-http")
         acc.frames_in += 1
+        if request.remote:  # the push is authentic: this is where the implementation runs
+            self._http_peers[self_id] = request.remote
         return acc
 
-    async def _read_body(self, request: web.Request) -> bytes | None:
-        # Read the stream ourselves so the cap is ours, not the app-wide client_max_size.
-        if request.content_length is not None and request.content_length > self._max_frame:
-            return None
-        buf = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            buf += chunk
-            if len(buf) > self._max_frame:
-                return None
-        return bytes(buf)
+    async def _refuse_push(self, request: web.Request, status: int,
+                           reason: str) -> web.StreamResponse:
+        """Refuse a push and close its connection; the log line is rate-limited, as a flood of
+        bad pushes is exactly when one line per request would hurt."""
+        limiter = self._push_refused_log
+        if limiter.allow():
+            more = f" ({limiter.suppressed} more suppressed)" if limiter.suppressed else ""
+            limiter.suppressed = 0
+            log.warning("refused an HTTP event push from %s with %d: %s%s", request.remote,
+                        status, reason, more)
+        return await refuse(request, status, reason)
 
     # --- stored pictures ------------------------------------------------------------------------
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hmac
 import json
 import random
-import time
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import ClientWebSocketResponse, web
 
+from bot.adapters.logs import RateLimitedLog
 from bot.adapters.onebot.errors import NotConnected
 from bot.adapters.onebot.store import ResultStore
 
@@ -63,15 +64,43 @@ def signature(body: bytes, key: str) -> str:
     return "sha1=" + hmac.new(key.encode(), body, "sha1").hexdigest()
 
 
-def check_signature(body: bytes, header: str | None, key: str) -> int | None:
-    """None if the push is authentic (or no key is configured), else 401 missing / 403 bad."""
-    if not key:
-        return None
-    if not header:
-        return 401
-    if not hmac.compare_digest(header.strip().lower().encode(), signature(body, key).encode()):
-        return 403
-    return None
+_SIGNATURE_RE = re.compile(r"sha1=[0-9a-f]{40}")
+
+
+class PushSignature:
+    """Checks ``X-Signature`` of one HTTP event push, the HMAC computed while the body streams in.
+
+    ``precheck()`` runs before the body is read: a push without a well-formed header is refused
+    without reading it. ``update()`` takes each chunk; ``check()`` compares in constant time.
+    """
+
+    __slots__ = ("_header", "_mac")
+
+    def __init__(self, key: str, header: str | None) -> None:
+        self._mac = hmac.new(key.encode(), digestmod="sha1") if key else None
+        self._header = (header or "").strip().lower()
+
+    def precheck(self) -> int | None:
+        """None if the body is worth reading; else 401 (no signature) or 403 (malformed)."""
+        if self._mac is None:
+            return None
+        if not self._header:
+            return 401
+        return None if _SIGNATURE_RE.fullmatch(self._header) else 403
+
+    def update(self, chunk: bytes) -> None:
+        if self._mac is not None:
+            self._mac.update(chunk)
+
+    def check(self) -> int | None:
+        """None if the push is authentic (or no key is configured), else 401 / 403."""
+        if self._mac is None:
+            return None
+        status = self.precheck()
+        if status is not None:
+            return status
+        expected = "sha1=" + self._mac.hexdigest()
+        return None if hmac.compare_digest(self._header.encode(), expected.encode()) else 403
 
 
 class Backoff:
@@ -114,33 +143,14 @@ class AccountState:
     bad_frames: int = 0
 
 
-class RateLimitedLog:
-    """Lets one bad-frame warning through per interval and counts the rest, so a broken
-    implementation cannot flood the log at thousands of frames a second."""
-
-    __slots__ = ("_interval", "_next", "suppressed")
-
-    def __init__(self, interval: float = 1.0) -> None:
-        self._interval = interval
-        self._next = 0.0
-        self.suppressed = 0
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        if now < self._next:
-            self.suppressed += 1
-            return False
-        self._next = now + self._interval
-        return True
-
-
 @dataclass(eq=False, slots=True)
 class Connection:
     """One authenticated socket: its echo store and the accounts currently bound to it."""
 
     ws: AnySocket
     protocol: Protocol
-    remote: str
+    remote: str  # for logs: the peer address, or the forward URL without its query
+    peer: str | None = None  # the implementation's IP address, when known
     store: ResultStore = field(default_factory=ResultStore)
     accounts: dict[str, AccountState] = field(default_factory=dict)
     # v12 only: the implementation's platform name per bot, needed in every action's ``self``.

@@ -4,14 +4,18 @@ Status codes (never a 500; every refusal is logged with its reason):
 
 - **403**: ``signature``/``timestamp``/``nonce`` missing or wrong; ``msg_signature`` missing or
   wrong on an encrypted POST; a timestamp outside the replay window; the POST's mode does not
-  match the configured one (an unencrypted POST in ``safe`` mode, whose signature does not cover
-  the body; an encrypted POST in ``plain`` mode).
+  match the configured one (an unencrypted POST, or a body without ``Encrypt``, in ``safe`` or
+  ``compatible`` mode, whose signature does not cover the body; an encrypted POST in ``plain``
+  mode). In ``compatible`` mode only the encrypted part is read: the plaintext fields WeChat
+  puts beside it are not covered by any signature.
 - **400**: an empty or malformed body (bad XML or JSON, a DOCTYPE/ENTITY declaration, missing
-  fields, no ``Encrypt`` in an encrypted POST), and every decryption failure after a valid
+  fields), and every decryption failure after a valid
   ``msg_signature``: a wrong EncodingAESKey, bad base64 or padding, or an app id that is not ours.
   The signature only proves the sender knows the token; the body is what is wrong, so these are
   all 400 (the log line says which).
-- **413**: a body over 1 MiB.
+- **413**: a body over 1 MiB; **408**: a body not received within 15 s; **503**: more than
+  ``max_concurrent_reads`` bodies being read at once. Refusals close the connection, so an unread
+  body is never read (``bot.adapters.http_body``).
 
 A valid message is answered within ``reply_deadline_s``: with a passive text reply (encrypted when
 the request was) when the handler returned text in time, else ``success``; a handler that finishes
@@ -42,6 +46,8 @@ import xmltodict
 from aiohttp import web
 from wechatpy import create_reply, parse_message
 
+from bot.adapters.http_body import BodyTooLarge, ReadGate, read_capped, refuse
+from bot.adapters.logs import RateLimitedLog
 from bot.adapters.wechat_mp.crypto import MessageCrypto, _cdata_safe, verify
 from bot.adapters.wechat_mp.quota import QuotaTracker
 from bot.adapters.wechat_mp.util import mask
@@ -63,6 +69,7 @@ log = logging.getLogger("dudao.wechat_mp")
 PATH = "/wechat/mp"
 PLATFORM = "mp"
 MAX_BODY = 1024 * 1024
+MAX_CONCURRENT_READS = 32
 MODES = ("plain", "compatible", "safe")
 
 Handle = Callable[[Event], Awaitable[str | None]]
@@ -79,7 +86,8 @@ class _Reject(Exception):
         self.reason = reason
 
 
-_BODY_FOR = {400: "bad request", 403: "forbidden", 413: "payload too large"}
+_BODY_FOR = {400: "bad request", 403: "forbidden", 408: "request timeout",
+             413: "payload too large", 503: "busy"}
 
 
 @dataclass(slots=True)
@@ -107,7 +115,8 @@ class WeChatCallback:
                  handle: Handle, late_reply: LateReply,
                  now: Callable[[], float] = time.time,
                  dedupe_ttl_s: float = 600.0, dedupe_max: int = 10_000,
-                 max_body: int = MAX_BODY, quota: QuotaTracker | None = None) -> None:
+                 max_body: int = MAX_BODY, quota: QuotaTracker | None = None,
+                 max_concurrent_reads: int = MAX_CONCURRENT_READS) -> None:
         if mode not in MODES:
             raise ValueError(f"WeChat message mode must be one of {', '.join(MODES)}: {mode!r}")
         if not token:
@@ -128,6 +137,8 @@ class WeChatCallback:
         self._ttl = dedupe_ttl_s
         self._dedupe_max = dedupe_max
         self._max_body = max_body
+        self._gate = ReadGate(max_concurrent_reads)
+        self._refused_log = RateLimitedLog()
         self._quota = quota
         self._attempts: OrderedDict[str, _Attempt] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -153,7 +164,7 @@ class WeChatCallback:
 
     # --- HTTP ----------------------------------------------------------------------------------
 
-    async def handle_get(self, request: web.Request) -> web.Response:
+    async def handle_get(self, request: web.Request) -> web.StreamResponse:
         try:
             q = request.query
             self._check_signature(q)
@@ -163,25 +174,30 @@ class WeChatCallback:
             log.info("callback URL verified")
             return web.Response(text=echostr)
         except _Reject as r:
-            return self._refuse(request, r)
+            return await self._refuse(request, r)
         except Exception:
             log.exception("unexpected error in GET %s", PATH)
             return web.Response(status=400, text=_BODY_FOR[400])
 
-    async def handle_post(self, request: web.Request) -> web.Response:
+    async def handle_post(self, request: web.Request) -> web.StreamResponse:
         started = asyncio.get_running_loop().time()
         try:
             return await self._post(request, started)
         except _Reject as r:
-            return self._refuse(request, r)
+            return await self._refuse(request, r)
         except Exception:
             log.exception("unexpected error in POST %s", PATH)
             return web.Response(status=400, text=_BODY_FOR[400])
 
-    def _refuse(self, request: web.Request, r: _Reject) -> web.Response:
-        log.warning("%s %s refused with %d: %s (from %s)", request.method, PATH, r.status,
-                    r.reason, request.remote)
-        return web.Response(status=r.status, text=_BODY_FOR.get(r.status, "refused"))
+    async def _refuse(self, request: web.Request, r: _Reject) -> web.StreamResponse:
+        """Log and answer a refusal, closing the connection: an unread body stays unread."""
+        if self._refused_log.allow():
+            more = f" ({self._refused_log.suppressed} more suppressed)" \
+                if self._refused_log.suppressed else ""
+            self._refused_log.suppressed = 0
+            log.warning("%s %s refused with %d: %s (from %s)%s", request.method, PATH, r.status,
+                        r.reason, request.remote, more)
+        return await refuse(request, r.status, _BODY_FOR.get(r.status, "refused"))
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -205,25 +221,28 @@ class WeChatCallback:
             raise _Reject(403, f"timestamp outside the replay window ({skew:+.0f} s)")
 
     async def _read_body(self, request: web.Request) -> bytes:
-        if request.content_length is not None and request.content_length > self._max_body:
-            raise _Reject(413, f"body of {request.content_length} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self._max_body:
-                raise _Reject(413, f"body over {self._max_body} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        # In safe mode the body is what msg_signature covers, so it is read before anything
+        # proves the sender knows the token: bounded in size, time and concurrent reads.
+        with self._gate.slot() as admitted:
+            if not admitted:
+                raise _Reject(503, "too many callbacks being read")
+            try:
+                return await read_capped(request, self._max_body)
+            except BodyTooLarge:
+                raise _Reject(413, f"body over {self._max_body} bytes") from None
+            except TimeoutError:
+                raise _Reject(408, "body not received in time") from None
 
     # --- the POST ------------------------------------------------------------------------------
 
     async def _post(self, request: web.Request, started: float) -> web.Response:
         q = request.query
         encrypted = q.get("encrypt_type", "raw").lower() == "aes"
-        if self._mode == "safe" and not encrypted:
-            # its signature does not cover the body: anyone who saw one signed URL could post
-            raise _Reject(403, "unencrypted POST in safe mode")
+        if self._mode != "plain" and not encrypted:
+            # Its signature does not cover the body: anyone who saw one signed URL could post
+            # any message. In compatible mode WeChat sends encrypt_type=aes too (the body carries
+            # Encrypt beside the plaintext fields), so nothing genuine is refused.
+            raise _Reject(403, f"unencrypted POST in {self._mode} mode")
         if self._mode == "plain" and encrypted:
             raise _Reject(403, "encrypted POST but the configured mode is plain")
         if encrypted:
@@ -245,7 +264,9 @@ class WeChatCallback:
             assert self._crypto is not None
             encrypt = outer.raw.get("Encrypt")
             if not isinstance(encrypt, str) or not encrypt:
-                raise _Reject(400, "encrypted POST without Encrypt")
+                # Only Encrypt is covered by msg_signature; compatible mode's plaintext fields
+                # beside it are never read (a replayed query could carry any of them).
+                raise _Reject(403, "POST without Encrypt: its body is not signed")
             if not self._crypto.verify(msg_signature, timestamp, nonce, encrypt):
                 raise _Reject(403, "bad msg_signature")
             try:

@@ -95,7 +95,7 @@ async def test_heartbeat_and_ignored_events(make_harness: HarnessFactory) -> Non
 
 
 async def test_body_over_the_limit_is_413(make_harness: HarnessFactory) -> None:
-    h = await make_harness(access_token="", max_frame_bytes=1024)
+    h = await make_harness(access_token="", push_max_bytes=1024)
     body = json.dumps(fi.group_message("x" * 2000)).encode()
     assert await _post(h, body, {}) == 413
 

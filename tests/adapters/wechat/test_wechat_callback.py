@@ -251,19 +251,26 @@ async def test_plain_mode_refuses_encrypted_post(make_callback: Any) -> None:
     assert (await h.post(safe_body(encrypt), encrypted_query(encrypt))).status == 403
 
 
-async def test_compatible_mode_accepts_both(make_callback: Any) -> None:
+async def test_compatible_mode_reads_only_the_encrypted_part(make_callback: Any) -> None:
     async def reply(event: Any) -> str:
         return "ok"
 
     h = await make_callback(mode="compatible", reply=reply)
-    resp = await h.post(text_xml("明文", msg_id="1"))
-    assert resp.status == 200
-    assert xmltodict.parse(await resp.text())["xml"]["Content"] == "ok"  # plain answer
-    encrypt = encrypt_for(text_xml("密文", msg_id="2"))
-    resp = await h.post(safe_body(encrypt), encrypted_query(encrypt))
+    # The query's signature covers token, timestamp and nonce, not the body: refused.
+    assert (await h.post(text_xml("明文", msg_id="1"))).status == 403
+    genuine = text_xml("密文", msg_id="2")
+    encrypt = encrypt_for(genuine)
+    q = encrypted_query(encrypt)
+    assert (await h.post(text_xml("明文", msg_id="1"), q)).status == 403  # no Encrypt
+    # WeChat's compatible body: plaintext fields beside Encrypt. Forged plaintext is ignored.
+    forged = text_xml("看板", msg_id="3", openid="oOFFICIAL_0009")
+    body = forged.replace("</xml>", f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+    resp = await h.post(body, q)
     assert resp.status == 200
     assert "Encrypt" in xmltodict.parse(await resp.text())["xml"]  # encrypted answer
-    assert [e.text for e in h.events if isinstance(e, MessageEvent)] == ["明文", "密文"]
+    [event] = h.events
+    assert isinstance(event, MessageEvent)
+    assert (event.text, event.sender.id, event.message_id) == ("密文", OPENID, "2")
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -380,6 +387,53 @@ async def test_oversize_body_is_413(make_callback: Any) -> None:
     resp = await h.client.post("/wechat/mp", params=plain_query(), data=chunks())
     assert resp.status == 413
     assert h.events == []
+
+
+async def _raw_post(port: int, query: dict[str, str], headers: dict[str, str],
+                    first: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    from urllib.parse import urlencode
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [f"POST /wechat/mp?{urlencode(query)} HTTP/1.1", "Host: 127.0.0.1",
+            *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + first)
+    await writer.drain()
+    return reader, writer
+
+
+async def _status_then_closed(reader: asyncio.StreamReader) -> int:
+    async with asyncio.timeout(5):
+        line = await reader.readuntil(b"\r\n")
+        try:
+            while await reader.read(65536):
+                pass
+        except ConnectionResetError:
+            pass
+    return int(line.split(b" ", 2)[1])
+
+
+async def test_unauthenticated_body_reads_are_bounded(make_callback: Any) -> None:
+    # In safe mode the body is read before msg_signature can be checked; the query alone (here
+    # without the optional signature) proves nothing. Reads are capped, few at once, and a
+    # refusal closes the connection instead of reading on.
+    h = await make_callback(mode="safe", max_concurrent_reads=2)
+    port = h.client.port
+    q = {"timestamp": str(int(NOW)), "nonce": "1", "encrypt_type": "aes",
+         "msg_signature": "0" * 40}
+    reader, writer = await _raw_post(port, q, {"Content-Length": str(15_500_000)}, b"<xml>")
+    assert await _status_then_closed(reader) == 413  # answered with 15.5 MB still unsent
+    writer.close()
+    held = [await _raw_post(port, q, {"Content-Length": "900000"}, b"<xml>") for _ in range(2)]
+    await asyncio.sleep(0.2)
+    reader, writer = await _raw_post(port, q, {"Content-Length": "900000"}, b"<xml>")
+    assert await _status_then_closed(reader) == 503
+    writer.close()
+    for _, w in held:
+        w.close()
+    await asyncio.sleep(0.2)
+    encrypt = encrypt_for(text_xml("正常"))
+    assert (await h.post(safe_body(encrypt), encrypted_query(encrypt))).status == 200
+    assert [e.text for e in h.events if isinstance(e, MessageEvent)] == ["正常"]
 
 
 async def test_replay_window(make_callback: Any) -> None:
