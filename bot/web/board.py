@@ -8,16 +8,13 @@ from aiohttp import web
 
 from bot.web import actions, api, auth, links, pages
 from bot.web.common import BOARD, Board, make_jinja
-from bot.web.ratelimit import LoginLimiter
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 
 def setup_board(app: web.Application, services: Services) -> Board:
-    web_settings = services.settings.web
-    state = Board(services, links.signer_for(services.settings),
-                  LoginLimiter(web_settings.login_attempts_per_minute), make_jinja())
+    state = Board(services, links.signer_for(services.settings), make_jinja())
     app[BOARD] = state
     app.add_routes(auth.routes())
     app.add_routes(pages.routes())
