@@ -28,6 +28,7 @@ from bot.web.common import (
     set_cookie,
     who_of,
 )
+from bot.web.ids import path_id
 from bot.web.links import MAX_DAYS
 from bot.web.passwords import hash_password, verify_password
 from bot.web.security import Session
@@ -50,7 +51,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/login", login),
         web.post("/logout", logout),
         web.get("/v/{token}", open_view_link),
-        web.post("/units/{unit_id:\\d+}/link", make_view_link),
+        web.post("/units/{unit_id}/link", make_view_link),
     ]
 
 
@@ -184,7 +185,7 @@ async def open_view_link(request: web.Request) -> web.StreamResponse:
 async def make_view_link(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    unit_id = int(request.match_info["unit_id"])
+    unit_id = path_id(request, "unit_id")
     try:
         days = max(1, min(MAX_DAYS, int(str(form.get("days", "30")))))
     except ValueError:

@@ -18,6 +18,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.web.ids import parse_id
+
 log = logging.getLogger("dudao.web")
 
 KEY_FILE = "web_secret.key"
@@ -119,12 +121,14 @@ class Signer:
 
     def read_view_link(self, token: str, now: float) -> tuple[int, int] | None:
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        if len(parts) != 3:
+            return None
+        unit_id, expires = parse_id(parts[0]), parse_id(parts[1])
+        if unit_id is None or expires is None:
             return None
         msg = f"{parts[0]}.{parts[1]}"
         if not hmac.compare_digest(parts[2].encode(), self._mac("view", msg).encode()):
             return None
-        unit_id, expires = int(parts[0]), int(parts[1])
         if expires <= now:
             return None
         return unit_id, expires
