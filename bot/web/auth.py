@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy import Connection
 
+from bot.domain.errors import DomainError
 from bot.services import audit, board_actions, login_limits, web_sessions
 from bot.web import links
 from bot.web.common import (
@@ -24,7 +25,6 @@ from bot.web.common import (
     form_with_csrf,
     local_path,
     page,
-    run_action,
     set_cookie,
     who_of,
 )
@@ -194,10 +194,16 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
     admin_id = who_of(request).person_id
     base = b.services.env.board_url or f"{request.scheme}://{request.host}"
 
-    def act(conn: Connection) -> str:
+    def act(conn: Connection) -> links.ViewLink:
         board_actions.record_link(conn, admin_id=admin_id, unit_id=unit_id, days=days, now=now)
-        link = links.make_view_link(conn, signer=b.signer, base_url=base, unit_id=unit_id,
+        return links.make_view_link(conn, signer=b.signer, base_url=base, unit_id=unit_id,
                                     days=days, now=now)
-        return f"只读链接（{days} 天内有效）：{link.url}"
 
-    await run_action(request, form, act)  # redirects back with the link or the refusal
+    try:
+        link = await b.services.db.run(act)
+    except DomainError as exc:
+        raise back(request, form, err=exc.message) from None
+    # Shown in this response, never put in a URL: a redirect to ``?msg=…/v/…`` left a link
+    # valid for up to a year in the access log and in the browser's history.
+    return page(request, "link.html", link=link, days=days,
+                expires=b.fmt(link.expires_at), back_to=f"/units/{link.unit_id}")
