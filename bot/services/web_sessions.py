@@ -68,25 +68,25 @@ def open_viewer(conn: Connection, *, unit_id: int, now: datetime, expires: datet
 
 def lookup(conn: Connection, token: str, now: datetime) -> SessionView | None:
     """The live session of ``token``, or None (unknown, logged out, expired, password changed,
-    admin gone, unit gone)."""
-    s = conn.execute(select(WebSession.role, WebSession.person_id, WebSession.unit_id,
-                            WebSession.password_tag, WebSession.expires_at)
-                     .where(WebSession.token_hash == _hash(token))).first()
+    admin gone, unit gone). One statement: the board calls this on every request."""
+    s = conn.execute(
+        select(WebSession.role, WebSession.person_id, WebSession.unit_id,
+               WebSession.password_tag, WebSession.expires_at, Person.name,
+               Person.role.label("person_role"), Person.active.label("person_active"),
+               Person.password_hash, Unit.active.label("unit_active"))
+        .outerjoin(Person, Person.id == WebSession.person_id)
+        .outerjoin(Unit, Unit.id == WebSession.unit_id)
+        .where(WebSession.token_hash == _hash(token))).first()
     if s is None or s.expires_at <= now:
         return None
     if s.role == "admin" and s.person_id is not None:
-        p = conn.execute(select(Person.name, Person.role, Person.active, Person.password_hash)
-                         .where(Person.id == s.person_id)).first()
-        if p is None or not p.active or p.role != "admin" or p.password_hash is None:
+        if not s.person_active or s.person_role != "admin" or s.password_hash is None:
             return None
-        if not secrets.compare_digest(password_tag(p.password_hash), s.password_tag or ""):
+        if not secrets.compare_digest(password_tag(s.password_hash), s.password_tag or ""):
             return None
-        return SessionView("admin", s.person_id, None, str(p.name or f"管理员{s.person_id}"),
+        return SessionView("admin", s.person_id, None, str(s.name or f"管理员{s.person_id}"),
                            None)
-    if s.role == "viewer" and s.unit_id is not None:
-        active = conn.execute(select(Unit.active).where(Unit.id == s.unit_id)).scalar_one_or_none()
-        if not active:
-            return None
+    if s.role == "viewer" and s.unit_id is not None and s.unit_active:
         scope = frozenset(units_svc.subtree_ids(conn, s.unit_id))
         return SessionView("viewer", None, s.unit_id, "只读访问", scope)
     return None
