@@ -6,7 +6,7 @@ aiohttp's default access log writes the request line as received, so it kept eve
 same again in the Referer header. Here the request line and the Referer are redacted before they
 are logged:
 
-- a ``/v/…`` path keeps only ``/v/``;
+- a path with a ``/v/`` segment is cut there (``/v/***``);
 - a query keeps its parameter names, but only the values of the parameters listed in
   ``SAFE_PARAMS`` (filters and page cursors); every other value is replaced, so a parameter added
   later is safe by default.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
@@ -26,24 +26,26 @@ from aiohttp.web import BaseRequest, StreamResponse
 REDACTED = "***"
 SAFE_PARAMS = frozenset({"kind", "system", "period", "before", "limit", "cursor", "task", "unit",
                          "since", "timestamp", "encrypt_type"})
-_SECRET_PATHS = ("/v/",)  # signed read-only links: the path *is* the credential
+_LINK_PATH = "/v/"  # signed read-only links: the path *is* the credential
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 
 
 def redact_target(target: str) -> str:
     """A request target (path and query) fit for a log line."""
+    if not target.startswith("/"):  # absolute-form (``GET http://host/v/…``) or junk
+        return redact_url(target) if "://" in target else REDACTED
     path, sep, query = target.partition("?")
     decoded = unquote(path)
-    for prefix in _SECRET_PATHS:
-        if decoded.startswith(prefix):
-            path = prefix + REDACTED
-            break
+    cut = decoded.find(_LINK_PATH)  # also ``/%76/…`` and ``/x/v/…``: never the token
+    if cut >= 0:
+        path = quote(decoded[:cut]) + _LINK_PATH + REDACTED
     if not sep:
         return path
     parts = []
     for key, value in parse_qsl(query, keep_blank_values=True):
         name = key if _PLAIN_KEY.fullmatch(key) else REDACTED
-        shown = value if name in SAFE_PARAMS or not value else REDACTED
+        # Values are decoded by parse_qsl: quoted again so that no %0A splits a log line.
+        shown = quote(value, safe=":,") if name in SAFE_PARAMS or not value else REDACTED
         parts.append(f"{name}={shown}")
     return f"{path}?{'&'.join(parts)}" if parts else path
 
@@ -56,9 +58,9 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return REDACTED
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
-    return origin + redact_target(target)
+    return origin + (redact_target(target) if target.startswith("/") else REDACTED)
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
