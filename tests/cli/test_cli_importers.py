@@ -11,8 +11,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -65,6 +69,35 @@ def test_cli_roster_file_path_is_loaded_on_a_fresh_database(tmp_path: Path, firs
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert unit_names(tmp_path, roster) == ["郑州市", "开封市"]
+
+
+def test_cli_serve_loads_a_roster_file_path_on_a_fresh_database(tmp_path: Path) -> None:
+    (tmp_path / "units.toml").write_text(ROSTER_TOML, encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUDAO_")}
+    env.update(DUDAO_DATABASE_URL=f"sqlite:///{tmp_path}/dudao.db", DUDAO_HTTP_PORT=str(port),
+               DUDAO_SERVICE_ROSTER="units.toml", DUDAO_SERVICE_DATA_DIR=str(tmp_path / "data"),
+               DUDAO_NLU_ENABLED="false", DUDAO_SCHEDULE_ENABLED="false", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"dudao serve did not start (exit {proc.poll()})")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in out and "2 units loaded" in out, out[-3000:]
+    assert unit_names(tmp_path, "units.toml") == ["郑州市", "开封市"]
 
 
 def test_cli_roster_csv_and_xlsx_paths_work_too(tmp_path: Path) -> None:
