@@ -38,7 +38,7 @@ from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 from storage import locks
 from storage.db import Database
 from storage.migrate import upgrade
@@ -91,10 +91,8 @@ def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[
         # one then crash on the unique unit code): one seeds, the others then find it.
         locks.hold(conn, locks.LockKey.FIRST_START_SEED)
         if settings.service.roster and units_svc.count(conn) == 0:
-            from config.roster import bundled_roster
-
             rows = [units_svc.RosterRow(r.code, r.name, r.short_name, r.kind, r.aliases, r.parent)
-                    for r in bundled_roster(settings.service.roster)]
+                    for r in _first_roster(settings.service.roster)]
             added, _ = units_svc.import_rows(conn, rows, now=now)
             done.append(f"roster {settings.service.roster}: {added} units loaded")
         for ident in settings.admins:
@@ -105,6 +103,18 @@ def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[
 
     db.transaction(seed)
     return done
+
+
+def _first_roster(spec: str) -> list[Any]:
+    """``[service] roster``: a bundled roster's name or a file (TOML, CSV, xlsx; a relative path
+    is relative to the working directory, like ``data_dir``). A file that cannot be used is a
+    configuration error (exit 2 with its problems, nothing loaded)."""
+    from config.roster import RosterError, load_roster
+
+    try:
+        return load_roster(spec)
+    except RosterError as exc:
+        raise ConfigError(f"[service] roster {spec!r}: {exc}") from exc
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None,

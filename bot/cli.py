@@ -121,12 +121,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.web.access_log import RedactingAccessLogger
+
     host = args.host or settings.http.host
     port = args.port or settings.http.port
     app = create_app(settings)
 
     async def main() -> None:
-        runner = web.AppRunner(app, handle_signals=False)
+        # Tokens and signed links travel in URLs: the access log redacts them.
+        runner = web.AppRunner(app, handle_signals=False, access_log_class=RedactingAccessLogger)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import tomllib
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -247,6 +248,8 @@ def _read_toml(path: Path, source: str) -> list[_RawRow]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RosterError([RowProblem(0, "", f"TOML 格式错误：{exc}")], source) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise RosterError([RowProblem(0, "", "TOML 格式错误：嵌套层数过多")], source) from None
     units = data.get("unit", [])
     if not isinstance(units, list) or not all(isinstance(u, dict) for u in units):
         raise RosterError([RowProblem(0, "", "单位应写成 [[unit]] 表")], source)
@@ -289,13 +292,25 @@ def _csv_rows(path: Path, source: str) -> list[list[object]]:
 def _xlsx_rows(path: Path, source: str) -> list[list[object]]:
     from openpyxl import load_workbook
 
+    from config.xlsx_guard import xlsx_problem
+
+    problem = xlsx_problem(path)
+    if problem:
+        raise RosterError([RowProblem(0, "", problem)], source)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件：{exc}")], source) from None
+    except Exception as exc:  # openpyxl on a crafted file: whatever it raises, the file is bad
+        raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件（{type(exc).__name__}）")],
+                          source) from None
     try:
         sheet = workbook.worksheets[0]
+        # read_only: the sheet's XML is parsed here, row by row, so its errors surface here too.
         return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:
+        raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件（{type(exc).__name__}）")],
+                          source) from None
     finally:
         workbook.close()
 
@@ -359,7 +374,11 @@ def _text(raw: _RawRow, name: str, problems: list[RowProblem]) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
         problems.append(RowProblem(raw.row_number, name, "应为文字"))
         return ""
-    return _clean(str(value))
+    text = _clean(str(value))
+    if any(unicodedata.category(ch) == "Cc" for ch in text):  # NUL and the like: not a name
+        problems.append(RowProblem(raw.row_number, name, "含有控制字符"))
+        return ""
+    return text
 
 
 def _parse_rows(

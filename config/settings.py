@@ -312,6 +312,7 @@ class WebSettings(_Section):
     session_hours: int
     login_attempts_per_minute: int
     api_token: str = field(metadata=_SECRET)
+    trust_proxy: bool
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -436,3 +436,34 @@ class WeChatQuota(Base):
     period: Mapped[str] = mapped_column(String(16), primary_key=True)  # d20250611, m202506
     used: Mapped[int] = mapped_column(Integer, default=0)
     exhausted: Mapped[bool] = mapped_column(Boolean, default=False)  # WeChat answered 45009
+
+
+# ---------------------------------------------------------------- web board security
+
+
+class LoginAttempts(Base):
+    """Board login attempts in the current one-minute window of an address or a login name,
+    shared by every process. An attempt is reserved here *before* its password is checked, by one
+    statement that counts it only while the count stays within the limit
+    (``bot/services/login_limits.py``)."""
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # addr:… or login:<sha256>
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebSession(Base):
+    """A signed-in board session (an admin's, or a read-only link viewer's). The browser's cookie
+    carries a random token; only its SHA-256 is stored. Logging out deletes the row; a changed
+    password no longer matches ``password_tag``; either way the cookie stops working at once."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))  # admin viewer
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    password_tag: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

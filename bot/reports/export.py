@@ -162,6 +162,26 @@ def _row(ws: Worksheet, row: int, values: Sequence[Any], *, formats: dict[int, s
             cell.number_format = fmt
 
 
+# A typed-in cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_stays_text(wb: Workbook) -> None:
+    """Every string is written as a string: names, titles and reasons come from people (a CSV
+    import, the CLI, 发布任务 in chat), and openpyxl stores a string starting with ``=`` as a
+    live formula (``<f>``) and ``#N/A`` as an error. Text that would read as a formula when the
+    cell is edited also gets Excel's quote prefix. Done once over the finished workbook, so no
+    cell written by any sheet can miss it."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                    if value.startswith(FORMULA_STARTS):
+                        cell.quotePrefix = True
+
+
 def _print_setup(ws: Worksheet, header_rows: str, last_col: int, freeze: str | None) -> None:
     ws.print_title_rows = header_rows
     ws.page_setup.orientation = "landscape"
@@ -323,6 +343,7 @@ def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None =
     _task_sheet(wb.create_sheet(SHEET_TASKS), env, data)
     say("写入半年报告")
     _half_sheet(wb.create_sheet(SHEET_HALVES), env, data)
+    _text_stays_text(wb)
     wb.properties.title = f"{data.year}年度督导工作统计"
     wb.properties.creator = "dudao"
     return wb

@@ -147,6 +147,10 @@ def grid(conn: Connection, *, tz: ZoneInfo, kind: str | None = None, system: str
     tasks = [GridTask(r.id, r.title, r.due, r.system, r.status)
              for r in conn.execute(tq.order_by(Task.due, Task.id))]
     g = Grid(units, tasks, {})
+    # Every unit and task has its counts, even when the filters leave no cell at all (a kind
+    # with no units still lists the tasks, and their totals are zero).
+    g.unit_counts = {u.id: Counter() for u in units}
+    g.task_counts = {t.id: Counter() for t in tasks}
     if not units or not tasks:
         return g
     # The one statement for every cell: assignment state and current flag side by side. Units
@@ -164,8 +168,6 @@ def grid(conn: Connection, *, tz: ZoneInfo, kind: str | None = None, system: str
     cells.update({(r[0], r[1]): r[3] or r[2] for r in rows})
     by_unit = Counter((key[0], value) for key, value in cells.items())
     by_task = Counter((key[1], value) for key, value in cells.items())
-    g.unit_counts = {u.id: Counter() for u in units}
-    g.task_counts = {t.id: Counter() for t in tasks}
     for (uid, value), n in by_unit.items():
         g.unit_counts[uid][value] = n
     for (tid, value), n in by_task.items():

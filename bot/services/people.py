@@ -103,17 +103,6 @@ def get(conn: Connection, person_id: int) -> PersonInfo:
     return PersonInfo(r.id, r.name, r.role, r.unit_id, r.unit_name)
 
 
-def active_admin_name(conn: Connection, person_id: int) -> str | None:
-    """The display name of an active admin, or None if the person is gone, inactive or no
-    longer an admin (the board checks this on every request, so a demotion takes effect at once).
-    """
-    r = conn.execute(select(Person.name, Person.role, Person.active)
-                     .where(Person.id == person_id)).first()
-    if r is None or not r.active or r.role != "admin":
-        return None
-    return str(r.name or f"管理员{person_id}")
-
-
 def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: str, now: datetime,
         password_hash: str | None = None) -> PersonInfo:
     identity = parse_identity(identity)

@@ -17,15 +17,16 @@ from bot.web.common import (
     run_action,
     who_of,
 )
+from bot.web.ids import form_id, path_id
 
 
 def routes() -> list[web.RouteDef]:
     return [
-        web.post("/submissions/{submission_id:\\d+}/review", review),
+        web.post("/submissions/{submission_id}/review", review),
         web.post("/flags/override", override_flag),
         web.post("/tasks", publish_task),
-        web.post("/bulletins/{bulletin_id:\\d+}/publish", publish_bulletin),
-        web.post("/units/{unit_id:\\d+}/record", record_event),
+        web.post("/bulletins/{bulletin_id}/publish", publish_bulletin),
+        web.post("/units/{unit_id}/record", record_event),
     ]
 
 
@@ -38,7 +39,7 @@ def _text(form: object, key: str) -> str:
 async def review(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    sid = int(request.match_info["submission_id"])
+    sid = path_id(request, "submission_id")
     action = _text(form, "action")
     if action not in ("accept", "return"):
         raise back(request, form, err="请选择通过或退回")
@@ -60,10 +61,7 @@ async def review(request: web.Request) -> web.StreamResponse:
 async def override_flag(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    try:
-        task_id, unit_id = int(_text(form, "task_id")), int(_text(form, "unit_id"))
-    except ValueError:
-        raise back(request, form, err="缺少任务或单位") from None
+    task_id, unit_id = form_id(form, "task_id"), form_id(form, "unit_id")
     color, reason = _text(form, "color"), _text(form, "reason")
     admin_id, now = who_of(request).person_id, b.now()
 
@@ -108,7 +106,7 @@ async def publish_task(request: web.Request) -> web.StreamResponse:
 async def publish_bulletin(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    bid = int(request.match_info["bulletin_id"])
+    bid = path_id(request, "bulletin_id")
     admin_id, now = who_of(request).person_id, b.now()
 
     def act(conn: Connection) -> str:
@@ -123,7 +121,7 @@ async def record_event(request: web.Request) -> web.StreamResponse:
     """创新举措 / 执法问题 for a unit: a period flag and a score entry, as in chat."""
     b = board(request)
     form = await form_with_csrf(request)
-    unit_id = int(request.match_info["unit_id"])
+    unit_id = path_id(request, "unit_id")
     kind, reason, evidence = _text(form, "kind"), _text(form, "reason"), _text(form, "evidence")
     raw_points = _text(form, "points")
     try:

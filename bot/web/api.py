@@ -17,6 +17,7 @@ from bot.domain.errors import DomainError, NotFound
 from bot.services import board as board_svc
 from bot.services import units as units_svc
 from bot.web.common import board, current
+from bot.web.ids import path_id
 
 JsonHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -24,13 +25,13 @@ JsonHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v1/units", api_units),
-        web.get("/api/v1/units/{unit_id:\\d+}", api_unit),
+        web.get("/api/v1/units/{unit_id}", api_unit),
         web.get("/api/v1/tasks", api_tasks),
         web.get("/api/v1/board", api_board),
     ]
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
+def error(status: int, code: str, message: str) -> web.Response:
     resp = web.json_response({"error": code, "message": message}, status=status)
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="dudao"'
@@ -49,13 +50,13 @@ async def _authorised(request: web.Request) -> bool:
 def api(handler: JsonHandler) -> JsonHandler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not await _authorised(request):
-            return _error(401, "unauthorized", "需要 API 令牌（Authorization: Bearer …）或管理员登录")
+            return error(401, "unauthorized", "需要 API 令牌（Authorization: Bearer …）或管理员登录")
         try:
             return await handler(request)
         except NotFound as exc:
-            return _error(404, "not_found", exc.message)
+            return error(404, "not_found", exc.message)
         except DomainError as exc:
-            return _error(400, "invalid", exc.message)
+            return error(400, "invalid", exc.message)
 
     guarded.__name__ = handler.__name__
     return guarded
@@ -112,7 +113,7 @@ def _counts(c: Any) -> dict[str, int]:
 
 @api
 async def api_unit(request: web.Request) -> web.StreamResponse:
-    uid = int(request.match_info["unit_id"])
+    uid = path_id(request, "unit_id")
     d = await board(request).services.db.run(lambda c: board_svc.unit_detail(c, uid))
     return web.json_response({
         "id": d.unit.id, "name": d.unit.name, "kind": d.unit.kind, "parent": d.parent,

@@ -15,9 +15,7 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
-from bot.services import people as people_svc
-from bot.services import units as units_svc
-from bot.web.ratelimit import LoginLimiter
+from bot.services import web_sessions
 from bot.web.security import Session, Signer
 
 if TYPE_CHECKING:
@@ -38,8 +36,9 @@ SOURCE_LABELS = {"rule": "规则", "override": "管理员改旗", "innovation": 
 class Board:
     services: Services
     signer: Signer
-    limiter: LoginLimiter
     jinja: jinja2.Environment
+    # When the last sweep of idle login-limit rows ran (loop time); per app, not per module.
+    last_sweep: float = 0.0
 
     @property
     def settings(self) -> Any:
@@ -86,24 +85,52 @@ def board(request: web.Request) -> Board:
 
 
 async def current(request: web.Request) -> Who | None:
-    """The signed-in admin or link viewer, or None. Cached on the request."""
+    """The signed-in admin or link viewer, or None. Cached on the request.
+
+    The cookie's signature is checked first (garbage costs no database read), then its session
+    row: a logged-out session, one opened before a password change, an admin removed or demoted
+    and a viewer whose unit is gone are all anonymous from the next request on.
+    """
     if WHO_KEY in request:
         return request[WHO_KEY]  # type: ignore[no-any-return]
     b = board(request)
-    s = b.signer.read_session(request.cookies.get(SESSION_COOKIE), b.now().timestamp())
+    now = b.now()
+    s = b.signer.read_session(request.cookies.get(SESSION_COOKIE), now.timestamp())
     who: Who | None = None
-    if s is not None:
-        if s.role == "admin" and s.person_id is not None:
-            pid = s.person_id
-            name = await b.services.db.run(lambda conn: people_svc.active_admin_name(conn, pid))
-            if name is not None:
-                who = Who(s, name, None)
-        elif s.role == "viewer" and s.unit_id is not None:
-            uid = s.unit_id
-            ids = await b.services.db.run(lambda conn: units_svc.subtree_ids(conn, uid))
-            who = Who(s, "只读访问", frozenset(ids))
+    if s is not None and s.token:
+        token = s.token
+        view = await b.services.db.run(lambda conn: web_sessions.lookup(conn, token, now))
+        if view is not None:
+            session = Session(view.role, view.person_id, view.unit_id, s.expires, token)
+            who = Who(session, view.name, view.scope)
     request[WHO_KEY] = who
     return who
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking, for the login limit and the audit log: the peer address, or, behind a
+    reverse proxy that ``[web] trust_proxy`` says to trust, the address it appended last to
+    ``X-Forwarded-For`` (earlier entries are whatever the client sent)."""
+    if board(request).settings.web.trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return request.remote or "unknown"
+
+
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached us over TLS: directly, because ``[http] public_url`` is
+    https (a TLS proxy in front), or because a trusted proxy says so (``X-Forwarded-Proto``)."""
+    if request.secure:
+        return True
+    b = board(request)
+    if b.settings.http.public_url.lower().startswith("https://"):
+        return True
+    if b.settings.web.trust_proxy:
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        return proto == "https"
+    return False
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -171,7 +198,7 @@ async def form_with_csrf(request: web.Request) -> Any:
 def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,
                max_age: int | None) -> None:
     response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Lax", path="/",
-                        secure=request.secure)
+                        secure=is_https(request))
 
 
 # ------------------------------------------------------------------------------------ pages

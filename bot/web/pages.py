@@ -16,6 +16,7 @@ from bot.services.units import KIND_NAMES
 from bot.web import charts
 from bot.web.common import admin_only, board, error_page, page, signed_in, who_of
 from bot.web.gridhtml import grid_html
+from bot.web.ids import path_id, query_id
 
 # DESIGN §4, as the legend under the grid.
 RULES = (
@@ -33,15 +34,15 @@ CELL_LEGEND = (("sr", "审", "已报送，待审核"), ("sx", "退", "已退回�
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", board_page),
-        web.get("/units/{unit_id:\\d+}", unit_page),
+        web.get("/units/{unit_id}", unit_page),
         web.get("/tasks", tasks_page),
-        web.get("/tasks/{task_id:\\d+}", task_page),
+        web.get("/tasks/{task_id}", task_page),
         web.get("/charts", charts_page),
         web.get("/notices", notices_page),
         web.get("/dynamics", dynamics_page),
         web.get("/bulletins", bulletins_page),
         web.get("/audit", audit_page),
-        web.get("/files/{attachment_id:\\d+}", download),
+        web.get("/files/{attachment_id}", download),
     ]
 
 
@@ -51,10 +52,6 @@ def _period_label(p: str) -> str:
     if "Q" in p:
         return f"{p[:4]}年第{p[-1]}季度"
     return f"{p}年"
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @signed_in
@@ -83,7 +80,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
 @signed_in
 async def unit_page(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
-    unit_id = int(request.match_info["unit_id"])
+    unit_id = path_id(request, "unit_id")
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
     try:
@@ -100,7 +97,7 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def task_page(request: web.Request) -> web.StreamResponse:
     b = board(request)
-    task_id = int(request.match_info["task_id"])
+    task_id = path_id(request, "task_id")
     tz = b.services.env.tz
     try:
         d = await b.services.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
@@ -166,7 +163,7 @@ async def bulletins_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
-    before = _int(request.query.get("before"))
+    before = query_id(request, "before")
     rows = await board(request).services.db.run(lambda conn: board_svc.audit_log(conn,
                                                                                  before=before))
     return page(request, "audit.html", rows=rows, more=rows[-1].id if len(rows) == 100 else None)
@@ -175,7 +172,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 @signed_in
 async def download(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
-    aid = int(request.match_info["attachment_id"])
+    aid = path_id(request, "attachment_id")
     try:
         name, sha, unit_id = await b.services.db.run(lambda conn: board_svc.attachment(conn, aid))
     except NotFound as exc:

@@ -1,8 +1,9 @@
 """Signed values for the board: session cookies, CSRF tokens and read-only links.
 
-Everything is HMAC-SHA256 under one key and checked with ``hmac.compare_digest``. Sessions are
-stateless signed cookies (nothing to clean up, several processes can share the key); the admin's
-row is still read on every request so a removed admin loses access at once.
+Everything is HMAC-SHA256 under one key and checked with ``hmac.compare_digest``. A session
+cookie is signed, but the signature alone does not make a session: it carries a random token
+whose row in ``web_sessions`` must still exist (``bot/services/web_sessions.py``), so logout and a
+password change end it at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.web.ids import parse_id
 
 log = logging.getLogger("dudao.web")
 
@@ -59,12 +62,14 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """An admin (``role="admin"``, ``person_id``) or a link viewer (``role="viewer"``, ``unit_id``)."""
+    """An admin (``role="admin"``, ``person_id``) or a link viewer (``role="viewer"``, ``unit_id``);
+    ``token`` names its ``web_sessions`` row."""
 
     role: str
     person_id: int | None
     unit_id: int | None
     expires: int
+    token: str = ""
 
 
 class Signer:
@@ -77,8 +82,8 @@ class Signer:
     # -------------------------------------------------------------------------- sessions
 
     def session_cookie(self, s: Session) -> str:
-        body = _b64(json.dumps({"r": s.role, "p": s.person_id, "u": s.unit_id, "e": s.expires},
-                               separators=(",", ":")).encode())
+        body = _b64(json.dumps({"r": s.role, "p": s.person_id, "u": s.unit_id, "e": s.expires,
+                                "t": s.token}, separators=(",", ":")).encode())
         return f"{body}.{self._mac('session', body)}"
 
     def read_session(self, cookie: str | None, now: float) -> Session | None:
@@ -89,7 +94,7 @@ class Signer:
             return None
         try:
             d = json.loads(_unb64(body))
-            s = Session(str(d["r"]), d["p"], d["u"], int(d["e"]))
+            s = Session(str(d["r"]), d["p"], d["u"], int(d["e"]), str(d.get("t", "")))
         except (ValueError, KeyError, TypeError):
             return None
         if s.expires <= now or s.role not in ("admin", "viewer"):
@@ -116,12 +121,14 @@ class Signer:
 
     def read_view_link(self, token: str, now: float) -> tuple[int, int] | None:
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        if len(parts) != 3:
+            return None
+        unit_id, expires = parse_id(parts[0]), parse_id(parts[1])
+        if unit_id is None or expires is None:
             return None
         msg = f"{parts[0]}.{parts[1]}"
         if not hmac.compare_digest(parts[2].encode(), self._mac("view", msg).encode()):
             return None
-        unit_id, expires = int(parts[0]), int(parts[1])
         if expires <= now:
             return None
         return unit_id, expires

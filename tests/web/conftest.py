@@ -145,9 +145,9 @@ async def seed(services: Services) -> Seed:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, url: str | None = None) -> AsyncIterator[Web]:
+async def running(tmp_path: Path, url: str | None = None, **settings: Any) -> AsyncIterator[Web]:
     clock = FixedClock(NOW)
-    extra = {"database": {"url": url}} if url else {}
+    extra = {"database": {"url": url}, **settings} if url else settings
     app = create_app(web_settings(tmp_path, **extra), clock=clock)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
