@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from bot.core.event import StoredFile
+from storage.blobs import blob_path, is_sha256
 
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
@@ -23,9 +24,9 @@ class FileStore:
 
     def _write(self, name: str, data: bytes) -> StoredFile:
         digest = hashlib.sha256(data).hexdigest()
-        folder = self.root / digest[:2]
+        path = blob_path(self.root, digest)
+        folder = path.parent
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / digest
         if not path.exists():
             tmp = folder / f".{digest}.{os.getpid()}.tmp"
             tmp.write_bytes(data)
@@ -37,7 +38,7 @@ class FileStore:
         return await asyncio.to_thread(self._write, name, data)
 
     def open_path(self, sha256: str) -> Path | None:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        if not is_sha256(sha256):
             return None
-        path = self.root / sha256[:2] / sha256
+        path = blob_path(self.root, sha256)
         return path if path.exists() else None
