@@ -22,7 +22,7 @@ import contextlib
 import fcntl
 import logging
 import os
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -116,6 +116,9 @@ class _FileLock:
                                restoring=True) from None
             raise LockBusy(f"{path} is held by a running dudao process", restoring=False,
                            holders=("dudao",)) from None
+        except OSError as exc:  # a file system without flock
+            os.close(fd)
+            raise LockError(f"cannot lock {path}: {exc}") from exc
         self._fd: int | None = fd
 
     def keep(self) -> None:
@@ -127,29 +130,28 @@ class _FileLock:
             os.close(fd)  # closing the descriptor drops the flock
 
 
-@dataclass(frozen=True, slots=True)
-class _Conninfo:
-    dsn: str
-
-    @classmethod
-    def of(cls, url: str, application: str) -> _Conninfo:
-        u = make_url(url).set(drivername="postgresql")
-        u = u.update_query_dict({"application_name": application})
-        return cls(u.render_as_string(hide_password=False))
+def _dsn(url: str, application: str) -> str:
+    """A libpq URI for psycopg, naming the session (as ``pg_stat_activity`` shows it)."""
+    u = make_url(url).set(drivername="postgresql")
+    return u.update_query_dict({"application_name": application}).render_as_string(
+        hide_password=False)
 
 
 class _AdvisoryLock:
     def __init__(self, url: str, *, shared: bool) -> None:
-        self._conninfo = _Conninfo.of(url, APPLICATION_NAME + ("" if shared else "-restore"))
+        self._dsn = _dsn(url, APPLICATION_NAME + ("" if shared else "-restore"))
         self._shared = shared
         self._conn: Any = None
+        # keep() runs on a worker thread; release() must not race it into a fresh session.
+        self._mutex = threading.Lock()
+        self._released = False
         self._take()
 
     def _take(self) -> None:
         import psycopg
 
         try:
-            conn = psycopg.connect(self._conninfo.dsn, autocommit=True, connect_timeout=5)
+            conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
             raise LockError(f"cannot connect to the database to take its lock: {exc}") from exc
         try:
@@ -172,23 +174,28 @@ class _AdvisoryLock:
         self._conn = conn
 
     def keep(self) -> None:
-        conn = self._conn
-        if conn is not None:
-            try:
-                conn.execute("SELECT 1")
+        with self._mutex:
+            if self._released:
                 return
-            except Exception:  # the server restarted or the connection broke: the lock is gone
-                with contextlib.suppress(Exception):
-                    conn.close()
-                self._conn = None
-        try:
-            self._take()
-            log.info("database service lock taken again after a lost connection")
-        except Exception as exc:
-            log.warning("database service lock not held (will retry): %s", exc)
+            conn = self._conn
+            if conn is not None:
+                try:
+                    conn.execute("SELECT 1")
+                    return
+                except Exception:  # the server restarted or the connection broke: lock gone
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    self._conn = None
+            try:
+                self._take()
+                log.info("database service lock taken again after a lost connection")
+            except Exception as exc:
+                log.warning("database service lock not held (will retry): %s", exc)
 
     def release(self) -> None:
-        conn, self._conn = self._conn, None
+        with self._mutex:
+            self._released = True
+            conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()  # ending the session releases its advisory locks

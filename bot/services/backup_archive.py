@@ -290,23 +290,31 @@ def _copy_member(src: IO[bytes], size: int, dest: Path | None, *, gunzip: bool,
         dest.parent.mkdir(parents=True, exist_ok=True)
         out = open(dest, "wb")  # noqa: SIM115 - closed below, also on error
     inflate = zlib.decompressobj(wbits=31) if gunzip else None
+    unpacked = True
     try:
         while chunk := src.read(CHUNK):
             sha.update(chunk)
             seen += len(chunk)
             ticker.add(len(chunk))
-            if out is not None:
-                out.write(inflate.decompress(chunk) if inflate is not None else chunk)
-        if inflate is not None and out is not None:
+            if out is None or not unpacked:
+                continue
+            if inflate is None:
+                out.write(chunk)
+                continue
+            try:
+                out.write(inflate.decompress(chunk))
+            except zlib.error:
+                # Keep hashing: a damaged member is reported by its sha256 like any other.
+                unpacked = False
+        if inflate is not None and out is not None and unpacked:
             out.write(inflate.flush())
-            if not inflate.eof:
-                raise BadArchive("备份中的数据库副本不完整", log="database member: gzip stream cut short")
+            unpacked = inflate.eof
     finally:
         if out is not None:
             out.close()
     if seen != size:
         raise BadArchive("备份文件不完整（可能被截断）", log=f"member short: {seen} of {size} bytes")
-    return {"sha256": sha.hexdigest(), "size": size}
+    return {"sha256": sha.hexdigest(), "size": size, "unpacked": unpacked}
 
 
 def _compare_members(manifest: Manifest, found: dict[str, dict[str, Any]]) -> None:
@@ -324,6 +332,9 @@ def _compare_members(manifest: Manifest, found: dict[str, dict[str, Any]]) -> No
     if bad:
         raise BadArchive(f"备份文件已损坏：{len(bad)} 个文件的 sha256 校验不符（如 {bad[0]}）",
                          log=f"sha256 mismatch: {bad[:5]}")
+    packed = sorted(n for n in found if not found[n]["unpacked"])
+    if packed:  # the hashes match: the archive was written so (not by dudao, or by a bug)
+        raise BadArchive("备份中的数据库副本无法解压", log=f"{packed[0]}: not a complete gzip stream")
 
 
 def _check_database(manifest: Manifest, copy: Path) -> None:

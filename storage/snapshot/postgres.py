@@ -20,7 +20,9 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from storage.snapshot.common import (
 _IDENT = r'(?:"(?:[^"]|"")+"|[^\s."]+)'
 _COPY = re.compile(rf"^COPY ({_IDENT})\.({_IDENT}) .*FROM stdin;$")
 _TAIL_LINES = 20
+_CHUNK = 1024 * 1024
 
 
 def take(url: str, dest: Path) -> Snapshot:
@@ -130,24 +133,52 @@ def place(url: str, dump: Path) -> None:
                      + " CASCADE;\n")
     dsn, password = _conninfo(url)
     env = _env(password)
-    script = subprocess.Popen(  # noqa: S603 - our arguments, the tool found on PATH
-        [pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--file=-",
-         str(dump)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
-        applied = subprocess.run(  # noqa: S603 - our arguments, the tool found on PATH
-            [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
-             f"--dbname={dsn}", "--command=" + prologue, "--file=-"],
-            stdin=script.stdout, capture_output=True, env=env, check=False)
-    finally:
-        if script.stdout is not None:
-            script.stdout.close()
-        script_err = script.stderr.read() if script.stderr is not None else b""
+    # pg_restore writes the script, we relay it to psql inside our own BEGIN … COMMIT, and send
+    # the COMMIT only once pg_restore has exited cleanly: a pg_restore that dies half-way leaves
+    # psql at the end of its input in an open transaction, which ends with the session (rolled
+    # back). psql stops at its first error (ON_ERROR_STOP), which rolls back too. Error output
+    # goes to files, so that a chatty tool can never fill a pipe and stall the other.
+    with tempfile.TemporaryFile() as script_err, tempfile.TemporaryFile() as psql_out, \
+            subprocess.Popen(  # noqa: S603 - our arguments, the tool found on PATH
+                [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}",
+                 "--file=-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_out,
+                env=env) as applier, \
+            subprocess.Popen(  # noqa: S603 - our arguments, the tool found on PATH
+                [pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                 "--file=-", str(dump)], stdout=subprocess.PIPE, stderr=script_err,
+                env=env) as script:
+        assert applier.stdin is not None
+        assert script.stdout is not None
+        try:
+            applier.stdin.write(b"BEGIN;\n" + prologue.encode())
+            while chunk := script.stdout.read(_CHUNK):
+                applier.stdin.write(chunk)
+            if script.wait() == 0:
+                applier.stdin.write(b"\nCOMMIT;\n")
+        except BrokenPipeError:
+            pass  # psql stopped on an error: its output says which
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                applier.stdin.close()
+            if script.poll() is None:
+                script.kill()  # nobody reads its output any more
+        applier.wait()
         script.wait()
+        script_err.seek(0)
+        script_message = script_err.read()
+        psql_out.seek(0)
+        psql_message = psql_out.read()
+    # The cause first: pg_restore failing on its own (psql then fails on the cut-off script),
+    # else psql (pg_restore then dies of the closed pipe, or is stopped by us).
+    if script.returncode not in (0, -signal.SIGPIPE, -signal.SIGKILL):
+        raise SnapshotError(f"pg_restore exited {script.returncode} (nothing was changed): "
+                            f"{_tail(script_message)}")
+    if applier.returncode != 0:
+        raise SnapshotError(f"psql exited {applier.returncode} (nothing was changed): "
+                            f"{_tail(psql_message)}")
     if script.returncode != 0:
-        raise SnapshotError(f"pg_restore exited {script.returncode}: {_tail(script_err)}")
-    if applied.returncode != 0:
-        raise SnapshotError(f"psql exited {applied.returncode} (nothing was changed): "
-                            f"{_tail(applied.stderr)}")
+        raise SnapshotError(f"pg_restore exited {script.returncode} (nothing was changed): "
+                            f"{_tail(script_message)}")
 
 
 # ---------------------------------------------------------------------------------- helpers
