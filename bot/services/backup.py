@@ -80,9 +80,9 @@ def create(url: str, data_dir: Path, out: Path, *, now: datetime,
     dialect = snapshot.dialect_of(url)
     work = out.with_name(f".{out.name}.{os.getpid()}.work")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
     try:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
         copy = work / snapshot.copy_name(dialect)
 
         def pages(done: int, total: int) -> None:
@@ -95,33 +95,8 @@ def create(url: str, data_dir: Path, out: Path, *, now: datetime,
             raise BackupFailed(PG_DUMP_MISSING, log="backup: pg_dump is not installed") from None
         except snapshot.SnapshotError as exc:
             raise BackupFailed(f"复制数据库失败：{exc}", log=f"backup: {exc}") from exc
-        writer = archive.ArchiveWriter(tmp, mtime=now.timestamp())
-        try:
-            member = archive.DATABASE_MEMBERS[dialect]
-            if dialect == snapshot.SQLITE:
-                packed = work / "dudao.db.gz"
-                archive.gzip_file(copy, packed)
-                copy.unlink()
-                writer.add_file(member, packed)
-                packed.unlink()
-            else:
-                writer.add_file(member, copy)
-                copy.unlink()
-            for name in archive.DATA_FILES:
-                if (data_dir / name).is_file():
-                    writer.add_file(f"data/{name}", data_dir / name)
-            missing, damaged, written = _add_blobs(writer, files_root(data_dir), snap.blobs,
-                                                   progress)
-            manifest = archive.Manifest(
-                created_at=now.isoformat(), dudao_version=__version__, dialect=dialect,
-                schema=snap.schema, revision=snap.revision, tables=snap.tables,
-                files={"referenced": len(snap.blobs), "included": len(snap.blobs) - len(missing),
-                       "bytes": written, "missing": list(missing), "damaged": list(damaged)},
-                members=writer.members)
-            writer.finish(manifest)
-        except BaseException:
-            writer.abort()
-            raise
+        missing, damaged, written = _write_archive(tmp, copy, snap, data_dir, now=now,
+                                                   progress=progress)
         try:
             archive.verify(tmp, work, extract_files=False, progress=progress)
         except archive.BadArchive as exc:
@@ -137,7 +112,7 @@ def create(url: str, data_dir: Path, out: Path, *, now: datetime,
     finally:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
-    result = BackupResult(out, out.stat().st_size, time.monotonic() - started, now, dialect,
+    result = BackupResult(out, out.stat().st_size, time.monotonic() - started, now, snap.dialect,
                           snap.revision, snap.tables, len(snap.blobs) - len(missing), written,
                           missing, damaged)
     log.info("backup written to %s: %d bytes, %d rows in %d tables, %d attachments "
@@ -147,6 +122,39 @@ def create(url: str, data_dir: Path, out: Path, *, now: datetime,
         log.warning("backup %s: %d referenced attachments missing from the file store, %d damaged",
                     out, len(missing), len(damaged))
     return result
+
+
+def _write_archive(tmp: Path, copy: Path, snap: snapshot.Snapshot, data_dir: Path, *,
+                   now: datetime, progress: Progress | None
+                   ) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """Database copy, data files, attachments, manifest. Returns (missing, damaged, bytes)."""
+    writer = archive.ArchiveWriter(tmp, mtime=now.timestamp())
+    try:
+        member = archive.DATABASE_MEMBERS[snap.dialect]
+        if snap.dialect == snapshot.SQLITE:
+            packed = copy.with_name(copy.name + ".gz")
+            archive.gzip_file(copy, packed)
+            copy.unlink()  # the space is needed for the archive
+            writer.add_file(member, packed)
+            packed.unlink()
+        else:
+            writer.add_file(member, copy)
+            copy.unlink()
+        for name in archive.DATA_FILES:
+            if (data_dir / name).is_file():
+                writer.add_file(f"data/{name}", data_dir / name)
+        missing, damaged, written = _add_blobs(writer, files_root(data_dir), snap.blobs,
+                                               progress)
+        writer.finish(archive.Manifest(
+            created_at=now.isoformat(), dudao_version=__version__, dialect=snap.dialect,
+            schema=snap.schema, revision=snap.revision, tables=snap.tables,
+            files={"referenced": len(snap.blobs), "included": len(snap.blobs) - len(missing),
+                   "bytes": written, "missing": list(missing), "damaged": list(damaged)},
+            members=writer.members))
+    except BaseException:
+        writer.abort()
+        raise
+    return missing, damaged, written
 
 
 PG_DUMP_MISSING = (

@@ -204,6 +204,7 @@ def verify(archive: Path, work: Path, *, extract_files: bool,
                          log=f"cannot read {archive}: {exc}") from exc
     found: dict[str, dict[str, Any]] = {}
     manifest_raw: bytes | None = None
+    db_member: str | None = None
     db_path: Path | None = None
     blobs: dict[str, Path] = {}
     data_files: dict[str, Path] = {}
@@ -231,8 +232,10 @@ def verify(archive: Path, work: Path, *, extract_files: bool,
                 dest: Path | None = None
                 gunzip = False
                 if name.startswith("database/"):
+                    if db_member is not None:
+                        raise BadArchive("备份中有两份数据库", log="two database members")
                     dest, gunzip = work / snapshot.copy_name(_dialect_of(name)), name.endswith(".gz")
-                    db_path = dest
+                    db_member, db_path = name, dest
                 elif name.startswith("data/"):
                     dest = work / "data" / name.removeprefix("data/") if extract_files else None
                     if dest is not None:
@@ -243,6 +246,8 @@ def verify(archive: Path, work: Path, *, extract_files: bool,
                 found[name] = _copy_member(src, info.size, dest, gunzip=gunzip, ticker=ticker)
     except BadArchive:
         raise
+    except _WriteFailed as exc:  # our disk, not the archive: say so (disk full…)
+        raise exc.error from None
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         raise BadArchive("备份文件已损坏或不完整（可能被截断），无法读取",
                          log=f"{archive}: unreadable archive: {exc}") from exc
@@ -251,8 +256,8 @@ def verify(archive: Path, work: Path, *, extract_files: bool,
                          log=f"{archive}: no manifest")
     manifest = Manifest.from_json(manifest_raw)
     _compare_members(manifest, found)
-    if db_path is None or manifest.dialect not in DATABASE_MEMBERS:
-        raise BadArchive("备份中没有数据库", log="no database member")
+    if db_path is None or db_member != DATABASE_MEMBERS.get(manifest.dialect):
+        raise BadArchive("备份中没有数据库", log=f"no database member for {manifest.dialect!r}")
     _check_database(manifest, db_path)
     ticker.done()
     return Verified(manifest, db_path, blobs, data_files, total)
@@ -281,14 +286,25 @@ class _Ticker:
             self._progress("verify", self._total, self._total)
 
 
+class _WriteFailed(Exception):
+    """Writing an extracted member to the work directory failed (an OSError of ours)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _copy_member(src: IO[bytes], size: int, dest: Path | None, *, gunzip: bool,
                  ticker: _Ticker) -> dict[str, Any]:
     sha = hashlib.sha256()
     seen = 0
     out = None
     if dest is not None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        out = open(dest, "wb")  # noqa: SIM115 - closed below, also on error
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            out = open(dest, "wb")  # noqa: SIM115 - closed below, also on error
+        except OSError as exc:
+            raise _WriteFailed(exc) from exc
     inflate = zlib.decompressobj(wbits=31) if gunzip else None
     unpacked = True
     try:
@@ -298,23 +314,32 @@ def _copy_member(src: IO[bytes], size: int, dest: Path | None, *, gunzip: bool,
             ticker.add(len(chunk))
             if out is None or not unpacked:
                 continue
-            if inflate is None:
-                out.write(chunk)
-                continue
             try:
-                out.write(inflate.decompress(chunk))
+                data = chunk if inflate is None else inflate.decompress(chunk)
             except zlib.error:
                 # Keep hashing: a damaged member is reported by its sha256 like any other.
                 unpacked = False
+                continue
+            _write(out, data)
         if inflate is not None and out is not None and unpacked:
-            out.write(inflate.flush())
+            _write(out, inflate.flush())
             unpacked = inflate.eof
     finally:
         if out is not None:
-            out.close()
+            try:
+                out.close()
+            except OSError as exc:
+                raise _WriteFailed(exc) from exc
     if seen != size:
         raise BadArchive("备份文件不完整（可能被截断）", log=f"member short: {seen} of {size} bytes")
     return {"sha256": sha.hexdigest(), "size": size, "unpacked": unpacked}
+
+
+def _write(out: IO[bytes], data: bytes) -> None:
+    try:
+        out.write(data)
+    except OSError as exc:
+        raise _WriteFailed(exc) from exc
 
 
 def _compare_members(manifest: Manifest, found: dict[str, dict[str, Any]]) -> None:

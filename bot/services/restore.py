@@ -77,13 +77,17 @@ def restore(url: str, data_dir: Path, source: Path, *, force: bool, now: datetim
                            + ("（原数据库文件会保留为 …before-restore-时间）"
                               if dialect == snapshot.SQLITE else ""),
                            log="restore: target has data and --force was not given")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
         try:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
             verified = archive.verify(source, staging, extract_files=True, progress=progress)
         except snapshot.ToolMissing as exc:
             raise RestoreFailed(f"未找到 {exc.tool}：恢复 PostgreSQL 备份需要 PostgreSQL 客户端"
                                 "（pg_restore 与 psql）", log=f"restore: {exc}") from exc
+        except OSError as exc:
+            raise RestoreFailed(f"无法在数据目录“{data_dir}”中展开备份（{exc.strerror or exc}），"
+                                "没有恢复：请检查磁盘空间和权限",
+                                log=f"restore: staging in {staging} failed: {exc}") from exc
         manifest = verified.manifest
         _check_fits(manifest, dialect)
         stamp = now.strftime("%Y%m%dT%H%M%S")
@@ -94,8 +98,13 @@ def restore(url: str, data_dir: Path, source: Path, *, force: bool, now: datetim
                                 "（pg_restore 与 psql）", log=f"restore: {exc}") from exc
         except snapshot.SnapshotError as exc:
             raise RestoreFailed(f"恢复数据库失败，数据库未改变：{exc}", log=f"restore: {exc}") from exc
-        restored, present = _place_blobs(verified.blobs, files_root(data_dir))
-        data_files = _place_data_files(verified.data_files, data_dir, force=force)
+        try:
+            restored, present = _place_blobs(verified.blobs, files_root(data_dir))
+            data_files = _place_data_files(verified.data_files, data_dir, force=force)
+        except OSError as exc:
+            raise RestoreFailed(f"数据库已恢复，但附件写入失败（{exc.strerror or exc}）：请检查"
+                                f"“{files_root(data_dir)}”的磁盘空间和权限后，用 --force 再恢复一次",
+                                log=f"restore: writing attachments failed: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         lock.release()

@@ -99,10 +99,15 @@ def place(copy: Path, db_file: Path, *, stamp: str) -> Path | None:
     db_file.parent.mkdir(parents=True, exist_ok=True)
     incoming = db_file.with_name(f".{db_file.name}.restore-{os.getpid()}.tmp")
     try:
-        shutil.copyfile(copy, incoming)  # on the database's own file system: rename is atomic
-        with open(incoming, "rb+") as fh:
-            os.fsync(fh.fileno())
+        try:
+            shutil.copyfile(copy, incoming)  # on the database's file system: rename is atomic
+            with open(incoming, "rb+") as fh:
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise SnapshotError(f"cannot write the restored database beside {db_file}: {exc}") \
+                from exc
         aside = None
+        moved: list[tuple[Path, Path]] = []
         if db_file.exists():
             aside = db_file.with_name(f"{db_file.name}.before-restore-{stamp}")
             # The WAL moves with its database under the matching name: a WAL left behind would
@@ -111,10 +116,16 @@ def place(copy: Path, db_file: Path, *, stamp: str) -> Path | None:
                 old = Path(str(db_file) + suffix)
                 if old.exists():
                     os.replace(old, Path(str(aside) + suffix))
+                    moved.append((Path(str(aside) + suffix), old))
         else:
             for suffix in SIDE_FILES:
                 Path(str(db_file) + suffix).unlink(missing_ok=True)
-        os.replace(incoming, db_file)
+        try:
+            os.replace(incoming, db_file)
+        except OSError:
+            for back, original in moved:  # put the old database back where it was
+                os.replace(back, original)
+            raise
         _fsync_dir(db_file.parent)
         return aside
     finally:
