@@ -26,7 +26,7 @@ from bot.adapters.onebot_sender import OneBotSender
 from bot.core.alerts import AlertCoalescer
 from bot.core.dispatcher import Dispatcher
 from bot.core.env import ServiceEnv
-from bot.core.event import ChatRef, Event, MessageEvent
+from bot.core.event import Event, MessageEvent
 from bot.core.message import OutgoingMessage
 from bot.core.outbox import OutboxDelivery, OutboxSettings
 from bot.core.router import RouteTable
@@ -34,17 +34,19 @@ from bot.core.sending import Sender
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.workdays import WorkCalendar
 from bot.files import FileStore
-from bot.services import groups as groups_svc
-from bot.services import outbox as outbox_svc
+from bot.services import alerts as alerts_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
 from config.settings import ConfigError, Settings
-from storage import locks
+from storage import locks, service_lock
+from storage.blobs import files_root
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Identity
 
 log = logging.getLogger("dudao.app")
+
+LOCK_CHECK_S = 30.0
 
 
 @dataclass
@@ -124,7 +126,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     env = make_env(settings, clock)
     db = Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms,
                   pool_size=settings.database.pool_size)
-    files = FileStore(settings.service.data_dir / "files")
+    files = FileStore(files_root(settings.service.data_dir))
     table = RouteTable(build_router())
     holder: dict[str, Any] = {}
 
@@ -204,13 +206,8 @@ async def _with_files(services: Services, event: MessageEvent) -> None:
 async def _alert_admins(services: Services, text: str) -> None:
     now = services.env.clock.now()
 
-    def write(conn: Connection) -> None:
-        for g in groups_svc.list_groups(conn, purpose="admin"):
-            outbox_svc.enqueue(conn, OutgoingMessage.text(ChatRef.parse(g.chat), text), now=now,
-                               kind="alert", account=g.account)
-
     try:
-        await services.db.run(write)
+        await services.db.run(lambda conn: alerts_svc.tell_admins(conn, text, now=now))
     except Exception as exc:
         log.error("could not queue an admin alert: %s", exc)
 
@@ -269,6 +266,27 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def _lifecycle_console(services: Services, *, serve: bool = False) -> AsyncIterator[None]:
+    # Held for the whole life of the service: `dudao restore` refuses to replace a database that
+    # a running service holds, and the service does not start while a restore runs.
+    lock = await asyncio.to_thread(service_lock.take_shared, services.db.url)
+    if not services.db.is_sqlite:
+        services.spawn(_keep_lock(lock))  # cancelled with the other background tasks
+    try:
+        async with _running(services, serve=serve):
+            yield
+    finally:
+        lock.release()
+
+
+async def _keep_lock(lock: service_lock.ServiceLock, every_s: float = LOCK_CHECK_S) -> None:
+    """PostgreSQL: take the service lock again if its session was lost (a server restart)."""
+    while True:
+        await asyncio.sleep(every_s)
+        await asyncio.to_thread(lock.keep)
+
+
+@contextlib.asynccontextmanager
+async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     done = await asyncio.to_thread(prepare_database, services.db, services.settings, services.env)
     for line in done:
         log.info("%s", line)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
 from config.settings import ConfigError, Settings, load_settings
+from storage.service_lock import LockBusy, LockError
 
 T = TypeVar("T")
 log = logging.getLogger("dudao.cli")
@@ -74,11 +75,18 @@ class _Admin:
     """An open database for one CLI command (schema upgraded first)."""
 
     def __init__(self, settings: Settings) -> None:
+        import weakref
+
         from bot.app import make_env, prepare_database
+        from storage import service_lock
         from storage.db import Database
 
         self.settings = settings
         self.env = make_env(settings)
+        # Shared with `dudao serve`; a restore takes it alone (storage/service_lock.py). Released
+        # by close(), or when this object goes away after a command failed half-way.
+        self._lock = service_lock.take_shared(settings.database_url)
+        weakref.finalize(self, self._lock.release)
         self.db = Database(settings.database_url,
                            busy_timeout_ms=settings.database.busy_timeout_ms,
                            pool_size=settings.database.pool_size)
@@ -95,6 +103,7 @@ class _Admin:
 
     def close(self) -> None:
         self.db.close()
+        self._lock.release()
 
 
 # ----------------------------------------------------------------------------- commands
@@ -639,6 +648,10 @@ def build_parser() -> argparse.ArgumentParser:
               "创建公众号自定义菜单（默认：我的任务、进度、红旗榜）")
     wm.add_argument("--file", help="菜单 JSON 文件（微信 menu/create 格式）；不给则用内置菜单")
     wm.add_argument("--dry-run", action="store_true", help="只打印菜单，不调用微信接口")
+
+    from bot import cli_backup
+
+    cli_backup.add_commands(sub, leaf)
     return p
 
 
@@ -657,6 +670,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except DomainError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
+        return 2
+    except LockError as exc:
+        log.info("%s", exc)
+        if isinstance(exc, LockBusy) and exc.restoring:
+            print("错误：数据库正在恢复（dudao restore 正在运行），请等恢复完成后再试", file=sys.stderr)
+        else:
+            print(f"错误：无法锁定数据库：{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

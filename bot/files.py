@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.core.event import StoredFile
+from storage.blobs import blob_path, is_sha256
 
 _UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 FLUSH_BYTES = 1024 * 1024
@@ -90,9 +91,8 @@ class Incoming:
             os.fsync(self._file.fileno())
             self._file.close()
             digest = self._hash.hexdigest()
-            folder = self._root / digest[:2]
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / digest
+            path = blob_path(self._root, digest)
+            path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
                 self._tmp.unlink()  # the same bytes are already stored
             else:
@@ -125,7 +125,7 @@ class FileStore:
         return await incoming.commit()
 
     def open_path(self, sha256: str) -> Path | None:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        if not is_sha256(sha256):
             return None
-        path = self.root / sha256[:2] / sha256
+        path = blob_path(self.root, sha256)
         return path if path.exists() else None

@@ -11,7 +11,10 @@ scheduler would run at T, and running it twice (or in two processes) does nothin
 - notice reminders claim each (notice, unit, round) in ``notice_reminders``
   (bot/services/notice_reminders.py);
 - the half-year report reminder claims its period (``2026-H1``) in ``job_ledger``
-  (bot/services/halfyear.py) on the first working day of January and July.
+  (bot/services/halfyear.py) on the first working day of January and July;
+- the daily backup (``[backup] enabled``) claims its day (``2026-12-01``) in ``job_ledger`` at or
+  after ``[backup] at`` (bot/services/backup_job.py) and runs last, off the event loop and
+  outside any transaction; a failure is logged and told to the admin groups.
 On PostgreSQL the two "once per period" jobs take a transaction-level advisory lock, so two
 schedulers checking at the same moment cannot both draft; SQLite serialises writers anyway.
 
@@ -33,7 +36,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, select
 
 from bot.core.env import ServiceEnv
-from bot.services import audit
+from bot.domain.errors import DomainError
+from bot.services import audit, backup_job
 from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
 from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
@@ -49,6 +53,7 @@ JOB_WEEKLY = "weekly_bulletin"
 JOB_DIGEST = "daily_digest"
 JOB_NOTICES = "notice_reminders"
 JOB_HALFYEAR = "halfyear_reminder"
+JOB_BACKUP = backup_job.JOB
 FULL_FLAG_CHECK = timedelta(hours=1)
 FLAG_MARGIN = timedelta(minutes=5)
 _LOCK_KEYS = {JOB_WEEKLY: locks.LockKey.WEEKLY_BULLETIN, JOB_DIGEST: locks.LockKey.DAILY_DIGEST}
@@ -64,6 +69,7 @@ class JobReport:
     halfyear: str | None = None  # the period whose report reminder this run sent
     bulletin_id: int | None = None
     digest_id: int | None = None
+    backup: str | None = None  # the archive the daily backup wrote this run
 
     @property
     def ok(self) -> bool:
@@ -82,6 +88,8 @@ class JobReport:
             parts.append(f"bulletin draft {self.bulletin_id}")
         if self.digest_id is not None:
             parts.append(f"digest {self.digest_id}")
+        if self.backup is not None:
+            parts.append(f"backup {self.backup}")
         if self.errors:
             parts.append("errors: " + "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
         return ", ".join(parts)
@@ -182,9 +190,42 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
         if ok and outcome[0]:
             report.ran.append(JOB_DIGEST)
             report.digest_id = outcome[1]
+    if backup_job.is_due(env, at):
+        await _daily_backup(db, env, at, report)
     if report.ran != [JOB_SWEEP] or report.errors or (report.sweep and report.sweep.claimed):
         log.info("scheduled jobs %s", report.summary())
     return report
+
+
+async def _daily_backup(db: Database, env: ServiceEnv, at: datetime, report: JobReport) -> None:
+    """Claim today's backup, make it in a worker thread, record it; alert the admins on failure.
+
+    Not through ``db.run``: on SQLite that is the single database thread, which the service needs
+    for every message while the backup runs.
+    """
+    try:
+        if not await db.run(lambda conn: backup_job.claim(conn, env, at)):
+            return
+        done = await asyncio.to_thread(backup_job.run, env, db.url, at)
+    except Exception as exc:
+        detail = exc.log if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, DomainError):
+            log.error("daily backup for %s failed: %s", backup_job.period(env, at), detail)
+        else:
+            log.exception("daily backup for %s failed", backup_job.period(env, at))
+        report.errors[JOB_BACKUP] = detail
+        text = backup_job.failure_text(env, at, exc)
+        try:
+            await db.run(lambda conn: backup_job.alert_failure(conn, at, text))
+        except Exception as alert_exc:
+            log.error("could not tell the admins that the daily backup failed: %s", alert_exc)
+        return
+    report.ran.append(JOB_BACKUP)
+    report.backup = str(done.result.path)
+    try:
+        await db.run(lambda conn: backup_job.record(conn, env, at, done))
+    except Exception:  # the backup itself is written and verified
+        log.exception("daily backup %s: could not record it in the audit log", done.result.path)
 
 
 class Scheduler:

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
+    "BackupSettings",
     "ConfigError",
     "DatabaseSettings",
     "HttpSettings",
@@ -323,6 +324,16 @@ class NluSettings(_Section):
     refresh_s: float
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class BackupSettings(_Section):
+    NAME: ClassVar[str] = "backup"
+
+    enabled: bool
+    at: time
+    directory: str  # "" means <data_dir>/backups (see Settings.backup_dir)
+    keep: int
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The whole configuration. Build it with :func:`load_settings`."""
@@ -339,6 +350,7 @@ class Settings:
     scoring: ScoringSettings
     web: WebSettings
     nlu: NluSettings
+    backup: BackupSettings
     # Where the values came from, in order of precedence (for `dudao config check`).
     sources: tuple[str, ...] = field(default=(), compare=False)
 
@@ -348,6 +360,13 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{(self.service.data_dir / 'dudao.db').as_posix()}"
+
+    @property
+    def backup_dir(self) -> Path:
+        """``[backup] directory``, or ``<data_dir>/backups`` when it is empty."""
+        if self.backup.directory:
+            return Path(self.backup.directory)
+        return self.service.data_dir / "backups"
 
     def sections(self) -> Iterator[_Section]:
         for name in _SECTIONS:
@@ -890,6 +909,7 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("scoring", "innovation"): _positive,
         ("scoring", "incident"): _positive,
         ("nlu", "refresh_s"): _positive,
+        ("backup", "keep"): _between(1),
         ("web", "session_hours"): _between(1),
         ("web", "login_attempts_per_minute"): _between(1),
     }
@@ -1079,6 +1099,10 @@ def load_settings(
     assert isinstance(data_dir, Path)
     if not data_dir.is_absolute():
         values["service", "data_dir"] = Path(os.path.abspath(base / data_dir))
+    backup_dir = values["backup", "directory"]
+    assert isinstance(backup_dir, str)
+    if backup_dir.strip() and not Path(backup_dir.strip()).is_absolute():
+        values["backup", "directory"] = os.path.abspath(base / backup_dir.strip())
 
     sections: dict[str, _Section] = {
         name: cls(**{key: values[name, key] for key in _SCHEMA[name]})

@@ -66,7 +66,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 5) ->
         max_overflow=pool_size,
         pool_pre_ping=True,  # a restarted PostgreSQL leaves dead pooled connections behind
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        # Named, so that `dudao restore` (and an operator reading pg_stat_activity) can tell
+        # what is connected to the database.
+        connect_args={"connect_timeout": 5, "application_name": "dudao"},
     )
 
 

@@ -19,6 +19,8 @@ class LockKey(IntEnum):
     DAILY_DIGEST = 0x6475_0002
     PASSED_DEADLINES = 0x6475_0003
     FIRST_START_SEED = 0x6475_0004
+    # Session-level, not transaction-level: held for a process's life (storage/service_lock.py).
+    SERVICE = 0x6475_0005
 
 
 def hold(conn: Connection, key: LockKey) -> None:
