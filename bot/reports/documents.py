@@ -29,7 +29,7 @@ from bot.services.documents import Actor, DocumentInfo
 
 log = logging.getLogger("dudao.reports.documents")
 
-_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff〔〕（）()\-]+")
+_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff〔〕（）()\- ]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +64,8 @@ def default_path(env: ServiceEnv, info: DocumentInfo) -> Path:
 
 
 def download_name(info: DocumentInfo) -> str:
-    """What a person saves it as: 豫依法行政领办督〔2027〕3号 关于….docx / 草稿 ….docx."""
-    head = info.number or f"草稿（文件#{info.id}）"
+    """What a person saves it as: 豫依法行政领办督〔2027〕3号 关于….docx / 草稿 关于….docx."""
+    head = info.number or "草稿"
     return _UNSAFE.sub("_", f"{head} {info.title}")[:150].strip("_ ") + ".docx"
 
 

@@ -10,15 +10,17 @@ The page (``PageSpec``), from the standard:
 - 22 lines a page: 225 mm / 22 = 28.99 pt a line. Word and LibreOffice place lines on whole
   twips, so the body uses a fixed line spacing of ⌊28.99 × 20⌋ = 579 twips (28.95 pt):
   22 × 579 = 12,738 twips fit in the 12,756 of the text area, 23 lines do not.
-- 28 characters a line: 156 mm / 28 = 15.793 pt a character, less than a 3号 character (16 pt).
-  The section's document grid (``w:docGrid type="linesAndChars"``) sets the character pitch as
-  a difference from the Normal style's size in 1/4096 pt (ECMA-376 §17.6.5): ⌊(15.793 − 16) ×
-  4096⌋ = −848, a pitch of 15.79297 pt; 28 × 15.79297 = 442.203 pt fits in the 442.205 pt of the
-  text area, 29 characters do not. The same pitch, in twips, measures every indent
-  (``w:firstLineChars`` with a twips fallback for renderers that ignore the ``…Chars`` forms).
-- Text that is not body size (the 2号 title, the 版头, tables, page numbers) does not snap to
-  the grid (``w:snapToGrid w:val="0"``): Word would otherwise give a 22 pt character two grid
-  cells and spread the title out.
+- 28 characters a line: 156 mm / 28 = 15.793 pt a character, less than a 3号 character (16 pt),
+  so body text is condensed: ``w:spacing`` of ⌊(15.793 − 16) × 20⌋ = −5 twentieths of a point
+  (−0.25 pt) a character, 15.75 pt each: 28 × 15.75 = 441 pt fit in the 442.2 pt of the text
+  area, 29 (456.75 pt) do not, and justification spreads the rest. Word's character grid
+  (``w:docGrid type="linesAndChars"`` with ``w:charSpace``) would say the same to Word, but
+  LibreOffice gives each 16 pt character two cells of a 15.79 pt grid (14 characters a line),
+  so the grid is a line grid only (``type="lines"``, 579 twips) and the spacing does the work
+  in both. Indents are measured in these characters (``w:firstLineChars`` with a twips
+  fallback for renderers that ignore the ``…Chars`` forms).
+- Text that is not body size (the 2号 title, the 版头, tables, page numbers, 版记) keeps its
+  natural spacing and does not snap to the grid (``w:snapToGrid w:val="0"``).
 
 Fonts are set as East-Asian fonts (``w:rFonts w:eastAsia``) in the styles and in the runs that
 change font: with only the Latin name, Word sets Chinese text in a fallback font.
@@ -111,13 +113,9 @@ class PageSpec:
         return math.floor(self.text_height_pt * TWIPS_PER_PT / self.lines)
 
     @property
-    def char_space(self) -> int:
-        """``w:docGrid w:charSpace``: (character pitch − body size) × 4096, rounded down."""
-        return math.floor((self.text_width_pt / self.chars - self.body_pt) * 4096)
-
-    @property
     def char_pitch_pt(self) -> float:
-        return self.body_pt + self.char_space / 4096
+        """The width of one body character with its spacing (15.75 pt)."""
+        return self.body_pt + self.char_spacing_twips / TWIPS_PER_PT
 
     @property
     def char_spacing_twips(self) -> int:
@@ -274,6 +272,11 @@ class GongwenBuilder:
             ppr_default.remove(old)
         _spacing_exact(ppr_default, p.line_twips)
 
+        # The template's other styles (Macro Text, HTML Code…) name Latin fonts only: they take
+        # the defaults' fonts instead, so that no style sets Chinese text in a Latin font.
+        for st in styles.findall(qn("w:style")):
+            for fonts in st.findall(f"{qn('w:rPr')}/{qn('w:rFonts')}"):
+                fonts.getparent().remove(fonts)
         normal = self.doc.styles["Normal"].element
         self._style_props(normal, font=FANGSONG, size=p.body_pt, jc="both", plain=True)
         indent = {"firstLineChars": 200, "firstLine": p.chars_twips(2)}
