@@ -221,6 +221,7 @@ class GongwenBuilder:
         self._body = self.doc.element.body
         self._sect = self.doc.sections[0]._sectPr
         self._bookmark_id = 0
+        self._break_next = False
         self._setup_page()
         self._setup_settings()
         self._setup_styles()
@@ -304,7 +305,9 @@ class GongwenBuilder:
         self._add_style(STYLE_PAGE_NUMBER, "页码（公文）", font=SONGTI, size=SIZE_4, jc="right",
                         grid=False, line=round(SIZE_4 * TWIPS_PER_PT))
         self._add_style(STYLE_TOC, "目录（公文）", font=FANGSONG, size=p.body_pt, jc="left",
-                        tabs=[("right", "dot", p.text_width_twips)])
+                        tabs=[("right", "dot", p.text_width_twips)],
+                        ind={"leftChars": 200, "left": p.chars_twips(2),
+                             "hangingChars": 200, "hanging": p.chars_twips(2)})
 
     def _style_props(self, style: Any, *, font: str, size: float, jc: str,
                      ind: dict[str, int] | None = None, grid: bool = True,
@@ -387,8 +390,9 @@ class GongwenBuilder:
         _sub(ppr, "w:pStyle", val=style)
         if keep_next:
             _sub(ppr, "w:keepNext")
-        if page_break_before:
+        if page_break_before or self._break_next:
             _sub(ppr, "w:pageBreakBefore")
+            self._break_next = False
         if border_bottom is not None:
             color, size, space = border_bottom
             bdr = _sub(ppr, "w:pBdr")
@@ -488,12 +492,9 @@ class GongwenBuilder:
             self.paragraph(t)
 
     def page_break(self) -> None:
-        p = _el("w:p")
-        ppr = _sub(p, "w:pPr")
-        _sub(ppr, "w:pStyle", val=STYLE_PLAIN)
-        r = _sub(p, "w:r")
-        _sub(r, "w:br", type="page")
-        self._sect.addprevious(p)
+        """The next paragraph starts a page (``w:pageBreakBefore``): a break in a paragraph of
+        its own would leave an empty page whenever the text before it fills its page."""
+        self._break_next = True
 
     # -------------------------------------------------------------- tables
 
@@ -501,6 +502,8 @@ class GongwenBuilder:
               widths: Sequence[float] = (), *, total: bool = False) -> None:
         """A table of figures in 5号仿宋, as wide as the text area, its header repeated on every
         page; the first column left-aligned (names), the others centred (figures)."""
+        if self._break_next:
+            self._p(STYLE_PLAIN)  # a table cannot break its page itself: an empty line does
         n = len(columns)
         rel = list(widths) if len(widths) == n else [1.0] * n
         full = self.page.text_width_twips

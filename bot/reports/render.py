@@ -179,7 +179,10 @@ def estimate_pages(doc: Document, page: PageSpec = A4) -> dict[str, int]:
             elif isinstance(b, Toc):
                 p.block(2 + _text_lines(b.heading, title_per_line))
                 for e in b.entries:
-                    p.lines(_text_lines(e.text, per_line - 3))
+                    # The page number and a few dots follow the text; wrapped lines are
+                    # indented two characters.
+                    w = text_width(e.text) + 3
+                    p.lines(1 if w <= per_line else 1 + math.ceil((w - per_line) / (per_line - 2)))
 
     walk(doc.body)
     if doc.attachment_note:

@@ -15,12 +15,21 @@ from sqlalchemy import Connection
 
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
-from bot.domain.gongwen import AttachmentStart, Block, Document, Outline, Paragraph, cn_date
+from bot.domain.gongwen import (
+    AttachmentStart,
+    Block,
+    Document,
+    Outline,
+    Paragraph,
+    cn_date,
+    cn_month_day,
+)
 from bot.services import bulletins as bulletins_svc
 from bot.services import doc_common as common
 from bot.services import stats
 
 KIND = "bulletin"
+NAMES = 30  # units named in one list before "等N个单位" (as the chat bulletin)
 TABLE_TITLE = "各单位工作推进情况统计表"
 
 
@@ -29,6 +38,13 @@ def bulletin_window(env: ServiceEnv, drafted_at: datetime) -> stats.Window:
     start = datetime(local.year, 1, 1, tzinfo=env.tz)
     return stats.Window(start, drafted_at,
                         f"{local.year}年1月1日至{local.month}月{local.day}日")
+
+
+def week_window(env: ServiceEnv, drafted_at: datetime) -> stats.Window:
+    """The bulletin's week: from Monday 00:00 to the moment its draft was made."""
+    start = bulletins_svc.week_start(env, drafted_at)
+    first, last = env.local(start).date(), env.local(drafted_at).date()
+    return stats.Window(start, drafted_at, f"本周（{cn_month_day(first)}至{cn_month_day(last)}）")
 
 
 def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) -> Document:
@@ -48,9 +64,9 @@ def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) ->
     flags = sum((u.flags for u in units), start=stats.FlagCounts())
     commended = stats.units_by_flag(units, "red")
     yellow = stats.units_by_flag(units, "yellow")
-    year, week = b.period.split("-W") if "-W" in b.period else (str(env.local(b.created_at).year),
-                                                                  "")
-    subject = (f"关于{year}年第{int(week)}周服务型行政执法" if week
+    year, week_no = (b.period.split("-W") if "-W" in b.period
+                     else (str(env.local(b.created_at).year), ""))
+    subject = (f"关于{year}年第{int(week_no)}周服务型行政执法" if week_no
                else f"关于{window.label}服务型行政执法")
     o = Outline()
     body: list[Block] = [Paragraph(
@@ -68,7 +84,7 @@ def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) ->
     if commended:
         body.append(Paragraph(
             f"以下{len(commended)}个单位按时完成任务、成效显著，被标注红旗："
-            f"{common.counted(commended, '红旗')}。"))
+            f"{common.named(commended, '红旗', NAMES)}。"))
     else:
         body.append(Paragraph("本期没有被标注红旗的单位。"))
     innovations = [x for x in lines if x.points > 0]
@@ -86,24 +102,36 @@ def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) ->
     body.append(o.h(2, "被标注黄旗的单位"))
     if yellow:
         body.append(Paragraph(f"以下{len(yellow)}个单位未按时完成任务，被标注黄旗："
-                              f"{common.counted(yellow, '黄旗')}。"))
+                              f"{common.named(yellow, '黄旗', NAMES)}。"))
     else:
         body.append(Paragraph("本期没有被标注黄旗的单位。"))
     body.append(o.h(2, "逾期和退回情况"))
     late_in = sum(1 for a in late if a.first_at is not None)
-    not_in = len(late) - late_in
-    body.append(Paragraph(f"逾期报送{late_in}项，到期仍未报送{not_in}项，"
-                          f"材料被退回{len(returns)}次，具体如下："))
-    per_unit = common.by_unit(env, late, returns, now)
+    missing = common.units_by_count(a for a in late if a.first_at is None)
+    text = (f"{window.label}，逾期报送{late_in}项，到期仍未报送{len(late) - late_in}项，"
+            f"材料被退回{len(returns)}次")
+    if missing:
+        text += ("；仍未报送较多的单位：" + "、".join(f"{u.name}（{u.count}项）"
+                                                    for u in missing[:common.TOP]))
+    body.append(Paragraph(text + "。"))
+    # Each late assignment and return by name, for the tasks due this week (the year's would
+    # run to hundreds of lines with 300 units; its figures are above and per unit attached).
+    week = week_window(env, b.created_at)
+    week_late = stats.late_assignments(conn, week, now)
+    week_returns = stats.returned_versions(conn, week)
+    per_unit = common.by_unit(env, week_late, week_returns, now)
     if per_unit:
+        body.append(Paragraph(f"{week.label}截止的任务中，逾期或被退回的情况如下："))
         body += [Paragraph(f"{unit}：" + "；".join(items) + "。") for unit, items in per_unit]
+    else:
+        body.append(Paragraph(f"{week.label}截止的任务没有逾期或被退回的情况。"))
     incidents = [x for x in lines if x.points < 0]
     if incidents:
         body.append(o.h(2, "执法问题"))
         body.append(Paragraph(f"以下{len(incidents)}起粗暴执法、野蛮执法、趋利执法等问题被通报批评并扣分："
                               + "；".join(common.score_lines(incidents, env, bonus=False))
                               + "。"))
-    if yellow or late or returns or incidents:
+    if yellow or late or returns or incidents or per_unit:
         body.append(Paragraph("对上述单位予以通报批评。请相关单位认真分析原因，抓紧补报、按要求修改，"
                               "经督促指导后按要求纠正的，黄旗可改为蓝旗。"))
 

@@ -55,6 +55,24 @@ def join_names(names: Iterable[str]) -> str:
     return "、".join(names)
 
 
+TOP = 10  # units named in a summary sentence
+
+
+def named(units: Sequence[UnitCount], unit: str, top: int = TOP) -> str:
+    """郑州市（红旗3面）、… 等N个单位: the first ``top`` of a list, then how many in all."""
+    shown = counted(units[:top], unit)
+    return shown + (f"等{len(units)}个单位" if len(units) > top else "")
+
+
+def units_by_count(items: Iterable[LateAssignment]) -> list[UnitCount]:
+    """Units by how many of ``items`` they have, most first."""
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for a in items:
+        counts[a.unit_id, a.unit] += 1
+    return sorted((UnitCount(uid, name, n) for (uid, name), n in counts.items()),
+                  key=lambda u: (-u.count, u.name))
+
+
 def counted(units: Sequence[UnitCount], unit: str) -> str:
     """郑州市（红旗3面）、洛阳市（红旗1面）."""
     return "、".join(f"{u.name}（{unit}{u.count}面）" for u in units)

@@ -26,7 +26,7 @@ from storage.models import Dynamic, Unit
 KIND_HALF = "halfyear"
 KIND_YEARLY = "yearly"
 TABLE_TITLE = "各单位工作推进情况统计表"
-TOP = 10  # units named in a summary sentence ("…等 N 个单位")
+TOP = common.TOP
 
 
 def parse_half(text: str) -> tuple[int, int]:
@@ -37,17 +37,6 @@ def parse_half(text: str) -> tuple[int, int]:
             return stats.parse_year(raw[: -len(suffix)]), half
     raise InvalidInput(f"半年“{text}”无效，应写作 2027H1（上半年）或 2027H2（下半年）",
                        log=f"bad half {text!r}")
-
-
-def _named(units: list[stats.UnitCount], unit: str) -> str:
-    shown = common.counted(units[:TOP], unit)
-    return shown + (f"等{len(units)}个单位" if len(units) > TOP else "")
-
-
-def _late_units(late: list[stats.LateAssignment]) -> list[stats.UnitCount]:
-    counts = Counter((a.unit_id, a.unit) for a in late)
-    return sorted((stats.UnitCount(uid, name, n) for (uid, name), n in counts.items()),
-                  key=lambda u: (-u.count, u.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +69,7 @@ def _good(env: ServiceEnv, o: Outline, p: _Period) -> list[Block]:
     commended = stats.units_by_flag(p.units, "red")
     innovations = [x for x in p.lines if x.points > 0]
     out: list[Block] = [o.h(2, "成效显著的单位")]
-    out.append(Paragraph(f"{len(commended)}个单位被标注红旗：{_named(commended, '红旗')}。"
+    out.append(Paragraph(f"{len(commended)}个单位被标注红旗：{common.named(commended, '红旗')}。"
                          if commended else "没有被标注红旗的单位。"))
     out.append(o.h(2, "创新举措"))
     out.append(Paragraph(f"认定创新举措{len(innovations)}项："
@@ -91,13 +80,13 @@ def _good(env: ServiceEnv, o: Outline, p: _Period) -> list[Block]:
 
 def _problems(env: ServiceEnv, o: Outline, p: _Period) -> list[Block]:
     repeated = stats.units_by_flag(p.units, "yellow", stats.REPEATED_YELLOW)
-    late_units = _late_units(p.late)
+    late_units = common.units_by_count(p.late)
     late_in = sum(1 for a in p.late if a.first_at is not None)
     incidents = [x for x in p.lines if x.points < 0]
     reasons = Counter(r.reason.strip().rstrip("。") or "未说明" for r in p.returns)
     out: list[Block] = [o.h(2, "多次被标注黄旗的单位")]
     out.append(Paragraph(
-        f"{len(repeated)}个单位被标注黄旗{stats.REPEATED_YELLOW}面及以上：{_named(repeated, '黄旗')}。"
+        f"{len(repeated)}个单位被标注黄旗{stats.REPEATED_YELLOW}面及以上：{common.named(repeated, '黄旗')}。"
         if repeated else f"没有被标注黄旗{stats.REPEATED_YELLOW}面及以上的单位。"))
     out.append(o.h(2, "逾期和退回情况"))
     text = (f"逾期报送{late_in}项，到期仍未报送{len(p.late) - late_in}项，"
@@ -118,9 +107,8 @@ def _problems(env: ServiceEnv, o: Outline, p: _Period) -> list[Block]:
 def build_halfyear(conn: Connection, env: ServiceEnv, year: int, half: int, now: datetime
                    ) -> Document:
     cfg = env.settings.documents
-    report = stats.half_year_report(conn, env, year, half, now=now)
+    report, units = stats.half_year_detail(conn, env, year, half, now=now)
     window = report.window
-    units = stats.unit_stats(conn, env, window, now=now)
     late = stats.late_assignments(conn, window, now)
     returns = stats.returned_versions(conn, window)
     period = _Period(report.label, report.tasks, units,

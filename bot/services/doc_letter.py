@@ -58,8 +58,16 @@ def build(conn: Connection, env: ServiceEnv, unit_id: int, now: datetime, *,
         f"按时报送{c.on_time_due}项，逾期报送{len(late_in)}项，到期仍未报送{len(missing)}项；"
         f"材料被退回{len(returns)}次；被标注黄旗{len(yellow)}面。"))
     if yellow:
+        # A yellow flag on a task that is late or missing is that task's entry in the list
+        # below (with how late it is): it is counted here, not listed twice.
+        late_tasks = {a.task_id for a in late}
+        on_late = [f for f in yellow if f.task_id in late_tasks]
+        others = [f for f in yellow if f.task_id not in late_tasks]
         body.append(o.h(2, f"被标注黄旗{len(yellow)}面"))
-        body += numbered_items([_flag_text(env, f) for f in yellow])
+        if on_late:
+            body.append(Paragraph(f"其中{len(on_late)}面为任务逾期或未报送所记，逐项见“未按时报送”部分"
+                                  + ("；其余：" if others else "。")))
+        body += numbered_items([_flag_text(env, f) for f in others])
     if late:
         body.append(o.h(2, f"未按时报送{len(late)}项"))
         body += numbered_items([common.late_text(env, a, now) + "。" for a in late])
@@ -75,8 +83,8 @@ def build(conn: Connection, env: ServiceEnv, unit_id: int, now: datetime, *,
         f"请于{cn_date(reply_by)}前将整改落实情况书面报送{cfg.issuer}。"
         "经督促指导后按要求纠正的，黄旗可改为蓝旗。"))
     return Document(
-        kind=KIND, title=common.two_line_title(f"关于{unit.name}推进服务型行政执法建设工作的",
-                                               "督导建议书"),
+        kind=KIND, title=common.two_line_title(f"关于{unit.name}推进服务型行政执法",
+                                               "建设工作的督导建议书"),
         body=tuple(body), mark=cfg.mark, addressee=f"{unit.name}{cfg.letter_to_suffix}",
         signature=cfg.issuer, date=today, seal=cfg.seal, copy_to=cfg.letter_copy_to,
         printer=cfg.issuer, print_date=today,

@@ -476,12 +476,20 @@ def half_year_report(conn: Connection, env: ServiceEnv, year: int, half: int, *,
     """The 半年报告 data: completion and flags of the tasks due in the half, the units with
     repeated yellow flags (at least ``REPEATED_YELLOW``, as for a supervision letter), the
     commended units (red flags) and the innovations and incidents recorded in the half."""
+    return half_year_detail(conn, env, year, half, now=now)[0]
+
+
+def half_year_detail(conn: Connection, env: ServiceEnv, year: int, half: int, *,
+                     now: datetime | None = None
+                     ) -> tuple[HalfYearReport, list[UnitYearStats]]:
+    """``half_year_report`` and the per-unit figures it sums (``unit_stats`` of the half),
+    from one pass over the half's assignments."""
     now = now or env.clock.now()
     window = half_window(env, year, half)
     parts = _unit_parts(conn, window, now)
-    return _half_report(year, half, window, now, count_tasks(conn, window),
-                        _assemble(env, parts, (0,)),
-                        parts.lines)
+    units = _assemble(env, parts, (0,))
+    return (_half_report(year, half, window, now, count_tasks(conn, window), units,
+                         parts.lines), units)
 
 
 def year_stats(conn: Connection, env: ServiceEnv, year: int, *,

@@ -21,7 +21,7 @@ from tests.reports.conftest import NOW, TZ, Seeded, at
 from tests.reports.doc_oracle import Figures, count, late_phrase, md, read, units_with
 
 ACTOR = Actor("cli:test")
-DRAFTED = at("2026-12-31 11:30")  # the weekly bulletin's draft; NOW is 12:00 the same day
+DRAFTED = at("2026-10-02 17:00")  # the weekly bulletin's draft (a Friday); NOW is 31 December
 
 
 def _completion(t: oracle.Tally, tasks: int) -> str:
@@ -79,35 +79,43 @@ def test_reports_bulletin_document_figures(seeded: Seeded, tmp_path: Path) -> No
                                                    out=tmp_path / "通报.docx"))
     assert made.info.status == "draft" and made.info.number is None
     _, text, tables = read(made.path)
+    # The year until the draft (Friday 2 October, 17:00) in figures; the week (from Monday
+    # 28 September) item by item; all of it as the records stand now.
     o = seeded.tx(lambda c: count(c, datetime(2026, 1, 1, tzinfo=TZ), DRAFTED, NOW))
+    week = seeded.tx(lambda c: count(c, at("2026-09-28 00:00"), DRAFTED, NOW))
     f = Figures(text)
-    assert o.tasks == 4  # 年底总结 (due 18:00) is after the draft; other years do not count
-    f.has("2026年1月1日至12月31日，" + _completion(o.total, o.tasks) + _flags(o.total))
+    assert (o.tasks, week.tasks) == (4, 1)
+    f.has("2026年1月1日至10月2日，" + _completion(o.total, o.tasks) + _flags(o.total))
     f.has(_kinds(o))
     red = units_with(o, "red")
     f.has(f"以下{len(red)}个单位按时完成任务、成效显著，被标注红旗："
           + "、".join(f"{n}（红旗{c}面）" for n, c in red) + "。")
     innovations = _scores(o, bonus=True)
+    assert len(innovations) == 2  # the incident of November is after the draft
     f.has(f"以下{len(innovations)}项创新举措被认定并加分：" + "；".join(innovations) + "。")
     yellow = units_with(o, "yellow")
     f.has(f"以下{len(yellow)}个单位未按时完成任务，被标注黄旗："
           + "、".join(f"{n}（黄旗{c}面）" for n, c in yellow) + "。")
     late_in = sum(1 for x in o.late if x.first_at is not None)
-    f.has(f"逾期报送{late_in}项，到期仍未报送{len(o.late) - late_in}项，"
-          f"材料被退回{len(o.returns)}次")
-    for item in o.late:
-        f.has(late_phrase(item, NOW))
-    for r in o.returns:
-        f.has(f"《{r.title}》第{r.version}版（{md(r.submitted_at)}报送）被退回，原因：{r.reason}")
-    incidents = _scores(o, bonus=False)
-    f.has(f"以下{len(incidents)}起粗暴执法、野蛮执法、趋利执法等问题被通报批评并扣分："
-          + "；".join(incidents) + "。")
+    missing = sorted(oracle.Counter(x.unit for x in o.late if x.first_at is None).items(),
+                     key=lambda r: (-r[1], r[0]))
+    f.has(f"2026年1月1日至10月2日，逾期报送{late_in}项，到期仍未报送{len(o.late) - late_in}项，"
+          f"材料被退回{len(o.returns)}次；仍未报送较多的单位："
+          + "、".join(f"{n}（{c}项）" for n, c in missing) + "。")
+    f.has("本周（9月28日至10月2日）截止的任务中，逾期或被退回的情况如下：")
+    by_unit: dict[str, list[str]] = {}
+    for item in week.late:
+        by_unit.setdefault(item.unit, []).append(late_phrase(item, NOW))
+    for r in week.returns:
+        by_unit.setdefault(r.unit, []).append(
+            f"《{r.title}》第{r.version}版（{md(r.submitted_at)}报送）被退回，原因：{r.reason}")
+    for unit, items in by_unit.items():
+        f.has(f"{unit}：" + "；".join(items) + "。")
+    assert "执法问题" not in text
     assert f.unchecked() == []
     # Named by hand from the seed, so that the oracle itself is checked too.
-    assert "开封市：《年初部署》（1月1日截止）逾期2天10小时报送" in text
-    assert "省司法厅：《年初部署》（1月1日截止）逾期3天10小时报送；《三季度调研》（9月30日截止）逾期7天16小时报送" \
-        in text
-    assert "《一季度报告》第1版（3月28日报送）被退回，原因：缺少盖章" in text
+    assert "省司法厅：《三季度调研》（9月30日截止）逾期7天16小时报送。" in text
+    assert "郑州市：《三季度调研》（9月30日截止）至12月31日仍未报送，已逾期91天18小时。" in text
     assert "省公安厅（红旗" not in text
     _table_rows(o, tables[0])
 
@@ -135,11 +143,12 @@ def test_reports_letter_names_flags_lateness_returns_and_demands(seeded: Seeded,
     f.has(f"2026年，你单位承担督导任务{t.assigned}项，其中已到截止时间{t.due}项；"
           f"按时报送{t.on_time_due}项，逾期报送{late_in}项，到期仍未报送{len(o.late) - late_in}项；"
           f"材料被退回{len(o.returns)}次；被标注黄旗{t.yellow}面。")
-    f.has(f"被标注黄旗{len(o.yellow_flags['省司法厅'])}面")
-    for title, reason, _ in o.yellow_flags["省司法厅"]:
-        assert title is not None
-        f.has(f"《{title}》")
-        f.has(reason)
+    flags = o.yellow_flags["省司法厅"]
+    late_titles = {x.title for x in o.late}
+    f.has(f"被标注黄旗{len(flags)}面")
+    # Both flags are on late tasks: counted, and listed once, with the late work.
+    assert {title for title, _, _ in flags} <= late_titles
+    f.has(f"其中{len(flags)}面为任务逾期或未报送所记，逐项见“未按时报送”部分。")
     f.has(f"未按时报送{len(o.late)}项")
     for item in o.late:
         f.has(late_phrase(item, NOW))
@@ -163,6 +172,14 @@ def test_reports_letter_names_flags_lateness_returns_and_demands(seeded: Seeded,
     assert "省司法厅全面推进依法行政工作领导小组办公室：" in text
 
 
+def test_reports_letter_lists_a_flag_not_on_late_work(seeded: Seeded, tmp_path: Path) -> None:
+    made = seeded.tx(lambda c: docs.draft_letter(c, seeded.env, "开封市", actor=ACTOR, now=NOW,
+                                                 out=tmp_path / "开封.docx"))
+    _, text, _ = read(made.path)
+    # 开封市's one yellow flag is the incident of 2 November (its late task's flag turned blue).
+    assert "（一）被标注黄旗1面\n1.趋利执法：趋利执法，违规罚款（11月2日记录）。" in text
+
+
 def test_reports_letter_for_a_unit_with_nothing_wrong_is_refused(seeded: Seeded) -> None:
     with pytest.raises(InvalidInput) as refused:
         seeded.tx(lambda c: docs.draft_letter(c, seeded.env, "中央驻豫甲单位", actor=ACTOR,
@@ -174,6 +191,8 @@ def test_reports_letter_asks_for_missing_work(seeded: Seeded, tmp_path: Path) ->
     made = seeded.tx(lambda c: docs.draft_letter(c, seeded.env, "省公安厅", actor=ACTOR, now=NOW,
                                                  out=tmp_path / "公安厅.docx"))
     _, text, _ = read(made.path)
+    # Its yellow flags are both on missing work; the third missing task's flag was turned blue.
+    assert "其中2面为任务逾期或未报送所记" in text
     # 年初部署 and 一季度报告 never came (三季度调研 neither, but its flag was turned blue).
     assert "于2027年1月8日前补报《年初部署》《一季度报告》《三季度调研》等3项材料。" in text
     assert "《年初部署》（1月1日截止）至12月31日仍未报送，已逾期364天12小时" in text

@@ -167,7 +167,7 @@ def test_reports_title_and_mark(generated: dict[str, Path]) -> None:
     size = int(run.find(f"{W}rPr/{W}sz").get(qn("w:val"))) / 2
     assert text_width(mark.text) * size * scale / 100 <= A4.text_width_pt  # fits the width
     title = next(p for p in paras if p.style.style_id == "GwTitle")
-    assert title.text == "关于开封市推进服务型行政执法建设工作的\n督导建议书"
+    assert title.text == "关于开封市推进服务型行政执法\n建设工作的督导建议书"
     assert title.style.paragraph_format.alignment == 1  # centred
     assert _attr(_style(d, "GwTitle"), f"{W}pPr/{W}snapToGrid", "val") == "0"
     i = paras.index(title)
