@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from bot.core.env import ServiceEnv
+from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import Document, doc_number
 from bot.reports.render import render, write_atomic
 from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
@@ -73,8 +74,6 @@ def _check_out(out: Path | None) -> Path | None:
     if out is None:
         return None
     if out.suffix.lower() != ".docx":
-        from bot.domain.errors import InvalidInput
-
         raise InvalidInput(f"输出文件应以 .docx 结尾：{out}", log=f"bad --out {out}")
     return out
 
