@@ -643,6 +643,10 @@ def build_parser() -> argparse.ArgumentParser:
     tk = leaf(sub, "tick", cmd_tick, "执行某一时刻到期的定时任务一次（提醒、通报）")
     tk.add_argument("--at", required=True, help="如 2026-07-01T09:00+08:00")
 
+    from bot.cli_doc import add_commands as add_doc_commands
+
+    add_doc_commands(sub, leaf)
+
     wechat = sub.add_parser("wechat", help="微信公众号").add_subparsers(dest="sub", required=True)
     wm = leaf(wechat, "menu", cmd_wechat_menu,
               "创建公众号自定义菜单（默认：我的任务、进度、红旗榜）")

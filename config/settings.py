@@ -38,6 +38,7 @@ __all__ = [
     "BackupSettings",
     "ConfigError",
     "DatabaseSettings",
+    "DocumentsSettings",
     "HttpSettings",
     "NluSettings",
     "OneBotSettings",
@@ -334,6 +335,34 @@ class BackupSettings(_Section):
     keep: int
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class DocumentsSettings(_Section):
+    """The official documents (公文): who issues them, their numbers, to whom they go."""
+
+    NAME: ClassVar[str] = "documents"
+
+    issuer: str
+    mark: str
+    prefix_bulletin: str
+    prefix_letter: str
+    prefix_halfyear: str
+    prefix_cases: str
+    bulletin_to: str
+    halfyear_to: str
+    letter_to_suffix: str
+    copy_to: tuple[str, ...]
+    letter_copy_to: tuple[str, ...]
+    seal: bool
+    dir: str
+
+    def prefix(self, kind: str) -> str:
+        """The agency code (机关代字) of a kind's document numbers."""
+        value = getattr(self, f"prefix_{kind}", None)
+        if not isinstance(value, str):
+            raise KeyError(f"no document number prefix for kind {kind!r}")
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The whole configuration. Build it with :func:`load_settings`."""
@@ -351,6 +380,7 @@ class Settings:
     web: WebSettings
     nlu: NluSettings
     backup: BackupSettings
+    documents: DocumentsSettings
     # Where the values came from, in order of precedence (for `dudao config check`).
     sources: tuple[str, ...] = field(default=(), compare=False)
 
@@ -853,6 +883,16 @@ def _notice_remind(value: Any) -> Any:
     return "none" if hours == 0 or times == 0 else f"{hours}x{times}"
 
 
+def _doc_prefix(value: Any) -> Any:
+    # The agency code is followed by the year in 六角括号: brackets or a final digit inside it
+    # would make numbers nobody can read back (豫办2〔2027〕3号).
+    if not value.strip() or any(c in value for c in "〔〕[]()（）") or value.strip()[-1].isdigit():
+        raise _Invalid(f"must be an agency code without brackets or a final digit, got {value!r}")
+    if len(value.strip()) > 40:
+        raise _Invalid(f"must be at most 40 characters, got {len(value.strip())}")
+    return value.strip()
+
+
 def _aes_key(value: Any) -> Any:
     if value and len(value) != 43:
         raise _Invalid(f"the EncodingAESKey must be 43 characters long, got {len(value)}")
@@ -910,6 +950,11 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("scoring", "incident"): _positive,
         ("nlu", "refresh_s"): _positive,
         ("backup", "keep"): _between(1),
+        ("documents", "issuer"): _non_empty,
+        ("documents", "prefix_bulletin"): _doc_prefix,
+        ("documents", "prefix_letter"): _doc_prefix,
+        ("documents", "prefix_halfyear"): _doc_prefix,
+        ("documents", "prefix_cases"): _doc_prefix,
         ("web", "session_hours"): _between(1),
         ("web", "login_attempts_per_minute"): _between(1),
     }

@@ -15,6 +15,7 @@ log = logging.getLogger("dudao.handlers")
 def build_router() -> Router:
     from handlers import (
         board_link,
+        documents,
         due_soon,
         dynamics,
         flags,
@@ -32,7 +33,7 @@ def build_router() -> Router:
     # Order matters only for command words that share a prefix; longer words win anyway.
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
-                 notices.router, records.router, board_link.router)
+                 notices.router, records.router, board_link.router, documents.router)
     for extra in _optional_routers():
         root.include(extra)
     return root
