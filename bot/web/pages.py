@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from urllib.parse import quote
 
@@ -13,9 +14,9 @@ from bot.domain.errors import DomainError, NotFound
 from bot.services import board as board_svc
 from bot.services.tasks import SYSTEM_NAMES
 from bot.services.units import KIND_NAMES
-from bot.web import charts
+from bot.web import charts, labels
 from bot.web.common import admin_only, board, error_page, page, signed_in, who_of
-from bot.web.gridhtml import grid_html
+from bot.web.gridhtml import grid_html, unit_list_html
 from bot.web.ids import path_id, query_id
 
 # DESIGN §4, as the legend under the grid.
@@ -27,6 +28,7 @@ RULES = (
     ("innovation", "创新举措", "管理员认定的创新举措记红旗并加分"),
     ("incident", "执法问题", "粗暴执法、野蛮执法、趋利执法造成不良影响的记黄旗并扣分"),
 )
+_PERIOD = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
 CELL_LEGEND = (("sr", "审", "已报送，待审核"), ("sx", "退", "已退回，待重新报送"),
                ("so", "未", "尚未报送（未到截止时间）"), ("sa", "过", "已通过（尚未定旗）"))
 
@@ -47,11 +49,18 @@ def routes() -> list[web.RouteDef]:
 
 
 def _period_label(p: str) -> str:
-    if "H" in p:
-        return f"{p[:4]}年{'上' if p.endswith('1') else '下'}半年"
-    if "Q" in p:
-        return f"{p[:4]}年第{p[-1]}季度"
-    return f"{p}年"
+    """``2026`` → 2026年, ``2026H1`` → 2026年上半年, ``2026Q3``, ``2026-07``; else as written."""
+    m = _PERIOD.match(p)
+    if m is None:
+        return p
+    year, half, quarter, month = m.groups()
+    if half:
+        return f"{year}年{'上' if half == 'H1' else '下'}半年"
+    if quarter:
+        return f"{year}年第{quarter[1]}季度"
+    if month:
+        return f"{year}年{int(month)}月"
+    return f"{year}年"
 
 
 @signed_in
@@ -71,10 +80,20 @@ async def board_page(request: web.Request) -> web.StreamResponse:
         problem = exc.message
         g = board_svc.Grid([], [], {})
     html = await asyncio.to_thread(grid_html, g, b.fmt)
-    return page(request, "board.html", grid=html, totals=g.totals(), n_units=len(g.units),
-                n_tasks=len(g.tasks), kind=kind, system=system, period=period,
-                periods=[(p, _period_label(p)) for p in board_svc.recent_periods(b.now(), tz)], kinds=KIND_NAMES,
-                systems=SYSTEM_NAMES, rules=RULES, cell_legend=CELL_LEGEND, problem=problem)
+    periods = [(p, _period_label(p)) for p in board_svc.recent_periods(b.now(), tz)]
+    return page(request, "board.html", grid=html, unit_list=unit_list_html(g),
+                totals=g.totals(), owed_total=sum(g.unit_owed.values()), n_units=len(g.units),
+                n_tasks=len(g.tasks), kind=kind,
+                system=system, period=period, periods=periods, kinds=KIND_NAMES,
+                systems=SYSTEM_NAMES, rules=RULES, cell_legend=CELL_LEGEND, problem=problem,
+                filter_summary=_filter_summary(kind, system, period))
+
+
+def _filter_summary(kind: str, system: str, period: str) -> str:
+    """What the folded filter control says it shows: ``地市 · 2026年`` or ``全部``."""
+    chosen = [KIND_NAMES.get(kind, kind) if kind else "", SYSTEM_NAMES.get(system, system)
+              if system else "", _period_label(period) if period else ""]
+    return " · ".join(c for c in chosen if c) or "全部单位、全部任务"
 
 
 @signed_in
@@ -83,15 +102,28 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
     unit_id = path_id(request, "unit_id")
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
+    tz, now = b.services.env.tz, b.now()
     try:
-        d = await b.services.db.run(lambda conn: board_svc.unit_detail(conn, unit_id))
+        v = await b.services.db.run(lambda conn: board_svc.unit_view(conn, unit_id, now=now,
+                                                                     tz=tz))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
-    latest: dict[int, int] = {}
-    for s in d.submissions:  # newest first: the first seen per task is the one to review
-        latest.setdefault(s.task_id, s.id)
-    return page(request, "unit.html", d=d, kinds=KIND_NAMES, latest=set(latest.values()),
-                score_total=sum(s.points for s in d.scores))
+    d = v.detail
+    # Submissions are newest first: the first seen per task is the one to review.
+    latest = {subs[0].id for subs in v.subs_by_task.values()}
+    shown_above = {t.task_id for t in v.owed} | {t.task_id for t in v.returned}
+    rest = [t for t in d.tasks if t.task_id not in shown_above]
+    # The rest of this year (and later) by default, and whatever still waits for review; earlier
+    # years on request, which keeps the page light on a phone for a unit with a long history.
+    show_all = request.query.get("all") == "1"
+    history = [t for t in rest if show_all or t.state == "received"
+               or t.due.astimezone(tz).year >= v.year]
+    today = now.astimezone(tz).date()
+    return page(request, "unit.html", v=v, d=d, kinds=KIND_NAMES, latest=latest, now=now,
+                score_total=sum(s.points for s in d.scores), history=history,
+                earlier=len(rest) - len(history), show_all=show_all,
+                changes=[f for f in d.flags if not f.current or f.task_id is None],
+                due_note=lambda due: labels.due_note(due.astimezone(tz).date(), today))
 
 
 @admin_only
@@ -107,11 +139,14 @@ async def task_page(request: web.Request) -> web.StreamResponse:
     for s in d.submissions:  # oldest first: the last seen per unit is the one to review
         latest[s.unit_id] = s.id
     returned = [s for s in d.submissions if s.status == "returned"]
-    chart = charts.cumulative_line(d.daily, len(d.units))
+    today = b.services.env.local(b.now()).date()
+    chart = charts.submission_progress(d.daily, len(d.units), published=d.published,
+                                       due=d.task.due.astimezone(tz).date(), today=today)
     late = [u for u in d.units if u.late]
     missing = [u for u in d.units if u.state in ("owed", "returned")]
+    submitted = [u for u in d.units if u.submitted_at is not None]
     return page(request, "task.html", d=d, systems=SYSTEM_NAMES, latest=set(latest.values()),
-                returned=returned, chart=chart, late=late, missing=missing,
+                returned=returned, chart=chart, late=late, missing=missing, submitted=submitted,
                 overdue=d.task.due < b.now())
 
 
@@ -141,8 +176,13 @@ async def charts_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def notices_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.notices(conn))
-    return page(request, "notices.html", rows=rows)
+    def load(conn: Connection) -> tuple[list[board_svc.NoticeRow], dict[str, str]]:
+        rows = board_svc.notices(conn)
+        refs = {part.strip() for n in rows for part in n.targets.split(",")}
+        return rows, board_svc.reference_names(conn, refs)
+
+    rows, names = await board(request).services.db.run(load)
+    return page(request, "notices.html", rows=rows, names=names, L=labels)
 
 
 @admin_only
@@ -156,17 +196,24 @@ async def dynamics_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def bulletins_page(request: web.Request) -> web.StreamResponse:
     rows = await board(request).services.db.run(lambda conn: board_svc.bulletins(conn))
-    return page(request, "bulletins.html", rows=rows,
-                kinds={"weekly": "周通报", "halfyear": "半年报告", "letter": "督导建议书",
-                       "digest": "每日摘要"})
+    return page(request, "bulletins.html", rows=rows, kinds=labels.BULLETIN_KINDS)
 
 
 @admin_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
     before = query_id(request, "before")
-    rows = await board(request).services.db.run(lambda conn: board_svc.audit_log(conn,
-                                                                                 before=before))
-    return page(request, "audit.html", rows=rows, more=rows[-1].id if len(rows) == 100 else None)
+
+    def load(conn: Connection) -> tuple[list[board_svc.AuditRow], dict[str, str]]:
+        rows = board_svc.audit_log(conn, before=before)
+        refs: set[str] = set()
+        for r in rows:
+            refs |= labels.references(r.actor, r.target, r.detail)
+        return rows, board_svc.reference_names(conn, refs)
+
+    b = board(request)
+    rows, names = await b.services.db.run(load)
+    return page(request, "audit.html", rows=rows, names=names, L=labels,
+                more=rows[-1].id if len(rows) == 100 else None)
 
 
 @signed_in
