@@ -76,7 +76,7 @@ def unit_list_html(g: Grid) -> Markup:
         c = g.unit_counts.get(u.id, empty)
         todo = []
         if g.unit_owed[u.id]:
-            todo.append(f"尚未报送 {g.unit_owed[u.id]} 项")
+            todo.append(f"尚需报送 {g.unit_owed[u.id]} 项")
         if c["received"]:
             todo.append(f"待审核 {c['received']} 项")
         out.append(f"<li data-u={u.id}><a href=\"/units/{u.id}\"><span class=n>{escape(u.name)}"
