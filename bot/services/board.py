@@ -41,7 +41,7 @@ from storage.models import (
 COLORS = ("red", "blue", "yellow")
 _SUBMITTED = ("received", "accepted")
 _OWED = ("owed", "returned")
-_PERIOD = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
+PERIOD_PATTERN = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
 
 
 def period_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
@@ -49,7 +49,7 @@ def period_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime] | None
     period = period.strip()
     if not period:
         return None
-    m = _PERIOD.match(period)
+    m = PERIOD_PATTERN.match(period)
     if m is None:
         raise InvalidInput(f"时段“{period}”看不懂，可写 2026、2026H1、2026Q3 或 2026-07",
                            log=f"bad period {period!r}")
@@ -327,13 +327,21 @@ class UnitView:
     year_counts: Counter[str]
     subs_by_task: dict[int, list[subs_svc.SubmissionInfo]]  # newest first
     children: list[ChildUnit]
+    history: list[UnitTaskRow]  # the other tasks, latest deadline first
+    earlier: int  # other tasks of earlier years, left out of ``history`` unless asked for
+    changes: list[FlagRow]  # flags since replaced, and period flags (innovation, incident)
+    latest: set[int]  # the latest submission to each task: the one an admin may review
 
 
 def _year_of(moment: datetime, tz: ZoneInfo) -> int:
     return moment.astimezone(tz).year
 
 
-def unit_view(conn: Connection, unit_id: int, *, now: datetime, tz: ZoneInfo) -> UnitView:
+def unit_view(conn: Connection, unit_id: int, *, now: datetime, tz: ZoneInfo,
+              all_years: bool = False) -> UnitView:
+    """Each task once: in ``owed``, ``returned`` or ``history``. The history holds this year's
+    tasks (and later ones) and whatever still waits for review; earlier years only with
+    ``all_years``, which keeps the page light on a phone for a unit with a long record."""
     d = unit_detail(conn, unit_id)
     year = _year_of(now, tz)
     still_open = [t for t in d.tasks if t.task_status == "open"]
@@ -349,8 +357,14 @@ def unit_view(conn: Connection, unit_id: int, *, now: datetime, tz: ZoneInfo) ->
     subs_by_task: dict[int, list[subs_svc.SubmissionInfo]] = {}
     for s in d.submissions:  # already newest first
         subs_by_task.setdefault(s.task_id, []).append(s)
+    above = {t.task_id for t in owed} | {t.task_id for t in returned}
+    rest = [t for t in d.tasks if t.task_id not in above]
+    history = [t for t in rest if all_years or t.state == "received"
+               or due_year[t.task_id] >= year]
+    changes = [f for f in d.flags if not f.current or f.task_id is None]
     return UnitView(d, year, owed, returned, year_flags, Counter(f.color for f in year_flags),
-                    subs_by_task, _children(conn, unit_id))
+                    subs_by_task, _children(conn, unit_id), history, len(rest) - len(history),
+                    changes, {subs[0].id for subs in subs_by_task.values()})
 
 
 def _children(conn: Connection, unit_id: int) -> list[ChildUnit]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
 from urllib.parse import quote
 
@@ -28,7 +27,6 @@ RULES = (
     ("innovation", "创新举措", "管理员认定的创新举措记红旗并加分"),
     ("incident", "执法问题", "粗暴执法、野蛮执法、趋利执法造成不良影响的记黄旗并扣分"),
 )
-_PERIOD = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
 CELL_LEGEND = (("sr", "审", "已报送，待审核"), ("sx", "退", "已退回，待重新报送"),
                ("so", "未", "尚未报送（未到截止时间）"), ("sa", "过", "已通过（尚未定旗）"))
 
@@ -50,7 +48,7 @@ def routes() -> list[web.RouteDef]:
 
 def _period_label(p: str) -> str:
     """``2026`` → 2026年, ``2026H1`` → 2026年上半年, ``2026Q3``, ``2026-07``; else as written."""
-    m = _PERIOD.match(p)
+    m = board_svc.PERIOD_PATTERN.match(p)
     if m is None:
         return p
     year, half, quarter, month = m.groups()
@@ -103,26 +101,15 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
     tz, now = b.services.env.tz, b.now()
+    all_years = request.query.get("all") == "1"
     try:
-        v = await b.services.db.run(lambda conn: board_svc.unit_view(conn, unit_id, now=now,
-                                                                     tz=tz))
+        v = await b.services.db.run(lambda conn: board_svc.unit_view(
+            conn, unit_id, now=now, tz=tz, all_years=all_years))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
-    d = v.detail
-    # Submissions are newest first: the first seen per task is the one to review.
-    latest = {subs[0].id for subs in v.subs_by_task.values()}
-    shown_above = {t.task_id for t in v.owed} | {t.task_id for t in v.returned}
-    rest = [t for t in d.tasks if t.task_id not in shown_above]
-    # The rest of this year (and later) by default, and whatever still waits for review; earlier
-    # years on request, which keeps the page light on a phone for a unit with a long history.
-    show_all = request.query.get("all") == "1"
-    history = [t for t in rest if show_all or t.state == "received"
-               or t.due.astimezone(tz).year >= v.year]
     today = now.astimezone(tz).date()
-    return page(request, "unit.html", v=v, d=d, kinds=KIND_NAMES, latest=latest, now=now,
-                score_total=sum(s.points for s in d.scores), history=history,
-                earlier=len(rest) - len(history), show_all=show_all,
-                changes=[f for f in d.flags if not f.current or f.task_id is None],
+    return page(request, "unit.html", v=v, d=v.detail, kinds=KIND_NAMES, now=now,
+                score_total=sum(s.points for s in v.detail.scores), all_years=all_years,
                 due_note=lambda due: labels.due_note(due.astimezone(tz).date(), today))
 
 
