@@ -79,7 +79,10 @@ async def test_web_unit_and_task_pages_show_submissions_flags_and_attachments(we
     assert "逾期" in task and "中牟县" in task and "<svg" in task
     assert (await webapp.client.get("/tasks/999")).status == 404
     charts = await (await webapp.client.get("/charts")).text()
-    assert charts.count("<svg") == 2 and "一季度工作报告" in charts
+    # Two charts, each drawn for a wide screen and for a phone.
+    assert charts.count('<svg xmlns="http://www.w3.org/2000/svg" class="wide"') == 2
+    assert charts.count('<svg xmlns="http://www.w3.org/2000/svg" class="narrow"') == 2
+    assert "一季度工作报告" in charts
 
 
 async def test_web_accepting_a_submission_updates_the_database_and_tells_the_unit(webapp: Web
