@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.core.context import Context
 from bot.core.nlu import Parse
-from bot.core.nlu.text import normalize
+from bot.domain.text import normalize
 from bot.core.nlu.timeexpr import find_time
 from bot.core.router import PREFIXES, HandlerSpec
 from bot.services import units as units_svc

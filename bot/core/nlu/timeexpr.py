@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Final
 
-from .text import cn_int
+from bot.domain.text import cn_int
 
 IsWorkday = Callable[[date], bool]
 
