@@ -188,6 +188,19 @@ class Lexicon:
             out.append((a, b))
         return out
 
+    def _fragment_end(self, text: str, free: list[bool], i: int) -> int:
+        """The end of the longest run from ``i`` that some title contains (``i`` if none)."""
+        best = i
+        for ln in range(min(_PIECE, len(text) - i), 1, -1):
+            if text[i:i + ln] in self.pieces and all(free[i:i + ln]):
+                best = i + ln
+                break
+        if best - i == _PIECE:  # extend along the titles holding it
+            holders = [self._norm_title[t] for t in self.pieces[text[i:best]]]
+            while best < len(text) and free[best] and any(text[i:best + 1] in t for t in holders):
+                best += 1
+        return best
+
     def tasks_of_quarter_with(self, quarter: int, word: str) -> tuple[int, ...]:
         """Tasks of a quarter whose title has ``word`` ("三季度报告")."""
         return tuple(tid for title, tid in self.titles
