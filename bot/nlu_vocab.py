@@ -31,8 +31,8 @@ def read_vocabulary(conn: Connection, env: ServiceEnv) -> Vocabulary:
     """Active units and open tasks, in a stable order (so equal data gives an equal value)."""
     units = tuple(UnitName(u.id, u.name, u.short_name, u.aliases, u.kind)
                   for u in units_svc.list_units(conn))
-    tasks = tuple(TaskName(t.id, t.title, env.local(t.due).date())
-                  for t in tasks_svc.list_tasks(conn))
+    tasks = tuple(TaskName(tid, title, env.local(due).date())
+                  for tid, title, due in tasks_svc.open_titles(conn))
     return Vocabulary(units=units, tasks=tasks)
 
 

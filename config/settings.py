@@ -313,6 +313,8 @@ class NluSettings(_Section):
 
     enabled: bool
     refresh_s: float
+    conversation_ttl_s: float
+    startup_wait_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -850,6 +852,8 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("scoring", "innovation"): _positive,
         ("scoring", "incident"): _positive,
         ("nlu", "refresh_s"): _positive,
+        ("nlu", "conversation_ttl_s"): _positive,
+        ("nlu", "startup_wait_s"): _between(0),
         ("web", "session_hours"): _between(1),
         ("web", "login_attempts_per_minute"): _between(1),
     }

@@ -7,16 +7,45 @@ import re
 from datetime import date
 
 from bot.core.context import Context
-from bot.core.nlu import Parse
-from bot.domain.text import normalize
+from bot.core.nlu import Intent, Parse, Parser, Query
 from bot.core.nlu.timeexpr import find_time
 from bot.core.router import PREFIXES, HandlerSpec
+from bot.domain.text import normalize
 from bot.services import units as units_svc
 from handlers import texts
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
 _SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
+
+
+def command_parse(ctx: Context) -> Parse:
+    """The message read as a command by the language layer's command reader, with the units and
+    open tasks as they are in the database now (a task published a second ago is known). The
+    installed parser is used when its vocabulary is current; else a command-only one is built
+    (milliseconds, no word segmenter), so commands work before the language model has loaded
+    and with it switched off."""
+    from bot.nlu_vocab import read_vocabulary
+
+    vocab = read_vocabulary(ctx.conn, ctx.env)
+    parser = ctx.env.parser
+    if parser is None or parser.vocabulary != vocab:
+        parser = Parser(vocab, is_workday=ctx.env.calendar.is_workday, tz=ctx.env.tz,
+                        language=False)
+    return parser.parse(ctx.event.text, now=ctx.now)
+
+
+def command_query(ctx: Context) -> Query | None:
+    """The question a query command asks (进度 郑州, 谁没交 月报…), or None when the message only
+    starts with the command word ("进度条卡住了", "旗帜鲜明讲政治"): talk in a group gets
+    silence, talk addressed to the bot the usual "not understood"."""
+    p = command_parse(ctx)
+    if p.intent is Intent.QUERY and p.canonical and p.query is not None:
+        return p.query
+    addressed = ctx.event.to_me or not ctx.in_group or ctx.event.text.lstrip()[:1] in PREFIXES
+    if addressed:
+        ctx.reply(texts.UNKNOWN)
+    return None
 
 
 def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:

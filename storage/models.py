@@ -436,3 +436,21 @@ class WeChatQuota(Base):
     period: Mapped[str] = mapped_column(String(16), primary_key=True)  # d20250611, m202506
     used: Mapped[int] = mapped_column(Integer, default=0)
     exhausted: Mapped[bool] = mapped_column(Boolean, default=False)  # WeChat answered 45009
+
+
+class Conversation(Base):
+    """What the bot last discussed with a person in a chat (bot/services/conversations.py): the
+    last question answered (a follow-up such as "那开封呢" completes it) and a clarifying question
+    waiting for 是 / 不是 (with the question it would answer). Rows expire; they live in the
+    database so that a conversation survives a restart and works across processes."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("chat", "person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    person: Mapped[str] = mapped_column(String(128))  # the sender's identity (qq:30001)
+    last_query: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_at: Mapped[datetime | None]
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

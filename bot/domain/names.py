@@ -15,13 +15,26 @@ from bot.domain.pinyin import syllables
 H = TypeVar("H", bound=Hashable)
 
 
+_SUFFIXES = ("示范区", "市", "县", "区", "厅", "局", "办")
+
+
+def _core(name: str) -> tuple[str, str]:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[:-len(suffix)], suffix
+    return name, ""
+
+
 def similarity(a: str, b: str) -> float:
-    """0..1: how alike two names are, in writing or in sound."""
-    if not a or not b:
+    """0..1: how alike two names are, in writing or in sound. A shared place suffix (市, 县…)
+    says nothing: 火星市 is not like 新乡市; 郑州县 is much like 郑州市."""
+    (ca, sa), (cb, sb) = _core(a), _core(b)
+    if not ca or not cb:
         return 0.0
-    chars = SequenceMatcher(None, a, b, autojunk=False).ratio()
-    sound = SequenceMatcher(None, syllables(a), syllables(b), autojunk=False).ratio()
-    return max(chars, 0.95 * sound)
+    chars = SequenceMatcher(None, ca, cb, autojunk=False).ratio()
+    sound = SequenceMatcher(None, syllables(ca), syllables(cb), autojunk=False).ratio()
+    score = max(chars, 0.95 * sound)
+    return score * (0.9 if sa != sb and sa and sb else 1.0)
 
 
 def closest(text: str, candidates: Iterable[tuple[str, H]], *, limit: int = 3,

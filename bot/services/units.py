@@ -101,18 +101,21 @@ def name_table(units: Sequence[UnitInfo]) -> scopes.NameTable:
     return scopes.NameTable.build((u.id, u.name, (u.short_name, *u.aliases, u.code)) for u in units)
 
 
+NEAR = 0.4  # names less alike than this are not offered (火星市 is like no unit)
+
+
 def suggest(units: Sequence[UnitInfo], text: str, limit: int = 3) -> list[str]:
     """The names of the units closest to ``text`` (in writing or in sound), best first."""
     cands = ((w, u.name) for u in units for w in (u.name, u.short_name, *u.aliases))
-    return [name for _, name in names.closest(scopes.key(text), cands, limit=limit)]
+    return [name for _, name in names.closest(scopes.key(text), cands, limit=limit,
+                                              threshold=NEAR)]
 
 
 def unknown_unit(units: Sequence[UnitInfo], text: str) -> NotFound:
     """The error for a name that is no unit, offering the closest names."""
     near = suggest(units, text)
-    hint = f"，您是不是要找：{'、'.join(near)}？" if near else ""
-    return NotFound(f"没有找到单位“{text}”{hint}（可用 dudao unit list 查看全部单位）",
-                    log=f"unknown unit {text!r}")
+    hint = f"。您是不是要找：{'、'.join(near)}？" if near else "（可用 dudao unit list 查看全部单位）"
+    return NotFound(f"找不到单位：{text}{hint}", log=f"unknown unit {text!r}")
 
 
 def _read_scope(conn: Connection, spec: str) -> tuple[scopes.Scope, list[UnitInfo]]:

@@ -109,6 +109,7 @@ class Actions:
         span = find_time(norm[title_start:], m.today, sl.is_workday, future=True)
         deadline: datetime | None = None
         title_end = len(norm)
+        unknown = ""
         if span is not None and (span.end or span.start) is not None:
             a, b = span.span
             a += title_start
@@ -146,12 +147,18 @@ class Actions:
                     rng = re.search(r"范围[:：]?\s*", norm[tail:])
                     if rng:
                         scope, ids, _ = sl.scope_at(m, tail + rng.end())
+                    leftover = strip_seps(m.raw[tail + (rng.end() if rng else 0):])
+                    if scope is None and _HAN_NAME.match(leftover):
+                        unknown = leftover  # "截止 9月30日 火星市": a scope nobody knows
         else:
             rng = re.search(r"[\s,，]*范围[:：]?\s*", norm[title_start:])
             if rng:
                 title_end = title_start + rng.start()
                 scope, ids, _ = sl.scope_at(m, title_start + rng.end())
         title = sl.body(m, title_start, title_end).rstrip(SEPS)
+        if unknown:
+            return Parse(Intent.PUBLISH_TASK, 0.6, canonical, body=title, deadline=deadline,
+                         unknown_name=unknown, clarify=self.no_such_unit(unknown))
         if deadline is None:
             return Parse(Intent.PUBLISH_TASK, 0.7, canonical, unit_ids=ids, scope=scope, body=title,
                          clarify="请注明截止时间，例如：发布任务 三季度调研报告 截止 9月30日 各地市")

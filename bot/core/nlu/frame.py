@@ -10,9 +10,11 @@ Subjects are data: see :mod:`bot.core.nlu.subjects` for the registry and how to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class Form(StrEnum):
@@ -75,3 +77,31 @@ class Query:
 
 
 QUERY_FIELDS = tuple(f.name for f in fields(Query) if f.name != "said")
+
+
+def to_json(q: Query) -> dict[str, Any]:
+    """A query as plain JSON values (for the conversation store)."""
+    return {
+        "subject": q.subject, "form": q.form.value if q.form else None,
+        "states": [s.value for s in q.states], "colour": q.colour,
+        "unit_ids": list(q.unit_ids), "kinds": list(q.kinds), "mine": q.mine,
+        "task_ids": list(q.task_ids),
+        "date_from": q.date_from.isoformat() if q.date_from else None,
+        "date_to": q.date_to.isoformat() if q.date_to else None,
+        "ref": q.ref, "said": sorted(q.said),
+    }
+
+
+def from_json(d: Mapping[str, Any]) -> Query:
+    """The inverse of :func:`to_json`; unknown states or forms (an older build) are dropped."""
+    states = tuple(State(s) for s in d.get("states", ()) if s in State.__members__.values())
+    form = d.get("form")
+    return Query(
+        subject=d.get("subject"),
+        form=Form(str(form)) if form in Form.__members__.values() else None,
+        states=states, colour=d.get("colour"), unit_ids=tuple(int(u) for u in d.get("unit_ids", ())),
+        kinds=tuple(str(k) for k in d.get("kinds", ())), mine=bool(d.get("mine")),
+        task_ids=tuple(int(t) for t in d.get("task_ids", ())),
+        date_from=date.fromisoformat(d["date_from"]) if d.get("date_from") else None,
+        date_to=date.fromisoformat(d["date_to"]) if d.get("date_to") else None,
+        ref=str(d.get("ref", "")), said=frozenset(d.get("said", ())))

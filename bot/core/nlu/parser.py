@@ -195,11 +195,11 @@ class Parser:
         return self._question(m)
 
     def no_such_unit(self, name: str) -> str:
-        """"没有找到单位“火星市”，您是不是要找：…？" with the closest names."""
+        """"找不到单位：火星市。您是不是要找：…？" with the closest names."""
         cands = ((w, self.lexicon.names.ids[w][0]) for w in self.lexicon.names.ids)
-        near = [self.lexicon.unit_name[u] for _, u in closest(name, cands, limit=3, threshold=0.3)]
-        hint = f"，您是不是要找：{'、'.join(near)}？" if near else "。"
-        return f"没有找到单位“{name}”{hint}"
+        near = [self.lexicon.unit_name[u] for _, u in closest(name, cands, limit=3, threshold=0.4)]
+        hint = f"。您是不是要找：{'、'.join(near)}？" if near else "，请检查单位名称"
+        return f"找不到单位：{name}{hint}"
 
     @staticmethod
     def _after_to(m: Msg, end: int) -> int:
