@@ -66,6 +66,8 @@ def route_message(ctx: Context, table: RouteTable) -> bool:
     text = ev.text
     addressed = ev.to_me or ev.chat.kind is ChatKind.PRIVATE
     match = table.by_command(text)
+    if match is not None and natural.reads_otherwise(ctx, match.command):
+        match = None  # "退回的呢？", "通知下谁还没回复收到": a command word, not a command
     if match is not None:
         ctx.command, ctx.args = match.command, match.args
         explicit = addressed or text[:1] in "/#＃／"

@@ -333,10 +333,10 @@ def _one_unit_tasks(ctx: Context, q: Query, a: query_svc.Ask, u: query_svc.UnitT
     if a.form == "yesno":
         if not states:
             return _all_states(ctx, name, items)
+        if states == ("submitted",):  # 交了没: each task with its state, done or not
+            return _all_states(ctx, name, _unit_all(ctx, a, u.unit_id))
         if not items:
             return f"{name}没有{label}的任务" if u.total else f"{name}目前没有进行中的任务"
-        if states == ("submitted",):
-            return _all_states(ctx, name, _unit_all(ctx, a, u.unit_id))
         return f"{name}有{label}的任务 {len(items)} 项：" + "；".join(
             f"《{t}》截止 {_due(ctx, d)}" for _, t, d, _ in items[:SHOWN])
     if not items:

@@ -17,7 +17,7 @@ from typing import Any, Final
 from bot.core.context import Context
 from bot.core.nlu import Form, Intent, Parse, Query
 from bot.core.nlu.frame import from_json, to_json
-from bot.core.router import Route, RouteTable
+from bot.core.router import PREFIXES, Route, RouteTable
 from bot.services import conversations
 from bot.services import units as units_svc
 from handlers import ask, texts
@@ -33,8 +33,29 @@ _ROLE_NAMES: Final = {"admin": "管理员", "liaison": "单位联络员", "offic
 # A short answer to a question the bot asked; outside a conversation it is only talk.
 _ANSWER_GATE: Final = re.compile(
     r"^\s*(是|是的|是啊|对|对的|对啊|嗯|嗯嗯|没错|不是|不对|不)([,，。.!！\s]|$).{0,12}$")
+_SEPARATORS: Final = " \t\r\n:：,，、;；.。!！"
+_ENDS_ASKING: Final = re.compile(r"([?？]|[吗呢么嘛]|没有|了没)[啊呀吧哈\s]*$")
 NOTHING_PENDING = "没有需要确认的问题。发送“帮助”查看可用的指令，或直接提问，例如：郑州还有哪些没交？"
 TELL_ME = "好的，请告诉我您想查询什么，例如：郑州还有哪些没交？"
+
+
+def reads_otherwise(ctx: Context, command: str) -> bool:
+    """Whether a message that starts with a command word is, read whole, something else: a
+    question ("退回的呢？", "提交了吗") or another request ("通知下谁还没回复收到"). Only messages
+    where that is possible are parsed (the command word run together with more words, or a
+    question at the end), so "提交 月报 见附件" costs nothing more."""
+    text = ctx.event.text.lstrip()
+    if text[:1] in PREFIXES:
+        return False  # "/通过 …" is always the command
+    after = text[len(command):] if text.startswith(command) else ""
+    glued = bool(after) and after[0] not in _SEPARATORS
+    if not (glued or _ENDS_ASKING.search(text)):
+        return False
+    parser = ctx.env.parser
+    if parser is None or not parser.language:
+        return False
+    parse = ctx.parse
+    return parse is not None and not parse.canonical
 
 
 def handle(ctx: Context, table: RouteTable) -> None:
@@ -44,7 +65,7 @@ def handle(ctx: Context, table: RouteTable) -> None:
     if parser is None or not parser.language or not text:
         _not_understood(ctx, table, text)
         return
-    parse = parser.parse(text, now=ctx.now)
+    parse = ctx.parse if ctx.parse is not None else parser.parse(text, now=ctx.now)
     if parse.intent in (Intent.CONFIRM, Intent.DENY):
         _answer_to_question(ctx, parse)
         return

@@ -10,7 +10,7 @@ from bot.services import notices as notices_svc
 from bot.services import outbox as outbox_svc
 from handlers import ask
 from handlers.common import require_admin, require_unit
-from handlers.slots import command_parse, command_query
+from handlers.slots import command_action, command_query
 
 router = Router("notices")
 
@@ -26,9 +26,10 @@ WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 
 @router.handler(NOTICE)
 def notice(ctx: Context) -> None:
     admin = require_admin(ctx, "发通知")
-    p = command_parse(ctx) if ctx.command else ctx.parse
-    scope = (p.scope if p is not None else None) or "all"
-    text = p.body if p is not None and p.intent is Intent.NOTICE else ctx.args
+    p = command_action(ctx, Intent.NOTICE)
+    if p is None:
+        return
+    scope, text = p.scope or "all", p.body
     if not text.strip():
         raise InvalidInput("请写上通知内容，例如：通知 周五前报送半年总结", log="empty notice")
     res = notices_svc.send(ctx.conn, text=text, targets=scope, created_by=admin.id, now=ctx.now)

@@ -7,7 +7,7 @@ When several tasks are open and none is named, the bot asks which (it never pick
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.nlu import Parse
+from bot.core.nlu import Intent, Parse
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import notices as notices_svc
@@ -16,7 +16,7 @@ from bot.services import units as units_svc
 from bot.services import urging
 from handlers import ask
 from handlers.common import require_admin
-from handlers.slots import command_parse
+from handlers.slots import command_action
 
 router = Router("remind")
 
@@ -29,8 +29,10 @@ REMIND = HandlerSpec("remind", ("催办",), "催办 [任务] [范围]",
 @router.handler(REMIND)
 def remind(ctx: Context) -> None:
     require_admin(ctx, "催办")
-    parse = command_parse(ctx) if ctx.command else ctx.parse
-    if parse is None or parse.query is None:
+    parse = command_action(ctx, Intent.REMIND)
+    if parse is None:
+        return
+    if parse.query is None:
         raise InvalidInput(f"请写明催办什么，例如：{REMIND.example}", log="remind without a frame")
     units = _units(ctx, parse)
     if parse.ref == "notice":
@@ -89,7 +91,8 @@ def _result(what: str, res: urging.UrgeResult, state: str) -> str:
     if not res.owing:
         return f"{what}：没有{state}的单位，无需提醒"
     names = "、".join(res.owing[:30]) + (f"等 {len(res.owing)} 个单位" if len(res.owing) > 30 else "")
-    text = f"已提醒{what}{state}的 {len(res.owing)} 个单位（{res.groups} 个群各一条消息）：{names}"
+    sep = " " if what[-1:].isdigit() else ""
+    text = f"已提醒{what}{sep}中{state}的 {len(res.owing)} 个单位（{res.groups} 个群各一条消息）：{names}"
     if res.unreached:
         text += f"；{'、'.join(res.unreached)}没有所在的群，未能提醒"
     return text

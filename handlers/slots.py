@@ -42,10 +42,25 @@ def command_query(ctx: Context) -> Query | None:
     p = command_parse(ctx)
     if p.intent is Intent.QUERY and p.canonical and p.query is not None:
         return p.query
+    _talk(ctx)
+    return None
+
+
+def command_action(ctx: Context, intent: Intent) -> Parse | None:
+    """The request, read by the parser: the command ("通知 各地市 …") or, on the natural path,
+    the free-form parse ("给各地市发个通知：…"); None (after the same handling of talk as
+    :func:`command_query`) when the message is not that request after all."""
+    p = command_parse(ctx) if ctx.command else ctx.parse
+    if p is not None and p.intent is intent:
+        return p
+    _talk(ctx)
+    return None
+
+
+def _talk(ctx: Context) -> None:
     addressed = ctx.event.to_me or not ctx.in_group or ctx.event.text.lstrip()[:1] in PREFIXES
     if addressed:
         ctx.reply(texts.UNKNOWN)
-    return None
 
 
 def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:

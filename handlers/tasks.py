@@ -12,7 +12,7 @@ from bot.domain.errors import InvalidInput
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
 from handlers.common import require_admin
-from handlers.slots import command_parse
+from handlers.slots import command_action
 
 router = Router("tasks")
 
@@ -25,9 +25,9 @@ PUBLISH = HandlerSpec("publish_task", ("发布任务",), "发布任务 标题 �
 @router.handler(PUBLISH)
 def publish(ctx: Context) -> None:
     admin = require_admin(ctx, "发布任务")
-    p = command_parse(ctx) if ctx.command else ctx.parse
-    if p is None or p.intent is not Intent.PUBLISH_TASK:
-        raise InvalidInput(f"请按格式发布，例如：{PUBLISH.example}", log="publish not understood")
+    p = command_action(ctx, Intent.PUBLISH_TASK)
+    if p is None:
+        return
     if p.unknown_name:
         raise units_svc.unknown_unit(units_svc.list_units(ctx.conn), p.unknown_name)
     if p.deadline is None:

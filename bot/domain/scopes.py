@@ -166,30 +166,45 @@ def scan(text: str, pos: int, table: NameTable, *, kinds: bool = True) -> Scope:
 
 
 def parse(text: str, table: NameTable) -> Scope:
-    """A whole scope as typed in a command or on the command line. Words that name no unit are
-    collected in ``unknown`` (up to the next separator) instead of stopping the reading."""
+    """A whole scope as typed in a command or on the command line. A word that names no unit
+    ("火星市", and "郑州县" although 郑州 is a unit) is collected in ``unknown`` (up to the next
+    separator or 和) instead of being read as the unit it begins with."""
     norm = compact_keep_separators(text)
+    n = len(norm)
     everything = False
     kinds: list[str] = []
     ids: list[int] = []
     unknown: list[str] = []
+
+    def boundary(j: int) -> bool:
+        return j >= n or norm[j] in JOINERS or _kind_word(norm, j)[1] is not None or \
+            table.at(norm, j)[0] > 0
+
     i = 0
-    while i < len(norm):
-        s = scan(norm, i, table)
-        if s.empty:  # a word that names nothing: it ends at the next separator
-            m = _SEPARATORS.search(norm, i)
-            stop = m.start() if m else len(norm)
-            unknown.append(norm[i:stop])
-            i = stop
-        else:
-            everything = everything or s.everything
-            kinds.extend(k for k in s.kinds if k not in kinds)
-            ids.extend(u for u in s.unit_ids if u not in ids)
-            i = s.end
-        while i < len(norm) and norm[i] in JOINERS:
+    while i < n:
+        if norm[i] in JOINERS:
             i += 1
-    return Scope(everything=everything, kinds=tuple(kinds), unit_ids=tuple(ids),
-                 end=len(norm), unknown=tuple(unknown))
+            continue
+        ln, kind = kind_at(norm, i)
+        if kind is not None and boundary(i + ln):
+            if kind == ALL:
+                everything = True
+            elif kind not in kinds:
+                kinds.append(kind)
+            i += ln
+            continue
+        ln, uids = table.at(norm, i)
+        if ln and boundary(i + ln):
+            ids.extend(u for u in uids if u not in ids)
+            i += ln
+            continue
+        j = i + 1
+        while j < n and norm[j] not in JOINERS:
+            j += 1
+        unknown.append(norm[i:j])
+        i = j
+    return Scope(everything=everything, kinds=tuple(kinds), unit_ids=tuple(ids), end=n,
+                 unknown=tuple(unknown))
 
 
 def compact_keep_separators(text: str) -> str:

@@ -120,7 +120,7 @@ def assignments(conn: Connection, env: ServiceEnv, ask: Ask) -> AssignmentAnswer
          .join(TaskUnit, TaskUnit.task_id == Task.id)
          .where(*where).group_by(Task.id, Task.title, Task.due).order_by(Task.due, Task.id))
     summary = conn.execute(q).all()
-    if ask.states:
+    if ask.states and not ask.tasks:  # named tasks are answered even when none match
         summary = [r for r in summary if r.matched]
     shown = summary[:SHOWN_TASKS]
     rows: dict[int, list[Assignment]] = {}
