@@ -152,6 +152,9 @@ def _follow_up(ctx: Context, q: Query) -> None:
 
 def _ask_back(ctx: Context, parse: Parse) -> None:
     """The parser is unsure: ask, never guess. A question about units can be confirmed."""
+    if parse.unknown_name:  # "火星市交了没": no such unit; the closest names, if any
+        ctx.reply(units_svc.unknown_unit(units_svc.list_units(ctx.conn), parse.unknown_name).message)
+        return
     if parse.intent is Intent.UNKNOWN and parse.unit_ids:
         q = parse.query or Query()
         guess = Query(subject="tasks", form=Form.DETAIL, unit_ids=parse.unit_ids,

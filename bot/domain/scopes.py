@@ -106,11 +106,15 @@ class Scope:
         return ",".join(parts) or None
 
 
+_BY_FIRST: Final = MappingProxyType({
+    ch: tuple((w, k) for w, k in KIND_WORDS if w[0] == ch) for ch in {w[0] for w, _ in KIND_WORDS}})
+
+
 def _kind_word(text: str, pos: int) -> tuple[int, str | None]:
-    for word, kind in KIND_WORDS:
+    for word, kind in _BY_FIRST.get(text[pos:pos + 1], ()):
         if text.startswith(word, pos):
             return len(word), kind
-    m = _ASCII_KIND.match(text, pos)
+    m = _ASCII_KIND.match(text, pos) if text.startswith("kind:", pos) else None
     if m is not None:
         return m.end() - pos, m.group(1)
     return 0, None

@@ -276,7 +276,9 @@ async def test_unknown_names_offer_the_closest(qbot: Bot) -> None:
     near = await ask(qbot, 99999, "绑定 郑州县")
     assert near.startswith("找不到单位：郑州县。您是不是要找：郑州市")
     asked = await ask(qbot, ADMIN, "火星市交了没")
-    assert asked == "找不到单位：火星市，请检查单位名称"
+    assert asked == "找不到单位：火星市（可用 dudao unit list 查看全部单位）"
+    assert (await ask(qbot, ADMIN, "郑州县交了没")).startswith(
+        "找不到单位：郑州县。您是不是要找：郑州市")
 
 
 async def test_help_in_plain_words(qbot: Bot) -> None:

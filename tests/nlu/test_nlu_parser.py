@@ -171,10 +171,12 @@ def test_answers_to_a_question_back(parser: Parser) -> None:
     assert parser.parse("不是", now=NOW).intent is Intent.DENY
 
 
-def test_a_unit_nobody_knows_gets_the_closest_names(parser: Parser) -> None:
+def test_a_unit_nobody_knows_is_named(parser: Parser) -> None:
     p = parser.parse("绑定 郑州县", now=NOW)
     assert p.intent is Intent.BIND and p.unknown_name == "郑州县"
-    assert p.clarify is not None and "郑州市" in p.clarify
+    assert p.clarify == "找不到单位：郑州县"  # the handler adds the closest names
+    assert parser.parse("绑定 火星市 AB12CD", now=NOW).unknown_name == "火星市"
+    assert parser.parse("我是新来的联络员", now=NOW).unknown_name == ""
 
 
 def test_a_pinyin_slip_in_a_unit_name(parser: Parser) -> None:

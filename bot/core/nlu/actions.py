@@ -77,7 +77,12 @@ class Actions:
         return ""
 
     def _unknown_name(self, m: Msg, rest: int) -> str:
-        """The Chinese words after 绑定 that name no unit ("火星市")."""
+        """The Chinese words after 绑定 that name no unit ("火星市"), or the X of "我是X的联络员"
+        when it looks like a place ("我是新来的联络员" names none)."""
+        who = re.search(r"我是(.{1,12}?)的?联络员", m.norm)
+        if who is not None:
+            word = who.group(1)
+            return word if re.search(r"(示范区|市|县|区|厅|局)$", word) else ""
         tail = re.sub(r"^(到|单位|为|成)[:：]?", "", strip_seps(m.norm[rest:]))
         h = _HAN_NAME.match(tail)
         if h is None:

@@ -9,6 +9,7 @@ name mistyped with a pinyin input method (洛杨 → 洛阳) by its sound.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,15 +56,22 @@ def fuzzy_syllable(s: str) -> str:
     return "n" + s[1:] if s.startswith("l") else s
 
 
-def sound_key(text: str, table: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+@functools.cache
+def folded() -> Mapping[str, str]:
+    """Character -> its most common syllable, folded (read-only, built once per process)."""
+    return MappingProxyType({ch: fuzzy_syllable(rs[0]) for ch, rs in pinyin.readings().items()})
+
+
+def sound_key(text: str, table: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
     """The text's syllables, folded so that common slips sound the same; None unless every
     character has a reading."""
+    t = folded() if table is None else table
     out = []
     for ch in text:
-        r = table.get(ch)
+        r = t.get(ch)
         if r is None:
             return None
-        out.append(fuzzy_syllable(r[0]))
+        out.append(r)
     return tuple(out)
 
 
@@ -109,6 +117,8 @@ class Lexicon:
             {k: tuple(v) for k, v in quarters.items()})
         self.task_order = tuple(t.id for t in vocabulary.tasks)
         self._sounds: dict[tuple[str, ...], list[int]] | None = None
+        self._sound_starts: frozenset[str] = frozenset()
+        self._sound_lengths: tuple[int, ...] = ()
 
     # -- units ------------------------------------------------------------------------------
 
@@ -121,16 +131,22 @@ class Lexicon:
     def sounds(self) -> Mapping[tuple[str, ...], list[int]]:
         """Unit names by their folded sound (built on first use: only slips need it)."""
         if self._sounds is None:
-            table = pinyin.readings()
             out: dict[tuple[str, ...], list[int]] = {}
             for word, ids in self.names.ids.items():
-                k = sound_key(word, table)
+                k = sound_key(word)
                 if k is None:
                     continue
                 bucket = out.setdefault(k, [])
                 bucket.extend(i for i in ids if i not in bucket)
+            self._sound_starts = frozenset(k[0] for k in out)
+            self._sound_lengths = tuple(sorted({len(k) for k in out}, reverse=True))
             self._sounds = out
         return self._sounds
+
+    def sound_starts(self) -> tuple[frozenset[str], tuple[int, ...]]:
+        """The first syllables and the lengths of the names' sounds (to skip hopeless places)."""
+        self.sounds()
+        return self._sound_starts, self._sound_lengths
 
     # -- tasks ------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Final
 from bot.domain import scopes
 from bot.domain.text import PUNCT, cn_int, compact, mask_mentions, normalize
 
-from .lexicon import QUARTER_RE, Lexicon, quarter_of, sound_key
+from .lexicon import QUARTER_RE, Lexicon, folded, quarter_of
 from .segment import Segmenter
 from .timeexpr import IsWorkday, TimeSpan, find_time, quarter_range
 
@@ -69,6 +69,7 @@ class Msg:
     quarter: int | None = None
     refs: tuple[str, ...] = ()
     notice_ref: str = ""
+    unknown_unit: str = ""  # "郑州县": a known name with a place suffix it does not have
     skeleton: str = ""
     by_sound: bool = False  # a unit was recognised by its sound (洛杨 → 洛阳)
 
@@ -326,6 +327,10 @@ def _units(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmenter | None)
         ln, uids = lex.unit_at(norm, i)
         if ln and bounds is not None and i + ln not in bounds:
             ln, uids = _unit_at_boundary(norm, i, lex, bounds, ln, uids)
+        if ln and _place_suffix(norm, i, ln, lex, bounds):
+            m.unknown_unit = norm[i:i + ln + 1]
+            i += ln + 1
+            continue
         if ln and _free(spans, i, i + ln):
             local = any(lex.unit_kind.get(u) in ("city", "county") for u in uids)
             if i == prev_local_end and not norm.startswith("省", i) and all(
@@ -348,6 +353,16 @@ def _units(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmenter | None)
         _units_by_sound(m, lex, spans, segmenter)
 
 
+def _place_suffix(norm: str, i: int, ln: int, lex: Lexicon, bounds: set[int] | None) -> bool:
+    """"郑州县": a unit's name run into a place suffix that makes another, unknown name."""
+    j = i + ln
+    if j >= len(norm) or norm[j] not in "市县区厅局":
+        return False
+    if norm[i:j + 1] in lex.names.ids:
+        return False
+    return bounds is None or j + 1 in bounds
+
+
 def _unit_at_boundary(norm: str, i: int, lex: Lexicon, bounds: set[int], ln: int,
                       uids: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
     """A shorter name that ends where a word ends ("郑州|市场" rather than "郑州市|场")."""
@@ -360,31 +375,28 @@ def _unit_at_boundary(norm: str, i: int, lex: Lexicon, bounds: set[int], ln: int
 
 
 def _units_by_sound(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmenter) -> None:
-    """A unit name typed with a pinyin slip (洛杨, 开丰, 平顶三): a stretch that is no word of the
-    dictionary but sounds like exactly one unit's name."""
-    from bot.domain.pinyin import readings
-
-    table = readings()
+    """A unit name typed with a pinyin slip (洛杨, 开丰, 平顶三): a stretch that sounds like
+    exactly one unit's name and is no word of the dictionary (公益 is a word, not 巩义)."""
     sounds = lex.sounds()
+    starts, lengths = lex.sound_starts()
+    table = folded()
     norm = m.norm
-    lengths = sorted({len(k) for k in sounds}, reverse=True)
+    syll = [table.get(ch) for ch in norm]
+    n = len(norm)
     i = 0
-    while i < len(norm):
-        found = False
+    while i < n:
+        first = syll[i]
+        if first is None or first not in starts:
+            i += 1
+            continue
         for ln in lengths:
             j = i + ln
-            if j > len(norm) or not _free(spans, i, j):
+            if j > n or any(s is None for s in syll[i:j]) or not _free(spans, i, j):
                 continue
-            piece = norm[i:j]
-            if not all("\u4e00" <= ch <= "\u9fff" for ch in piece) or segmenter.is_word(piece):
-                continue
-            key = sound_key(piece, table)
-            ids = sounds.get(key) if key is not None else None
-            if ids and len(ids) == 1:
+            ids = sounds.get(tuple(syll[i:j]))  # type: ignore[arg-type]
+            if ids and len(ids) == 1 and not segmenter.is_word(norm[i:j]):
                 spans.append(Span(i, j, UNIT, tuple(ids)))
                 m.by_sound = True
-                i = j
-                found = True
+                i = j - 1
                 break
-        if not found:
-            i += 1
+        i += 1

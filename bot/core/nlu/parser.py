@@ -22,7 +22,6 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.domain import scopes
-from bot.domain.names import closest
 
 from . import questions
 from .actions import ACCEPT_WORDS, ID_RE, RATING, RATING_RE, RETURN_WORDS, Actions
@@ -194,12 +193,11 @@ class Parser:
                                  body=strip_seps(m.raw))
         return self._question(m)
 
-    def no_such_unit(self, name: str) -> str:
-        """"找不到单位：火星市。您是不是要找：…？" with the closest names."""
-        cands = ((w, self.lexicon.names.ids[w][0]) for w in self.lexicon.names.ids)
-        near = [self.lexicon.unit_name[u] for _, u in closest(name, cands, limit=3, threshold=0.4)]
-        hint = f"。您是不是要找：{'、'.join(near)}？" if near else "，请检查单位名称"
-        return f"找不到单位：{name}{hint}"
+    @staticmethod
+    def no_such_unit(name: str) -> str:
+        """The question back for a name that is no unit (the handler adds the closest names:
+        finding them is not the parser's work, and costs a millisecond)."""
+        return f"找不到单位：{name}"
 
     @staticmethod
     def _after_to(m: Msg, end: int) -> int:
@@ -269,8 +267,8 @@ class Parser:
                          date_from=q.date_from, date_to=q.date_to, my_unit=q.mine, query=q,
                          follow_up=True)
         unknown = _UNKNOWN_UNIT.search(m.skeleton) if r.content and not m.units else None
-        if unknown is not None:
-            name = unknown.group(0)
+        if r.content and (m.unknown_unit or unknown is not None):
+            name = m.unknown_unit or (unknown.group(0) if unknown else "")
             return Parse(Intent.QUERY, 0.5, False, query=q, unknown_name=name,
                          clarify=self.no_such_unit(name))
         if r.content and r.confidence >= 0.6:
