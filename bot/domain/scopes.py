@@ -29,9 +29,10 @@ KIND_WORDS: Final[tuple[tuple[str, str], ...]] = tuple(sorted(
     (
         ("全体单位", ALL), ("全体", ALL), ("全部单位", ALL), ("全部", ALL), ("所有单位", ALL),
         ("所有", ALL), ("各单位", ALL), ("大家", ALL), ("全省", ALL), ("all", ALL),
-        ("各地市", "city"), ("各省辖市", "city"), ("省辖市", "city"), ("地市", "city"),
+        ("各地市", "city"), ("各个地市", "city"), ("各省辖市", "city"), ("省辖市", "city"), ("地市", "city"),
         ("各市", "city"), ("各直管县", "county"), ("直管县", "county"), ("省直管县", "county"),
-        ("各县", "county"), ("省直部门", "department"), ("省直单位", "department"),
+        ("各县", "county"), ("各个直管县", "county"), ("省直部门", "department"),
+        ("省直各部门", "department"), ("各个省直部门", "department"), ("省直单位", "department"),
         ("各厅局", "department"), ("厅局", "department"), ("省直", "department"),
         ("中央驻豫单位", "central"), ("驻豫单位", "central"), ("中央单位", "central"),
     ),
@@ -40,6 +41,7 @@ KIND_WORDS: Final[tuple[tuple[str, str], ...]] = tuple(sorted(
 # Who is addressed within a scope: "各地市联络员", "全体同志们".
 _SUFFIX: Final = re.compile(r"的?(联络员|同志们|同志|各位|领导们|领导|们)")
 _ASCII_KIND: Final = re.compile(r"kind:([a-z_]+)")
+_COUNT: Final = re.compile(r"(\d{1,3}|[一二三四五六七八九十]{1,3})个")
 JOINERS: Final = frozenset(" \t,，、;；/和及与跟以")
 # Explicit separators, where an unknown name ends.
 _SEPARATORS: Final = re.compile(r"[\s,，、;；/]+")
@@ -123,10 +125,12 @@ def _kind_word(text: str, pos: int) -> tuple[int, str | None]:
 def kind_at(text: str, pos: int) -> tuple[int, str | None]:
     """A word for every unit (``all``) or for a kind of units at ``pos``, with what addresses
     people in it ("各地市联络员"); "所有地市" is the cities. Returns (length, kind or None)."""
-    ln, kind = _kind_word(text, pos)
-    if kind is None:
+    count = _COUNT.match(text, pos)  # "18个地市", "十八个地市"
+    lead = count.end() - pos if count else 0
+    ln, kind = _kind_word(text, pos + lead)
+    if kind is None or (lead and kind == ALL):
         return 0, None
-    j = pos + ln
+    j = pos + lead + ln
     if kind == ALL:
         ln2, kind2 = _kind_word(text, j)
         if kind2 is not None and kind2 != ALL:

@@ -18,7 +18,12 @@ from .frame import Query, State
 from .message import Msg
 from .model import Intent, Parse
 from .slots import SEPS, Slots, strip_seps
-from .timeexpr import find_clock, find_time
+from .timeexpr import TimeSpan, find_clock, find_time
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
 
 ID_RE: Final = re.compile(r"#\s*(\d+)|编号\s*(\d+)|第\s*(\d+)\s*号|(?<![\d.月/])(\d+)\s*号(?!前|之前)")
 RATING_RE: Final = re.compile(r"(优秀|良好|一般|合格|优|良)")
@@ -30,6 +35,9 @@ _CODE_RE: Final = re.compile(r"(?<![a-z0-9])[a-z0-9]{4,16}(?![a-z0-9])")
 _HAN_NAME: Final = re.compile(r"[\u4e00-\u9fff]{2,12}")
 # Verbs between a deadline and the scope: "月底前交，所有地市", "15号前报"
 _HAND_IN: Final = re.compile(r"(提交|上报|报送|交齐|报齐|完成|交|报)+")
+# Characters around a time word that make it a deadline, not part of a title.
+_DEADLINE_BEFORE: Final = frozenset("止至于在到前")
+_DEADLINE_AFTER: Final = frozenset("前交报截止之以为内完底")
 _FILLER_TAIL: Final = re.compile(r"[\s,，。!！]*(一下|吧|啊|呀|哈)+[\s,，。!！]*$")
 
 
@@ -111,7 +119,7 @@ class Actions:
         title_start = after_scope
         while title_start < len(norm) and norm[title_start] in SEPS:
             title_start += 1
-        span = find_time(norm[title_start:], m.today, sl.is_workday, future=True)
+        span = self._deadline_span(m, title_start)
         deadline: datetime | None = None
         title_end = len(norm)
         unknown = ""
@@ -169,6 +177,25 @@ class Actions:
                          clarify="请注明截止时间，例如：发布任务 三季度调研报告 截止 9月30日 各地市")
         return Parse(Intent.PUBLISH_TASK, conf, canonical, unit_ids=ids, deadline=deadline,
                      scope=scope, body=title)
+
+    def _deadline_span(self, m: Msg, start: int) -> TimeSpan | None:
+        """The deadline among the time words after ``start``: not one inside the title
+        ("上半年工作总结补充材料，今年上半年报": the second)."""
+        norm = m.norm
+        pos = start
+        while pos < len(norm):
+            span = find_time(norm[pos:], m.today, self.slots.is_workday, future=True)
+            if span is None:
+                return None
+            a, b = span.span
+            before = norm[pos + a - 1] if pos + a > start else ""
+            after = norm[pos + b:pos + b + 1]
+            inside = (not before or (_is_han(before) and before not in _DEADLINE_BEFORE)) and \
+                _is_han(after) and after not in _DEADLINE_AFTER
+            if not inside:
+                return TimeSpan(span.start, span.end, (pos + a - start, pos + b - start))
+            pos += b
+        return None
 
     # -- review -----------------------------------------------------------------------------
 

@@ -49,10 +49,10 @@ def load(path: str | Path, tz: ZoneInfo | None = None) -> LabelledSet:
     path = Path(path)
     with open(path, "rb") as fh:
         data: dict[str, Any] = tomllib.load(fh)
-    root = path.resolve().parents[3] if len(path.resolve().parents) > 3 else Path.cwd()
-    vocab_path = Path(data["vocabulary"])
-    if not vocab_path.is_absolute():
-        vocab_path = root / vocab_path
+    named = Path(data["vocabulary"])  # relative to the repository (or any folder above)
+    places = [named] if named.is_absolute() else [Path.cwd() / named,
+                                                  *(d / named for d in path.resolve().parents)]
+    vocab_path = next((p for p in places if p.exists()), named)
     with open(vocab_path, "rb") as fh:
         vocab = read_vocabulary(tomllib.load(fh))
     now = aware(data["now"], zone)

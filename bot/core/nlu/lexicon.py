@@ -195,10 +195,12 @@ class Lexicon:
             grown = True
             while grown:
                 grown = False
+                gap = 1 if text[b:b + 1] == "的" else 0  # "示范点的方案"
                 for ln in (4, 3, 2):
-                    piece = text[b:b + ln]
-                    if len(piece) == ln and all(free[b:b + ln]) and all(piece in t for t in titles):
-                        b += ln
+                    piece = text[b + gap:b + gap + ln]
+                    if len(piece) == ln and all(free[b:b + gap + ln]) and all(
+                            piece in t for t in titles):
+                        b += gap + ln
                         grown = True
                         break
             out.append((a, b))

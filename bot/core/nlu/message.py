@@ -88,13 +88,15 @@ class Msg:
 _QUESTION_WORDS: Final = re.compile(r"哪些|哪个|哪几|哪家|谁|几[家个项份面天号]|什么|啥|多少|是否|有没有|是不是")
 
 
+_FILLER_WITH_QUESTION_WORD: Final = re.compile(r"那个啥|那啥|干啥呢|在吗|在么")
 _TRAILING: Final = re.compile(r"[啊呀吧哈啦哦噢嘞撒咯~～.。!！]+$")
 
 
 def is_question(norm: str, c: str) -> bool:
     """A question mark, a question particle at the end (before 啊/呀…), or a question word."""
     bare = _TRAILING.sub("", c)
-    return "?" in norm or bool(_QUESTION_END.search(bare)) or bool(_QUESTION_WORDS.search(c))
+    words = _FILLER_WITH_QUESTION_WORD.sub("", c)  # "那个啥，新建任务…" asks nothing
+    return "?" in norm or bool(_QUESTION_END.search(bare)) or bool(_QUESTION_WORDS.search(words))
 
 
 def start(text: str, local: datetime) -> Msg:
@@ -128,6 +130,7 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
                 spans.append(Span(i, i + len(title), TASK, (tid,)))
                 break
             i = norm.find(title, i + 1)
+    _units(m, lex, spans, segmenter)  # before time words: "查下周口" is 周口, not 下周
     time_span = _time(m, spans, is_workday)
     if time_span is not None:
         spans.append(Span(time_span.span[0], time_span.span[1], TIME))
@@ -136,7 +139,6 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
     if q_match is not None:
         quarter = q_match[2]
         spans.append(Span(q_match[0], q_match[1], TIME))
-    _units(m, lex, spans, segmenter)
     task_ids = list(next((s.ids for s in spans if s.mark == TASK), ()))
     if not task_ids:
         hit = lex.tasks_in(norm, [(s.start, s.end) for s in spans])
@@ -235,11 +237,12 @@ def skeleton(norm: str, spans: list[Span]) -> str:
 
 
 # "问下下周…": the first 下 belongs to the verb ("ask a bit"), not to 下下周.
-_VERB_XIA: Final = re.compile(r"(?<=问|看|查|说|催|醒|知|烦|忙|等|教)下(?=下)")
+_VERB_XIA: Final = re.compile(
+    r"(?<=问|看|查|说|催|醒|知|烦|忙|等|教)下(?=下)|(?:一|(?<=问|看|查|催))下(?=月|周|个|星期|礼拜|季)")
 
 
 def _time(m: Msg, spans: list[Span], is_workday: IsWorkday) -> TimeSpan | None:
-    text = list(_VERB_XIA.sub(" ", m.norm))
+    text = list(_VERB_XIA.sub(lambda h: " " * len(h.group(0)), m.norm))
     for s in spans:
         text[s.start:s.end] = " " * (s.end - s.start)
     return find_time("".join(text), m.today, is_workday)
@@ -363,6 +366,17 @@ def _place_suffix(norm: str, i: int, ln: int, lex: Lexicon, bounds: set[int] | N
     return bounds is None or j + 1 in bounds
 
 
+def _whole_words(segmenter: Segmenter, norm: str, i: int, j: int) -> bool:
+    """Whether norm[i:j] starts where a word does ("走访记录一共": 录一 is no name; the slip
+    itself may run into the next word: "新相交了吗" is cut 新 / 相交)."""
+    pos = 0
+    starts = {0}
+    for tok in segmenter.cut(norm):
+        pos += len(tok)
+        starts.add(pos)
+    return i in starts
+
+
 def _unit_at_boundary(norm: str, i: int, lex: Lexicon, bounds: set[int], ln: int,
                       uids: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
     """A shorter name that ends where a word ends ("郑州|市场" rather than "郑州市|场")."""
@@ -394,7 +408,8 @@ def _units_by_sound(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmente
             if j > n or any(s is None for s in syll[i:j]) or not _free(spans, i, j):
                 continue
             ids = sounds.get(tuple(syll[i:j]))  # type: ignore[arg-type]
-            if ids and len(ids) == 1 and not segmenter.is_word(norm[i:j]):
+            if ids and len(ids) == 1 and not segmenter.is_word(norm[i:j]) and \
+                    _whole_words(segmenter, norm, i, j):
                 spans.append(Span(i, j, UNIT, tuple(ids)))
                 m.by_sound = True
                 i = j - 1

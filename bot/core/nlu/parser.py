@@ -75,6 +75,8 @@ _HELP_RE: Final = re.compile(
     r"|(怎么|如何|咋|怎样)(才能)?(提交|绑定|查询?|报送|上报|发动态|用|操作|看|交)(材料|进度|动态|任务|单位)?$"
 )
 _NOTICE_RE: Final = re.compile(r"(发|下发|群发|推送|转发|广播)(一个|一条|一下|个|条)?通知[:：]?|^广播[:：]?")
+# "请通知省直部门：…", "麻烦通知一下各地市…": a notice when a scope follows.
+_ASK_TO_NOTIFY: Final = re.compile(r"(?:^|(?<=[\s,，:：;；。]))(请|麻烦|帮忙|帮我)?\s*通知(一下|下)?\s*")
 _REMIND_RE: Final = re.compile(
     r"催(一下|一催|催|下|办|交|报)?|督促(一下|下)?|提醒(一下|下)?|通知(一下|下)(?=.{0,6}(谁|没|未|还))"
     r"|(跟|给|让|叫)(?P<who>.{1,12}?)(说一声|说下|说一下|打个招呼|赶紧|抓紧|尽快)"
@@ -87,7 +89,7 @@ _UNKNOWN_UNIT: Final = re.compile(r"[\u4e00-\u9fff]{1,6}?(示范区|市|县|区|
 _ASKS: Final = re.compile(r"(吗|么|嘛|呢|没有|了没|没呢|是否|有没有)[啊呀吧哈]*$|\?")
 _CONFIRM_RE: Final = re.compile(
     r"^(是|是的|是啊|是呀|对|对的|对啊|对呀|嗯|嗯嗯|没错|是这个|就是|确定|yes|y|是的没错|对没错|没毛病)+$")
-_DENY_RE: Final = re.compile(r"^(不是|不对|不|错了|没有|否|no|不不)(的|啊|呀)?")
+_DENY_RE: Final = re.compile(r"^(不是|不对|错了|否|no|不不|不(?=[,，。\s]|$)|没有(?=[,，。\s]|$))(的|啊|呀)?")
 
 
 class Parser:
@@ -183,8 +185,9 @@ class Parser:
             at = 0 if h is None else h.start() if h.group(0).startswith("我是") else h.end()
             return a.bind(m, at, 0.85, False)
         if not q:
-            h = _NOTICE_RE.search(m.norm)
-            if h is not None:
+            h = _NOTICE_RE.search(m.norm) or _ASK_TO_NOTIFY.search(m.norm)
+            if h is not None and (h.re is _NOTICE_RE or self._slots.scope_at(
+                    m, h.end())[0] is not None):
                 return a.natural_notice(m, h.start(), h.end())
             if (_SUBMIT_RE.search(c) or _SUBMIT_TAIL_RE.search(c)) and not _NOT_SUBMITTED.search(c):
                 tasks = m.tasks

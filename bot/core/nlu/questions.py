@@ -44,6 +44,13 @@ def tokens(skeleton: str) -> list[Token]:
             out.append(Token(ch, ("mark", ch)))
             i += 1
             continue
+        if ch.isdigit():  # "18个地市": a number alone changes nothing asked (#12 is a name)
+            j = i
+            while j < n and skeleton[j].isdigit():
+                j += 1
+            out.append(Token(skeleton[i:j], ("function",)))
+            i = j
+            continue
         for ln in range(min(MAX_CUE, n - i), 0, -1):
             cue = CUES.get(skeleton[i:i + ln])
             if cue is not None:
@@ -72,6 +79,10 @@ class Reading:
 def read(m: Msg) -> Reading:
     toks = tokens(m.skeleton)
     core = [t for t in toks if t.kind not in _NEUTRAL]
+    # Words before the first word we know are a preamble ("不好意思打扰下，", "您好"), not
+    # part of the question; what no cue explains after it is residue.
+    while core and core[0].cue is None:
+        core = core[1:]
     residue = sum(len(t.word) for t in core if t.cue is None or t.kind == "noise")
     words = {t.word for t in toks}
     notice_context = (any(t.cue == ("subject", "notices") for t in core)
@@ -245,7 +256,7 @@ def _follow_up(core: list[Token], m: Msg, said_form: bool, subjects: list[str],
     if any(s not in ("flags",) for s in subjects):
         return False
     for t in core:
-        if t.kind in ("mark", "state", "colour"):
+        if t.kind in ("mark", "state", "colour", "perf", "follow"):
             continue
         if t.kind == "subject" and t.cue == ("subject", "flags"):
             continue
@@ -257,7 +268,7 @@ def _elliptic(skeleton: str) -> bool:
     """Starts with 那 or ends with 呢 once fillers and trailing particles are set aside."""
     toks = [t for t in tokens(skeleton) if t.kind != "filler" and t.word not in ("?", "吗")]
     words = "".join(t.word for t in toks)
-    return words.startswith("那") or words.endswith("呢")
+    return words.startswith("那") or words.endswith("呢") or any(t.kind == "follow" for t in toks)
 
 
 def _confidence(core: list[Token], residue: int, m: Msg, content: bool, question: bool,

@@ -45,7 +45,7 @@ _PATTERNS: Final = tuple(
     (kind, re.compile(rx))
     for kind, rx in (
         ("ymd", r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*[日号]?" + _BEFORE),
-        ("year_half", r"(20\d\d)\s*年?\s*(上半年|下半年)"),
+        ("year_half", r"(20\d\d\s*年?|今年|明年|去年)\s*(上半年|下半年)"),
         ("year_abs", r"(20\d\d)\s*年(?!\s*\d{1,2}\s*[-月/.])(度)?"),
         ("md", _N + r"\s*月\s*" + _N + r"\s*[日号]?" + _BEFORE),
         ("md_num", r"(?<![\d#])(\d{1,2})[./](\d{1,2})(?![\d./])" + _BEFORE),
@@ -218,7 +218,8 @@ def _resolve(kind: str, g: tuple[str | None, ...], today: date, is_workday: IsWo
         d = nearest_md(today, m, dd, future=future)
         return None if d is None else _before(d, today, g[2])
     if kind == "year_half":
-        y = int(g[0] or 0)
+        rel = {"今年": today.year, "明年": today.year + 1, "去年": today.year - 1}
+        y = rel.get(g[0] or "", 0) or int((g[0] or "0").rstrip("年 "))
         return (date(y, 1, 1), date(y, 6, 30)) if g[1] == "上半年" else (date(y, 7, 1),
                                                                           date(y, 12, 31))
     if kind == "year_abs":
