@@ -218,8 +218,8 @@ def _resolve(kind: str, g: tuple[str | None, ...], today: date, is_workday: IsWo
         d = nearest_md(today, m, dd, future=future)
         return None if d is None else _before(d, today, g[2])
     if kind == "year_half":
-        rel = {"今年": today.year, "明年": today.year + 1, "去年": today.year - 1}
-        y = rel.get(g[0] or "", 0) or int((g[0] or "0").rstrip("年 "))
+        years = {"今年": today.year, "明年": today.year + 1, "去年": today.year - 1}
+        y = years.get(g[0] or "", 0) or int((g[0] or "0").rstrip("年 "))
         return (date(y, 1, 1), date(y, 6, 30)) if g[1] == "上半年" else (date(y, 7, 1),
                                                                           date(y, 12, 31))
     if kind == "year_abs":
