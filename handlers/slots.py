@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import Connection
+
 from bot.core.context import Context
-from bot.core.nlu import Intent, Parse, Parser, Query
+from bot.core.env import ServiceEnv
+from bot.core.nlu import Intent, Parse, Parser, Query, TaskName, UnitName, Vocabulary
 from bot.core.nlu.timeexpr import find_time
 from bot.core.router import PREFIXES, HandlerSpec
 from bot.domain.text import normalize
+from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
 from handlers import texts
 
@@ -19,14 +23,22 @@ _SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
 
 
+def read_vocabulary(conn: Connection, env: ServiceEnv) -> Vocabulary:
+    """Active units and open tasks, in a stable order (so equal data gives an equal value): what
+    the language layer knows by name."""
+    units = tuple(UnitName(u.id, u.name, u.short_name, u.aliases, u.kind)
+                  for u in units_svc.list_units(conn))
+    tasks = tuple(TaskName(tid, title, env.local(due).date())
+                  for tid, title, due in tasks_svc.open_titles(conn))
+    return Vocabulary(units=units, tasks=tasks)
+
+
 def command_parse(ctx: Context) -> Parse:
     """The message read as a command by the language layer's command reader, with the units and
     open tasks as they are in the database now (a task published a second ago is known). The
     installed parser is used when its vocabulary is current; else a command-only one is built
     (milliseconds, no word segmenter), so commands work before the language model has loaded
     and with it switched off."""
-    from bot.nlu_vocab import read_vocabulary
-
     vocab = read_vocabulary(ctx.conn, ctx.env)
     parser = ctx.env.parser
     if parser is None or parser.vocabulary != vocab:
