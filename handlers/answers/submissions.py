@@ -7,24 +7,24 @@ from bot.core.nlu import Query
 from bot.domain.errors import NotFound
 from bot.services import query as query_svc
 from handlers.answers.words import SHOWN, asked
+from handlers.slots import period_label
 
 
 def render_submissions(ctx: Context, q: Query, a: query_svc.Ask,
                         r: query_svc.SubmissionAnswer) -> str:
     label = asked(a.states)
+    when = f"{period_label(ctx, *a.days)}收到的" if a.days is not None else ""
     if a.submission_id is not None:
         if not r.rows:
             raise NotFound(f"没有编号为 #{a.submission_id} 的提交", log="unknown submission")
         s = r.rows[0]
         return f"#{s.id} {s.unit}《{s.task}》第{s.version}版：{_sub_state(s)}"
+    what = f"{when}{label}的提交" if label else f"{when}提交"
     if a.form == "count":
-        return f"{label}的提交共 {r.total} 份" if label else f"提交共 {r.total} 份"
+        return f"{what}共 {r.total} 份"
     if not r.rows:
-        return f"没有{label}的提交" if label else "没有提交记录"
-    if a.form == "yesno":
-        head = f"有，{label}的提交 {r.total} 份：" if label else f"有 {r.total} 份提交："
-    else:
-        head = f"{label}的提交 {r.total} 份：" if label else f"提交 {r.total} 份："
+        return f"没有{what}"
+    head = f"有，{what} {r.total} 份：" if a.form == "yesno" else f"{what} {r.total} 份："
     lines = [head]
     for s in r.rows[:SHOWN]:
         lines.append(f"· #{s.id} {s.unit}《{s.task}》第{s.version}版，{_sub_state(s)}"
