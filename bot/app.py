@@ -64,6 +64,11 @@ class Services:
     scheduler: Any = None
     alerts: AlertCoalescer | None = None
     extra_cleanup: list[Any] = field(default_factory=list)
+    # Set once messages are being handled: at start the dispatcher may wait (a few seconds at
+    # most, [nlu] startup_wait_s) for the language model, so that a question asked meanwhile is
+    # understood instead of answered "没太明白"; the console waits for it before its prompt.
+    handling: asyncio.Event = field(default_factory=asyncio.Event)
+    parser_loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -214,11 +219,10 @@ async def _alert_admins(services: Services, text: str) -> None:
 
 async def _load_parser(services: Services) -> None:
     if not services.settings.nlu.enabled:
+        services.parser_loaded.set()
         return
-    try:
-        from bot.nlu_vocab import build_parser, freeze_long_lived, keep_fresh
-    except ImportError:  # pragma: no cover - language layer not installed
-        return
+    from bot.nlu_vocab import build_parser, freeze_long_lived, keep_fresh
+
     try:
         services.env.parser = await build_parser(services.db, services.env)
         log.info("language model loaded")
@@ -226,8 +230,26 @@ async def _load_parser(services: Services) -> None:
     except Exception:
         log.exception("language model failed to load; canonical commands still work")
         return
+    finally:
+        services.parser_loaded.set()
     # New units and tasks (also from other processes) reach the parser within refresh_s.
     await keep_fresh(services.db, services.env, services.settings.nlu.refresh_s)
+
+
+async def _handle_when_understood(services: Services) -> None:
+    """Start handling messages once the language model is ready (or has failed, or after
+    ``[nlu] startup_wait_s``). Events received meanwhile wait in the dispatcher's queue: a
+    question asked in the first seconds is understood, a submission is acknowledged a moment
+    later than it would have been, nothing is lost."""
+    wait = services.settings.nlu.startup_wait_s if services.settings.nlu.enabled else 0.0
+    if wait > 0:
+        try:
+            await asyncio.wait_for(services.parser_loaded.wait(), wait)
+        except TimeoutError:
+            log.warning("language model not ready after %.0f s; handling messages without it",
+                        wait)
+    services.dispatcher.start()
+    services.handling.set()
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -291,7 +313,7 @@ async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     for line in done:
         log.info("%s", line)
     services.spawn(_load_parser(services))
-    services.dispatcher.start()
+    services.spawn(_handle_when_understood(services))
     services.delivery.start()
     if serve:
         # Implementations that only offer a forward WebSocket (NapCat "WebSocket 服务器",
@@ -310,6 +332,7 @@ async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     await services.onebot.close()
     for fn in services.extra_cleanup:
         await fn()
+    services.dispatcher.start()  # if it was still waiting: handle what was queued, then stop
     await services.dispatcher.stop()
     if services.alerts is not None:
         services.alerts.flush()  # queued in the outbox: sent after the next start if not now

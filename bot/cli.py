@@ -606,7 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
     ga = leaf(group, "add", cmd_group_add, "登记群")
     ga.add_argument("chat", help="平台:group:群号，如 qq:group:40001")
     ga.add_argument("--name")
-    ga.add_argument("--units", help="all | kind:city | 郑州市,开封市（不写则暂不服务任何单位）")
+    ga.add_argument("--units", help="all | kind:city | 郑州市,开封市 | 各地市、直管县、省直部门、单位名"
+                    "（不写则暂不服务任何单位）")
     ga.add_argument("--purpose", default="exchange", choices=("exchange", "admin"))
     ga.add_argument("--account", help="在该群发消息的机器人账号（OneBot self id）")
     ga.add_argument("--webhook-key", help="企业微信群机器人的 key")
@@ -616,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     ta = leaf(task, "add", cmd_task_add, "发布任务（输出任务编号）")
     ta.add_argument("--title", required=True)
     ta.add_argument("--due", required=True, help="截止时间，如 2026-09-30T18:00+08:00")
-    ta.add_argument("--units", help="all | kind:city | 郑州市,开封市（默认 all）")
+    ta.add_argument("--units", help="all | kind:city | 郑州市,开封市 | 各地市、直管县、省直部门、单位名"
+                    "（默认 all）")
     ta.add_argument("--system", default="supervision",
                     choices=("guidance", "exchange", "supervision", "evaluation"))
     ta.add_argument("--description")
@@ -630,7 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     notice = sub.add_parser("notice", help="通知").add_subparsers(dest="sub", required=True)
     ns = leaf(notice, "send", cmd_notice_send, "群发通知")
-    ns.add_argument("--to", default="all", help="all | kind:city | qq:group:40001 | 单位名")
+    ns.add_argument("--to", default="all",
+                    help="all | kind:city | qq:group:40001 | 各地市、直管县、省直部门、单位名")
     ns.add_argument("--remind", default="",
                     help="未确认单位的提醒：4x2 = 每 4 个工作小时提醒一次、最多 2 次；none = 不提醒；"
                          "默认按配置 [schedule] notice_remind")

@@ -323,6 +323,8 @@ class NluSettings(_Section):
 
     enabled: bool
     refresh_s: float
+    conversation_ttl_s: float
+    startup_wait_s: float
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -955,6 +957,8 @@ _CHECKS: Final[Mapping[tuple[str, str], _Check]] = MappingProxyType(
         ("documents", "prefix_letter"): _doc_prefix,
         ("documents", "prefix_halfyear"): _doc_prefix,
         ("documents", "prefix_cases"): _doc_prefix,
+        ("nlu", "conversation_ttl_s"): _positive,
+        ("nlu", "startup_wait_s"): _between(0),
         ("web", "session_hours"): _between(1),
         ("web", "login_attempts_per_minute"): _between(1),
     }

@@ -7,13 +7,14 @@ import logging
 from bot.core.context import Context
 from bot.core.event import ChatKind
 from bot.core.router import Route, Router, RouteTable
-from handlers import texts
+from handlers import natural
 
 log = logging.getLogger("dudao.handlers")
 
 
 def build_router() -> Router:
     from handlers import (
+        ask,
         board_link,
         documents,
         due_soon,
@@ -22,6 +23,7 @@ def build_router() -> Router:
         notices,
         queries,
         records,
+        remind,
         review,
         submissions,
         tasks,
@@ -33,7 +35,8 @@ def build_router() -> Router:
     # Order matters only for command words that share a prefix; longer words win anyway.
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
-                 notices.router, records.router, board_link.router, documents.router)
+                 notices.router, records.router, board_link.router, documents.router,
+                 remind.router, ask.router)
     for extra in _optional_routers():
         root.include(extra)
     return root
@@ -65,6 +68,8 @@ def route_message(ctx: Context, table: RouteTable) -> bool:
     text = ev.text
     addressed = ev.to_me or ev.chat.kind is ChatKind.PRIVATE
     match = table.by_command(text)
+    if match is not None and natural.reads_otherwise(ctx, match.command):
+        match = None  # "退回的呢？", "通知下谁还没回复收到": a command word, not a command
     if match is not None:
         ctx.command, ctx.args = match.command, match.args
         explicit = addressed or text[:1] in "/#＃／"
@@ -83,20 +88,7 @@ def route_message(ctx: Context, table: RouteTable) -> bool:
             sub.fn(ctx)
             return True
     if not addressed:
-        return False
-    parser = ctx.env.parser
-    if parser is not None and text:
-        parse = parser.parse(text, now=ctx.now)
-        route = table.by_intent(parse.intent.value)
-        if route is not None and parse.clarify is None and parse.confidence >= 0.5:
-            ctx.parse = parse
-            ctx.command, ctx.args = "", text
-            route.fn(ctx)
-            return True
-        if parse.clarify:
-            ctx.reply(parse.clarify)
-            return True
-    suggestions = table.suggest(text)
-    hint = f"您是不是想用：{'、'.join(suggestions)}？" if suggestions else ""
-    ctx.reply((hint + "\n" if hint else "") + texts.UNKNOWN)
+        # "是" / "不是，是开封" answering a question the bot just asked this person
+        return natural.answer_unaddressed(ctx)
+    natural.handle(ctx, table)
     return True

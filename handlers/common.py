@@ -20,10 +20,12 @@ def require_person(ctx: Context) -> PersonInfo:
     return ctx.person
 
 
-def require_admin(ctx: Context) -> PersonInfo:
+def require_admin(ctx: Context, action: str = "") -> PersonInfo:
+    """The admin asking; anyone else is told who may ("只有管理员可以发布任务")."""
     p = require_person(ctx)
     if p.role != "admin":
-        raise NotAllowed(texts.ADMIN_ONLY, log=f"{ctx.event.sender.key} is not an admin")
+        text = f"只有管理员可以{action}" if action else texts.ADMIN_ONLY
+        raise NotAllowed(text, log=f"{ctx.event.sender.key} is not an admin")
     return p
 
 

@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.nlu import Intent
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import notices as notices_svc
 from bot.services import outbox as outbox_svc
+from handlers import ask
 from handlers.common import require_admin, require_unit
+from handlers.slots import command_action, command_query
 
 router = Router("notices")
 
 NOTICE = HandlerSpec("notice", ("通知",), "通知 [范围] 内容",
-                     "向各群发通知（范围：全部、地市、直管县、省直部门或单位名，默认全部）",
+                     "向各群发通知（范围：全部、各地市、直管县、省直部门、单位名，默认全部）",
                      intents=("notice",), roles=("admin",), area="notices")
 ACK = HandlerSpec("ack", ("收到", "已收到", "已阅"), "收到（回复通知）", "确认收到通知",
                   intents=("ack",), area="notices")
 WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 [通知编号]",
-                  "列出还没确认通知的单位", intents=("who_not_acked",), roles=("admin",),
-                  area="notices")
-SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "省直部门": "kind:department"}
+                  "列出还没确认通知的单位", roles=("admin",), area="notices")
 
 
 @router.handler(NOTICE)
 def notice(ctx: Context) -> None:
-    admin = require_admin(ctx)
-    text = ctx.args
-    scope = "all"
-    first, _, rest = text.partition(" ")
-    if first in SCOPES and rest.strip():
-        scope, text = SCOPES[first], rest
-    elif ctx.parse is not None and ctx.parse.scope and ctx.parse.body:
-        scope, text = ctx.parse.scope, ctx.parse.body
+    admin = require_admin(ctx, "发通知")
+    p = command_action(ctx, Intent.NOTICE)
+    if p is None:
+        return
+    scope, text = p.scope or "all", p.body
     if not text.strip():
         raise InvalidInput("请写上通知内容，例如：通知 周五前报送半年总结", log="empty notice")
     res = notices_svc.send(ctx.conn, text=text, targets=scope, created_by=admin.id, now=ctx.now)
@@ -65,15 +63,6 @@ def ack(ctx: Context) -> None:
 @router.handler(WHO)
 def who_not_acked(ctx: Context) -> None:
     require_admin(ctx)
-    digits = "".join(ch for ch in ctx.args if ch.isdigit())
-    notice_id = int(digits) if digits else notices_svc.latest(ctx.conn)
-    if notice_id is None:
-        raise NotFound("还没有发过通知", log="who_not_acked without notices")
-    st = notices_svc.ack_status(ctx.conn, notice_id)
-    head = f"通知 {notice_id}：已确认 {len(st.acked)} 个单位，未确认 {len(st.missing)} 个"
-    if st.pending:
-        head += f"（还有 {st.pending} 个群在排队发送）"
-    if st.missing:
-        names = "、".join(st.missing[:40]) + ("等" if len(st.missing) > 40 else "")
-        head += f"：{names}"
-    ctx.reply(head)
+    q = command_query(ctx)
+    if q is not None:
+        ask.answer(ctx, q)

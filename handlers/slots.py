@@ -6,17 +6,73 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import Connection
+
 from bot.core.context import Context
-from bot.core.nlu import Parse
-from bot.core.nlu.text import normalize
+from bot.core.env import ServiceEnv
+from bot.core.nlu import Intent, Parse, Parser, Query, TaskName, UnitName, Vocabulary
 from bot.core.nlu.timeexpr import find_time
 from bot.core.router import PREFIXES, HandlerSpec
+from bot.domain.text import normalize
+from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
 from handlers import texts
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
 _SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
+
+
+def read_vocabulary(conn: Connection, env: ServiceEnv) -> Vocabulary:
+    """Active units and open tasks, in a stable order (so equal data gives an equal value): what
+    the language layer knows by name."""
+    units = tuple(UnitName(u.id, u.name, u.short_name, u.aliases, u.kind)
+                  for u in units_svc.list_units(conn))
+    tasks = tuple(TaskName(tid, title, env.local(due).date())
+                  for tid, title, due in tasks_svc.open_titles(conn))
+    return Vocabulary(units=units, tasks=tasks)
+
+
+def command_parse(ctx: Context) -> Parse:
+    """The message read as a command by the language layer's command reader, with the units and
+    open tasks as they are in the database now (a task published a second ago is known). The
+    installed parser is used when its vocabulary is current; else a command-only one is built
+    (milliseconds, no word segmenter), so commands work before the language model has loaded
+    and with it switched off."""
+    vocab = read_vocabulary(ctx.conn, ctx.env)
+    parser = ctx.env.parser
+    if parser is None or parser.vocabulary != vocab:
+        parser = Parser(vocab, is_workday=ctx.env.calendar.is_workday, tz=ctx.env.tz,
+                        language=False)
+    return parser.parse(ctx.event.text, now=ctx.now)
+
+
+def command_query(ctx: Context) -> Query | None:
+    """The question a query command asks (进度 郑州, 谁没交 月报…), or None when the message only
+    starts with the command word ("进度条卡住了", "旗帜鲜明讲政治"): talk in a group gets
+    silence, talk addressed to the bot the usual "not understood"."""
+    p = command_parse(ctx)
+    if p.intent is Intent.QUERY and p.canonical and p.query is not None:
+        return p.query
+    _talk(ctx)
+    return None
+
+
+def command_action(ctx: Context, intent: Intent) -> Parse | None:
+    """The request, read by the parser: the command ("通知 各地市 …") or, on the natural path,
+    the free-form parse ("给各地市发个通知：…"); None (after the same handling of talk as
+    :func:`command_query`) when the message is not that request after all."""
+    p = command_parse(ctx) if ctx.command else ctx.parse
+    if p is not None and p.intent is intent:
+        return p
+    _talk(ctx)
+    return None
+
+
+def _talk(ctx: Context) -> None:
+    addressed = ctx.event.to_me or not ctx.in_group or ctx.event.text.lstrip()[:1] in PREFIXES
+    if addressed:
+        ctx.reply(texts.UNKNOWN)
 
 
 def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:

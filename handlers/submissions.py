@@ -8,7 +8,9 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.services import outbox as outbox_svc
 from bot.services import submissions as subs_svc
 from bot.services import tasks as tasks_svc
+from handlers import ask
 from handlers.common import require_unit
+from handlers.slots import command_query
 
 router = Router("submissions")
 
@@ -16,7 +18,7 @@ SUBMIT = HandlerSpec("submit", ("提交", "报送", "上报"), "提交 [任务] 
                      "为本单位提交任务材料；回复提醒消息发文件也算提交", intents=("submit",),
                      roles=("liaison",), area="submissions", example="提交 三季度调研报告 见附件")
 MY_TASKS = HandlerSpec("my_tasks", ("我的任务", "待办"), "我的任务", "本单位还没交的任务",
-                       intents=("my_tasks",), roles=("liaison", "official"), area="submissions")
+                       roles=("liaison", "official"), area="submissions")
 
 
 def _task_from_reply(ctx: Context) -> int | None:
@@ -83,16 +85,7 @@ def submit(ctx: Context) -> None:
 
 @router.handler(MY_TASKS)
 def my_tasks(ctx: Context) -> None:
-    person, unit_id = require_unit(ctx)
-    owed = tasks_svc.owed_by_unit(ctx.conn, unit_id)
-    if not owed:
-        ctx.reply(f"{person.unit_name}目前没有待提交的任务")
-        return
-    lines = [f"{person.unit_name}待提交 {len(owed)} 项："]
-    for t in owed[:10]:
-        mark = "（已退回，待重新提交）" if t.state == "returned" else ""
-        overdue = "【已逾期】" if t.due < ctx.now else ""
-        lines.append(f"· {overdue}{t.title}，截止 {ctx.env.fmt(t.due)}{mark}")
-    if len(owed) > 10:
-        lines.append(f"……另有 {len(owed) - 10} 项，详见督导看板")
-    ctx.reply("\n".join(lines))
+    require_unit(ctx)
+    q = command_query(ctx)
+    if q is not None:
+        ask.answer(ctx, q)

@@ -467,6 +467,8 @@ class WebSession(Base):
     password_tag: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # ---------------------------------------------------------------- official documents
 
 
@@ -512,3 +514,24 @@ class DocumentCounter(Base):
     prefix: Mapped[str] = mapped_column(String(64), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- conversations
+
+
+class Conversation(Base):
+    """What the bot last discussed with a person in a chat (bot/services/conversations.py): the
+    last question answered (a follow-up such as "那开封呢" completes it) and a clarifying question
+    waiting for 是 / 不是 (with the question it would answer). Rows expire; they live in the
+    database so that a conversation survives a restart and works across processes."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("chat", "person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    person: Mapped[str] = mapped_column(String(128))  # the sender's identity (qq:30001)
+    last_query: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_at: Mapped[datetime | None]
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -166,3 +166,12 @@ def find_by_title(conn: Connection, words: str, *, unit_id: int | None = None) -
     if unit_id is not None:
         q = q.join(TaskUnit, TaskUnit.task_id == Task.id).where(TaskUnit.unit_id == unit_id)
     return [get(conn, tid) for tid in conn.execute(q.order_by(Task.due)).scalars()]
+
+
+_OPEN_TITLES = (select(Task.id, Task.title, Task.due).where(Task.status == "open")
+                .order_by(Task.due, Task.id))
+
+
+def open_titles(conn: Connection) -> list[tuple[int, str, datetime]]:
+    """Open tasks' ids, titles and deadlines, soonest first (what the language layer knows)."""
+    return [(r.id, r.title, r.due) for r in conn.execute(_OPEN_TITLES)]

@@ -59,6 +59,8 @@ async def _main(settings: Settings, who: UserRef, chat: ChatRef) -> int:
         poll_interval_s=3600, account_interval_ms=0, group_interval_ms=0, jitter_ms=0,
         broadcast_per_minute=0)
     async with _lifecycle_console(services):
+        # Questions typed at once must be understood: wait for the language model first.
+        await services.handling.wait()
         where = "群聊" if chat.kind is ChatKind.GROUP else "私聊"
         print(f"督导控制台：你是 {who.key}，在{where} {chat.key}。输入“帮助”查看指令，Ctrl-D 退出。",
               flush=True)
