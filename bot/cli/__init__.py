@@ -653,7 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("--file", help="菜单 JSON 文件（微信 menu/create 格式）；不给则用内置菜单")
     wm.add_argument("--dry-run", action="store_true", help="只打印菜单，不调用微信接口")
 
-    from bot import cli_backup
+    from bot.cli import backup as cli_backup
 
     cli_backup.add_commands(sub, leaf)
     return p
