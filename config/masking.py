@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 
 def mask_secret(value: str) -> str:
@@ -37,7 +37,12 @@ def mask_url(url: str) -> str:
                     [(k, "***" if k.lower() in _URL_SECRET_PARAMS else v) for k, v in pairs],
                     safe="*",
                 )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        if netloc == parts.netloc and query == parts.query:
+            return url
+        # Put together by hand: urlunsplit drops the empty authority of sqlite:////abs/path.
+        slashes = "//" if url[len(parts.scheme) + 1 :].startswith("//") else ""
+        return (f"{parts.scheme}:{slashes}{netloc}{parts.path}" + (f"?{query}" if query else "")
+                + (f"#{parts.fragment}" if parts.fragment else ""))
     except ValueError:
         return "***"
 

@@ -308,24 +308,38 @@ class Settings:
             if isinstance(section, Section):
                 yield section
 
-    def describe(self) -> dict[str, dict[str, object]]:
-        """The effective configuration with secrets masked.
+    def describe(self, *, effective: bool = False) -> dict[str, dict[str, object]]:
+        """The configuration with secrets masked.
 
         Keyed by section name; the top-level keys (``admins``) are under the empty name ``""``.
+        With ``effective`` the keys whose empty value means a default show what is used instead
+        (``[database] url``, ``[backup] directory``); without it the values read back as they
+        were given.
         """
         out: dict[str, dict[str, object]] = {"": {"admins": list(self.admins)}}
         for section in self.sections():
             out[section.NAME] = section.describe()
+        if effective:
+            out["database"]["url"] = masked(self.database_url, "url")
+            out["backup"]["directory"] = str(self.backup_dir)
         return out
 
-    def to_toml(self) -> str:
-        """The effective configuration as TOML text, secrets masked (for `dudao config check`)."""
-        described = self.describe()
+    def to_toml(self, *, effective: bool = False) -> str:
+        """The configuration as TOML text, secrets masked (for `dudao config check`).
+
+        ``effective`` as for :meth:`describe`; a default used for an empty key says so in a
+        comment.
+        """
+        described = self.describe(effective=effective)
+        defaulted = {("database", "url"): not self.database.url,
+                     ("backup", "directory"): not self.backup.directory} if effective else {}
         lines = [f"{key} = {_toml_value(value)}" for key, value in described.pop("").items()]
         for name, values in described.items():
             lines.append("")
             lines.append(f"[{name}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+            lines.extend(f"{key} = {_toml_value(value)}"
+                         + ("  # 未配置，使用默认值" if defaulted.get((name, key)) else "")
+                         for key, value in values.items())
         return "\n".join(lines) + "\n"
 
 
