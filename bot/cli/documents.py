@@ -78,8 +78,8 @@ def _draft_then(args: argparse.Namespace, draft: Callable[[Connection, Any, Any,
 
 
 def cmd_doc_letter(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_year
     from bot.reports import documents as docs
-    from bot.services.stats import parse_year
 
     year = parse_year(args.year) if args.year else None
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_letter(
@@ -94,8 +94,8 @@ def cmd_doc_bulletin(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_halfyear(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_half
     from bot.reports import documents as docs
-    from bot.services.doc_halfyear import parse_half
 
     parse_half(args.half)  # bad input fails before the database is touched
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_halfyear(
@@ -103,8 +103,8 @@ def cmd_doc_halfyear(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_yearly(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_year
     from bot.reports import documents as docs
-    from bot.services.stats import parse_year
 
     year = parse_year(args.year)
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_yearly(

@@ -12,8 +12,8 @@ from bot.cli.session import admin_session
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_year
     from bot.reports.export import check_out, export_year
-    from bot.services.stats import parse_year
 
     started = time.monotonic()
     year = parse_year(args.year)  # bad input fails before the database is touched
