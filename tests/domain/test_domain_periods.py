@@ -102,6 +102,19 @@ def test_parse_year() -> None:
         assert "2000—2100 之间的四位数字" in info.value.message
 
 
+# Moved from tests/reports/test_reports_stats.py with parse_year (it was stats.parse_year).
+@pytest.mark.parametrize("bad", ["", "abc", "26", "20266", "1999", "2101", "-2026", "2026.5"])
+def test_reports_bad_year_is_refused_in_chinese(bad: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_year(bad)
+    assert "年份" in err.value.message
+
+
+def test_reports_year_accepts_a_trailing_nian() -> None:
+    assert parse_year("2026年") == 2026
+    assert parse_year(2026) == 2026
+
+
 def test_parse_half_takes_only_half_years() -> None:
     assert parse_half("2027H1") == Period.of_half(2027, 1)
     assert parse_half("2027-H2") == Period.of_half(2027, 2)
