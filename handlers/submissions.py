@@ -1,4 +1,8 @@
-"""提交 / 我的任务: a liaison submits materials for a task; a second submission is a new version."""
+"""提交 / 我的任务: a liaison submits materials for a task; a second submission is a new version.
+
+A version sent while the previous one awaits review replaces it (bot/domain/submissions.py); the
+acknowledgement says so.
+"""
 
 from __future__ import annotations
 
@@ -71,9 +75,12 @@ def submit(ctx: Context) -> None:
                           source_chat=ctx.event.chat.key, source_message_id=ctx.event.message_id,
                           owed=task)
     ctx.audit("submission.create", f"submission:{sub.id}",
-              {"task": task.task_id, "unit": unit_id, "version": sub.version})
+              {"task": task.task_id, "unit": unit_id, "version": sub.version}
+              | ({"replaces": sub.replaces} if sub.replaces else {}))
     parts = [f"已收到 #{sub.id}：{person.unit_name}《{task.title}》"]
-    if sub.version > 1:
+    if sub.replaces:
+        parts.append(f"第{sub.version}版（已替换尚未审核的第{sub.replaces}版）")
+    elif sub.version > 1:
         parts.append(f"第{sub.version}版")
     if ctx.event.files:
         parts.append(f"附件{len(ctx.event.files)}个")

@@ -393,7 +393,7 @@ class ReminderLedger(Base):
 
 
 class JobLedger(Base):
-    """Scheduled work done once per period (the half-year report reminder for ``2026-H1``)."""
+    """Scheduled work done once per period (the half-year report reminder for ``2026H1``)."""
 
     __tablename__ = "job_ledger"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,7 +486,7 @@ class DocumentRecord(Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)  # bulletin letter halfyear cases yearly
     title: Mapped[str] = mapped_column(String(300))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # letters
-    period: Mapped[str] = mapped_column(String(32), default="")  # 2027-W27, 2027-H1, 2027
+    period: Mapped[str] = mapped_column(String(32), default="")  # 2027-W27, 2027H1, 2027
     source: Mapped[str] = mapped_column(String(64), default="")  # e.g. bulletin:12
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft issued
     content: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import Document, doc_number
+from bot.domain.periods import parse_half
 from bot.reports.render import render, write_atomic
 from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
 from bot.services import documents as register
@@ -131,9 +132,9 @@ def draft_bulletin(conn: Connection, env: ServiceEnv, bulletin_id: int, *, actor
 def draft_halfyear(conn: Connection, env: ServiceEnv, half: str, *, actor: Actor, now: datetime,
                    out: Path | None = None) -> Made:
     """半年报告 for ``2027H1`` / ``2027H2``."""
-    year, h = doc_halfyear.parse_half(half)
-    doc = doc_halfyear.build_halfyear(conn, env, year, h, now)
-    return _draft(conn, env, doc, unit_id=None, period=f"{year}-H{h}", source="",
+    period = parse_half(half)
+    doc = doc_halfyear.build_halfyear(conn, env, period.year, period.index, now)
+    return _draft(conn, env, doc, unit_id=None, period=str(period), source="",
                   actor=actor, now=now, out=out)
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Integer, and_, func, select
 from sqlalchemy.sql import ClauseElement
 
+from bot.domain import periods
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import notices as notices_svc
 from bot.services import submissions as subs_svc
@@ -41,33 +42,14 @@ from storage.models import (
 COLORS = ("red", "blue", "yellow")
 _SUBMITTED = ("received", "accepted")
 _OWED = ("owed", "returned")
-PERIOD_PATTERN = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
 
 
 def period_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """``2026`` | ``2026H1`` | ``2026Q3`` | ``2026-07`` → [start, end) in the service zone."""
-    period = period.strip()
-    if not period:
+    """The board's period filter (``2026``, ``2026H1``, ``2026Q3``, ``2026-07``: bot/domain/periods.py)
+    → [start, end) in the service zone; None for no filter."""
+    if not period.strip():
         return None
-    m = PERIOD_PATTERN.match(period)
-    if m is None:
-        raise InvalidInput(f"时段“{period}”看不懂，可写 2026、2026H1、2026Q3 或 2026-07",
-                           log=f"bad period {period!r}")
-    year = int(m.group(1))
-    if m.group(2):
-        first, months = (1 if m.group(2) == "H1" else 7), 6
-    elif m.group(3):
-        first, months = 3 * (int(m.group(3)[1]) - 1) + 1, 3
-    elif m.group(4):
-        first, months = int(m.group(4)), 1
-        if not 1 <= first <= 12:
-            raise InvalidInput(f"时段“{period}”的月份不对", log=f"bad period month {period!r}")
-    else:
-        first, months = 1, 12
-    start = datetime(year, first, 1, tzinfo=tz)
-    end_month = first + months
-    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=tz)
-    return start, end
+    return periods.parse(period).bounds(tz)
 
 
 # ------------------------------------------------------------------------------------ grid
@@ -619,10 +601,15 @@ def reference_names(conn: Connection, refs: set[str]) -> dict[str, str]:
     return out
 
 
-def recent_periods(now: datetime, tz: ZoneInfo) -> list[str]:
-    """The period choices offered on the board: this and last year, their halves and quarters."""
-    y = now.astimezone(tz).year
-    out = []
-    for year in (y, y - 1):
-        out += [str(year), f"{year}H1", f"{year}H2"] + [f"{year}Q{q}" for q in range(1, 5)]
-    return out
+def recent_periods(now: datetime, tz: ZoneInfo) -> list[tuple[str, str]]:
+    """The period choices offered on the board, (value, label): this and last year, their halves
+    and quarters."""
+    return [(str(p), p.label) for p in periods.recent(now.astimezone(tz).date())]
+
+
+def period_label(period: str) -> str:
+    """How people write a period (``2026H1`` → 2026年上半年); a text that names none, as written."""
+    try:
+        return periods.parse(period).label
+    except InvalidInput:
+        return period

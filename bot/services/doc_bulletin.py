@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from bot.core.env import ServiceEnv
+from bot.domain import periods
 from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import (
     AttachmentStart,
@@ -47,6 +48,15 @@ def week_window(env: ServiceEnv, drafted_at: datetime) -> stats.Window:
     return stats.Window(start, drafted_at, f"本周（{cn_month_day(first)}至{cn_month_day(last)}）")
 
 
+def _week(period: str) -> periods.Period | None:
+    """The ISO week a weekly bulletin was drafted in (its ``period``), if it names one."""
+    try:
+        found = periods.parse(period)
+    except InvalidInput:
+        return None
+    return found if found.kind is periods.PeriodKind.WEEK else None
+
+
 def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) -> Document:
     b = bulletins_svc.get(conn, bulletin_id)
     if b.kind != bulletins_svc.KIND_WEEKLY:
@@ -64,10 +74,8 @@ def build(conn: Connection, env: ServiceEnv, bulletin_id: int, now: datetime) ->
     flags = sum((u.flags for u in units), start=stats.FlagCounts())
     commended = stats.units_by_flag(units, "red")
     yellow = stats.units_by_flag(units, "yellow")
-    year, week_no = (b.period.split("-W") if "-W" in b.period
-                     else (str(env.local(b.created_at).year), ""))
-    subject = (f"关于{year}年第{int(week_no)}周服务型行政执法" if week_no
-               else f"关于{window.label}服务型行政执法")
+    drafted_in = _week(b.period)
+    subject = f"关于{(drafted_in or window).label}服务型行政执法"
     o = Outline()
     body: list[Block] = [Paragraph(
         f"根据全省推进服务型行政执法建设“四项工作制度”督促检查安排，现将{window.label}"

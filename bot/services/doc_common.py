@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from bot.core.env import ServiceEnv
-from bot.domain.gongwen import Paragraph, Table, cn_month_day, lateness
+from bot.domain.gongwen import Table, cn_month_day, lateness
 from bot.services.stats import (
     Completion,
     FlagCounts,
@@ -49,10 +49,6 @@ def rate(r: float | None) -> str:
 
 def points(p: float) -> str:
     return f"{abs(p):g}"
-
-
-def join_names(names: Iterable[str]) -> str:
-    return "、".join(names)
 
 
 TOP = 10  # units named in a summary sentence
@@ -158,10 +154,6 @@ def kind_summary(units: Sequence[UnitYearStats]) -> list[str]:
         by_kind[u.kind] += u.completion
     return [f"{KIND_NAMES.get(k, k)}按时报送率{rate(c.on_time_rate)}"
             for k, c in by_kind.items() if c.due]
-
-
-def none_para(text: str) -> Paragraph:
-    return Paragraph(text)
 
 
 def two_line_title(subject: str, kind: str) -> str:

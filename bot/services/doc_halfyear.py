@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from bot.core.env import ServiceEnv
-from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import AttachmentStart, Block, Document, Outline, Paragraph, cn_date
 from bot.services import doc_common as common
 from bot.services import stats
@@ -27,16 +26,6 @@ KIND_HALF = "halfyear"
 KIND_YEARLY = "yearly"
 TABLE_TITLE = "各单位工作推进情况统计表"
 TOP = common.TOP
-
-
-def parse_half(text: str) -> tuple[int, int]:
-    """2027H1 / 2027-H2 / 2027上半年 → (2027, 1)."""
-    raw = text.strip().upper().replace("-", "").replace("年", "")
-    for suffix, half in (("H1", 1), ("H2", 2), ("上半年", 1), ("下半年", 2)):
-        if raw.endswith(suffix):
-            return stats.parse_year(raw[: -len(suffix)]), half
-    raise InvalidInput(f"半年“{text}”无效，应写作 2027H1（上半年）或 2027H2（下半年）",
-                       log=f"bad half {text!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,27 +70,6 @@ def enqueue_many(conn: Connection, rows: list[tuple[OutgoingMessage, str, str, s
     return [int(i) for i in res.scalars()]
 
 
-def claim_due(conn: Connection, *, now: datetime, limit: int = 100,
-              exclude_ids: set[int] | None = None) -> list[PendingMessage]:
-    q = (
-        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account, OutboxMessage.content,
-               OutboxMessage.kind, OutboxMessage.cause, OutboxMessage.attempts)
-        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = [r for r in conn.execute(q).all() if not exclude_ids or r.id not in exclude_ids]
-    if rows:
-        conn.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-            .values(not_before=now + CLAIM_LEASE)
-        )
-    return [PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause, r.attempts)
-            for r in rows]
-
-
 def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime) -> None:
     if results:
         # One executemany for the whole flush, not a statement per message.
@@ -126,11 +105,6 @@ def mark_retry(conn: Connection, oid: int, *, error: str, retry_at: datetime,
             state="failed" if failed else "pending")
     )
     return not failed
-
-
-def mark_failed(conn: Connection, oid: int, *, error: str) -> None:
-    conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(
-        state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
 
 
 def find_by_platform_id(conn: Connection, chat: str, platform_message_id: str) -> tuple[str, str] | None:

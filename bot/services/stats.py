@@ -43,15 +43,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.flags import FlagColor
+from bot.domain.periods import Period, parse_year
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
 from bot.services.bulletins import LETTER_THRESHOLD
 from storage.models import Flag, Submission, Task, TaskUnit, Unit
 from storage.models import ScoreEntry as ScoreEntryRow
 
-MIN_YEAR = 2000
-MAX_YEAR = 2100
 COLORS = ("red", "blue", "yellow")
-HALF_NAMES = {1: "上半年", 2: "下半年"}
 # Units are listed in this order of kind in the sheets, as in the programme's own tables.
 KIND_ORDER = ("city", "county", "department", "central", "office")
 # "Repeated" yellow flags: as many as call for a supervision letter (bot/services/bulletins.py).
@@ -63,37 +61,27 @@ REPEATED_YELLOW = LETTER_THRESHOLD
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """[start, end) in UTC-aware datetimes, and how people call it (2026年, 2026年上半年)."""
+    """[start, end) as aware datetimes, and how people call it (2026年, 2026年上半年)."""
 
     start: datetime
     end: datetime
     label: str
 
 
-def parse_year(text: str | int) -> int:
-    """A year as typed by a person: four digits within ``MIN_YEAR``..``MAX_YEAR``."""
-    raw = str(text).strip().removesuffix("年")
-    if not raw.isdigit() or len(raw) != 4 or not MIN_YEAR <= int(raw) <= MAX_YEAR:
-        raise InvalidInput(f"年份“{text}”无效：应为 {MIN_YEAR}—{MAX_YEAR} 之间的四位数字，如 2026",
-                           log=f"bad year {text!r}")
-    return int(raw)
-
-
 def year_window(env: ServiceEnv, year: int) -> Window:
-    year = parse_year(year)
-    return Window(datetime(year, 1, 1, tzinfo=env.tz), datetime(year + 1, 1, 1, tzinfo=env.tz),
-                  f"{year}年")
+    return _window(env, Period.of_year(parse_year(year)))
 
 
 def half_window(env: ServiceEnv, year: int, half: int) -> Window:
     """H1 is January–June, H2 July–December (local time)."""
-    year = parse_year(year)
-    if half not in HALF_NAMES:
+    if half not in (1, 2):
         raise InvalidInput("半年只能是 1（上半年）或 2（下半年）", log=f"bad half {half!r}")
-    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=env.tz)
-    end = datetime(year, 7, 1, tzinfo=env.tz) if half == 1 else datetime(year + 1, 1, 1,
-                                                                         tzinfo=env.tz)
-    return Window(start, end, f"{year}年{HALF_NAMES[half]}")
+    return _window(env, Period.of_half(parse_year(year), half))
+
+
+def _window(env: ServiceEnv, period: Period) -> Window:
+    start, end = period.bounds(env.tz)
+    return Window(start, end, period.label)
 
 
 # ---------------------------------------------------------------------------------- records

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
+from bot.domain.submissions import SubmissionStatus
 from bot.services import web_sessions
 from bot.web.security import Session, Signer
 
@@ -29,7 +30,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 COLOR_LABELS = {"red": "红旗", "blue": "蓝旗", "yellow": "黄旗"}
 STATE_LABELS = {"owed": "未交", "received": "待审核", "returned": "已退回", "accepted": "已通过"}
-STATUS_LABELS = {"received": "待审核", "accepted": "已通过", "returned": "已退回"}
+STATUS_LABELS = {s.value: s.label for s in SubmissionStatus}
 SOURCE_LABELS = {"rule": "规则", "override": "管理员改旗", "innovation": "创新举措",
                  "incident": "执法问题"}
 

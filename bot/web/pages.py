@@ -46,21 +46,6 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def _period_label(p: str) -> str:
-    """``2026`` → 2026年, ``2026H1`` → 2026年上半年, ``2026Q3``, ``2026-07``; else as written."""
-    m = board_svc.PERIOD_PATTERN.match(p)
-    if m is None:
-        return p
-    year, half, quarter, month = m.groups()
-    if half:
-        return f"{year}年{'上' if half == 'H1' else '下'}半年"
-    if quarter:
-        return f"{year}年第{quarter[1]}季度"
-    if month:
-        return f"{year}年{int(month)}月"
-    return f"{year}年"
-
-
 @signed_in
 async def board_page(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
@@ -78,7 +63,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
         problem = exc.message
         g = board_svc.Grid([], [], {})
     html = await asyncio.to_thread(grid_html, g, b.fmt)
-    periods = [(p, _period_label(p)) for p in board_svc.recent_periods(b.now(), tz)]
+    periods = board_svc.recent_periods(b.now(), tz)
     return page(request, "board.html", grid=html, unit_list=unit_list_html(g),
                 totals=g.totals(), owed_total=sum(g.unit_owed.values()), n_units=len(g.units),
                 n_tasks=len(g.tasks), kind=kind,
@@ -90,7 +75,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
 def _filter_summary(kind: str, system: str, period: str) -> str:
     """What the folded filter control says it shows: ``地市 · 2026年`` or ``全部``."""
     chosen = [KIND_NAMES.get(kind, kind) if kind else "", SYSTEM_NAMES.get(system, system)
-              if system else "", _period_label(period) if period else ""]
+              if system else "", board_svc.period_label(period) if period else ""]
     return " · ".join(c for c in chosen if c) or "全部单位、全部任务"
 
 

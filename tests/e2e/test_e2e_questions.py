@@ -232,7 +232,8 @@ async def test_publish_in_free_form_with_a_relative_deadline(qbot: Bot) -> None:
     assert done.startswith("已发布任务") and "《执法证件年审材料》，截止 7月31日 18:00" in done
     due, n = qbot.db.transaction(lambda c: (
         c.execute(select(Task.due).where(Task.title == "执法证件年审材料")).scalar_one(),
-        len(tasks.find_by_title(c, "执法证件年审材料")[0].unit_ids)))
+        len(next(tasks.get(c, tid) for tid, title, _ in tasks.open_titles(c)
+                 if title == "执法证件年审材料").unit_ids)))
     assert due == datetime(2026, 7, 31, 18, tzinfo=SH) and n == 18  # the 18 cities
     nope = await ask(qbot, ZZ_LIAISON, "新建个任务：测试，下周五前交，各地市")
     assert nope == "只有管理员可以发布任务"

@@ -39,6 +39,10 @@ async def test_web_board_shows_flags_and_counts_from_the_database(webapp: Web) -
     assert "三季度调研报告" in guidance and "一季度工作报告" not in guidance
     h1 = await (await webapp.client.get("/?period=2026H1")).text()
     assert "一季度工作报告" in h1 and "三季度调研报告" not in h1
+    # The same half however it is written (bot/domain/periods.py).
+    for spelt in ("2026-H1", "2026年上半年"):
+        same = await (await webapp.client.get("/", params={"period": spelt})).text()
+        assert "一季度工作报告" in same and "三季度调研报告" not in same, spelt
     bad = await webapp.client.get("/?period=someday")
     assert bad.status == 200 and "看不懂" in await bad.text()
 

@@ -21,9 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.cli import CLI_ACTOR, _Admin, _emit, _settings
-
-Leaf = Callable[..., argparse.ArgumentParser]
+from bot.cli.common import CLI_ACTOR, Subcommands, group, leaf
+from bot.cli.session import AdminSession, admin_session
 
 
 def _actor() -> Any:
@@ -36,7 +35,7 @@ def _out(args: argparse.Namespace) -> Path | None:
     return Path(args.out) if getattr(args, "out", None) else None
 
 
-def _audit(admin: _Admin, conn: Connection, action: str, made: Any) -> None:
+def _audit(admin: AdminSession, conn: Connection, action: str, made: Any) -> None:
     info = made.info
     admin.audit(conn, action, f"document:{info.id}",
                 {"kind": info.kind, "title": info.title, "number": info.number,
@@ -59,31 +58,28 @@ def _draft_then(args: argparse.Namespace, draft: Callable[[Connection, Any, Any,
     """Draft (and with ``--issue`` issue) in one transaction: a failed issue keeps no draft."""
     from bot.reports import documents as docs
 
-    admin = _Admin(_settings(args))
-    now = admin.env.clock.now()
-    actor = _actor()
+    with admin_session(args) as admin:
+        now = admin.env.clock.now()
+        actor = _actor()
 
-    def write(conn: Connection) -> tuple[Any, bool]:
-        made = draft(conn, admin.env, actor, now)
-        _audit(admin, conn, "document.draft", made)
-        if getattr(args, "issue", False):
-            made = docs.issue(conn, admin.env, made.info.id, actor=actor, now=now,
-                              out=_out(args))
-            _audit(admin, conn, "document.issue", made)
-            return made, True
-        return made, False
+        def write(conn: Connection) -> tuple[Any, bool]:
+            made = draft(conn, admin.env, actor, now)
+            _audit(admin, conn, "document.draft", made)
+            if getattr(args, "issue", False):
+                made = docs.issue(conn, admin.env, made.info.id, actor=actor, now=now,
+                                  out=_out(args))
+                _audit(admin, conn, "document.issue", made)
+                return made, True
+            return made, False
 
-    try:
         made, issued = admin.run(write)
-    finally:
-        admin.close()
-    _emit(args, made.record(), _say(made, issued=issued))
+        admin.emit(made.record(), _say(made, issued=issued))
     return 0
 
 
 def cmd_doc_letter(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_year
     from bot.reports import documents as docs
-    from bot.services.stats import parse_year
 
     year = parse_year(args.year) if args.year else None
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_letter(
@@ -98,8 +94,8 @@ def cmd_doc_bulletin(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_halfyear(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_half
     from bot.reports import documents as docs
-    from bot.services.doc_halfyear import parse_half
 
     parse_half(args.half)  # bad input fails before the database is touched
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_halfyear(
@@ -107,8 +103,8 @@ def cmd_doc_halfyear(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_yearly(args: argparse.Namespace) -> int:
+    from bot.domain.periods import parse_year
     from bot.reports import documents as docs
-    from bot.services.stats import parse_year
 
     year = parse_year(args.year)
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_yearly(
@@ -118,47 +114,40 @@ def cmd_doc_yearly(args: argparse.Namespace) -> int:
 def cmd_doc_issue(args: argparse.Namespace) -> int:
     from bot.reports import documents as docs
 
-    admin = _Admin(_settings(args))
-    now = admin.env.clock.now()
+    with admin_session(args) as admin:
+        now = admin.env.clock.now()
 
-    def write(conn: Connection) -> Any:
-        made = docs.issue(conn, admin.env, args.id, actor=_actor(), now=now, out=_out(args))
-        _audit(admin, conn, "document.issue", made)
-        return made
+        def write(conn: Connection) -> Any:
+            made = docs.issue(conn, admin.env, args.id, actor=_actor(), now=now, out=_out(args))
+            _audit(admin, conn, "document.issue", made)
+            return made
 
-    try:
         made = admin.run(write)
-    finally:
-        admin.close()
-    _emit(args, made.record(), _say(made, issued=True))
+        admin.emit(made.record(), _say(made, issued=True))
     return 0
 
 
 def cmd_doc_list(args: argparse.Namespace) -> int:
     from bot.services import documents as register
 
-    admin = _Admin(_settings(args))
-    try:
+    with admin_session(args) as admin:
         rows = admin.run(lambda conn: register.list_documents(conn, status=args.status,
                                                               kind=args.kind))
-    finally:
-        admin.close()
-    records = [{"id": d.id, "kind": d.kind, "title": d.title, "unit": d.unit,
-                "number": d.number, "status": d.status, "path": d.path, "sha256": d.sha256,
-                "created_by": d.created_by, "created_at": d.created_at.isoformat(),
-                "issued_by": d.issued_by,
-                "issued_at": d.issued_at.isoformat() if d.issued_at else None} for d in rows]
-    text = "\n".join(
-        f"文件#{d.id:<4} {register.STATUS_NAMES.get(d.status, d.status)}  {d.kind_name}  "
-        f"{d.number or '（未编号）'}  {d.title}" for d in rows)
-    _emit(args, records, text or "（没有文件）")
+        records = [{"id": d.id, "kind": d.kind, "title": d.title, "unit": d.unit,
+                    "number": d.number, "status": d.status, "path": d.path, "sha256": d.sha256,
+                    "created_by": d.created_by, "created_at": d.created_at.isoformat(),
+                    "issued_by": d.issued_by,
+                    "issued_at": d.issued_at.isoformat() if d.issued_at else None}
+                   for d in rows]
+        text = "\n".join(
+            f"文件#{d.id:<4} {register.STATUS_NAMES.get(d.status, d.status)}  {d.kind_name}  "
+            f"{d.number or '（未编号）'}  {d.title}" for d in rows)
+        admin.emit(records, text or "（没有文件）")
     return 0
 
 
-def add_commands(sub: Any, leaf: Leaf) -> None:
-    """The ``doc`` command group, added to the ``dudao`` parser."""
-    doc = sub.add_parser("doc", help="公文（.docx）：督导建议书、通报、半年报告").add_subparsers(
-        dest="sub", required=True)
+def register(sub: Subcommands) -> None:
+    doc = group(sub, "doc", "公文（.docx）：督导建议书、通报、半年报告")
 
     def outputs(sp: argparse.ArgumentParser, *, issue: bool = True) -> None:
         sp.add_argument("--out", help="写到这个 .docx 文件（默认在数据目录的 documents 下）")
