@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select
 from bot.adapters.onebot import Downloader, HttpFileFetcher, UrlPolicy
 from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.onebot_sender import OneBotSender
+from bot.core.adapter import Envelope, Sender
 from bot.core.alerts import AlertCoalescer
 from bot.core.dispatcher import Dispatcher
 from bot.core.env import ServiceEnv
@@ -30,7 +31,6 @@ from bot.core.event import Event, MessageEvent
 from bot.core.message import OutgoingMessage
 from bot.core.outbox import OutboxDelivery, OutboxSettings
 from bot.core.router import RouteTable
-from bot.core.sending import Sender
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.workdays import WorkCalendar
 from bot.files import FileStore
@@ -159,7 +159,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     async def send_direct(msg: OutgoingMessage, account: str | None) -> None:
         sender = senders.get(msg.chat.platform)
         if sender is not None:
-            await sender.send(account, msg)
+            await sender.send(Envelope(None, msg, account, "reply", ""))
 
     from bot.handlers_notice import handle_notice
 

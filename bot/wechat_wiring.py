@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.callback import WeChatCallback
@@ -44,15 +44,12 @@ from bot.adapters.wechat_mp.util import mask
 from bot.adapters.wecom_robot.client import WeComRobot
 from bot.adapters.wecom_robot.sender import WeComSender
 from bot.core.event import ChatKind, ChatRef, Event, MessageEvent, NoticeEvent, Text
-from bot.core.message import OutgoingMessage
-from bot.core.serialize import load
 from bot.domain.errors import DomainError
 from bot.services import audit as audit_svc
 from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
 from storage.db import Database
-from storage.models import OutboxMessage
 from storage.quota_store import DbQuotaCounter
 from storage.token_store import DbTokenStore
 
@@ -132,7 +129,7 @@ class WeChatWiring:
                 quota=self.quota, max_concurrent_reads=s.http.max_unauthenticated_reads)
             self.mp_sender = MpSender(
                 passive=self.passive, templates=template_specs(self.mp),
-                board_url=services.env.board_url, kind_of=self._kind_of, unlink=self._unlink,
+                board_url=services.env.board_url, unlink=self._unlink,
                 clock=self._now)
 
     @property
@@ -198,9 +195,10 @@ class WeChatWiring:
                     or len(text.encode("utf-8")) > PASSIVE_LIMIT_BYTES):
                 # too late or too long for a passive reply: the outbox sends the rows
                 return prefix
-            self.passive.delivered([d.message for d in replies])
+            self.passive.delivered([d.outbox_id for d in replies if d.outbox_id is not None])
         if replies:
-            self.services.spawn(self._mark_passive([d.outbox_id for d in replies]))
+            self.services.spawn(self._mark_passive(
+                [d.outbox_id for d in replies if d.outbox_id is not None]))
         return text
 
     async def late_reply(self, openid: str, text: str) -> None:
@@ -288,23 +286,6 @@ class WeChatWiring:
 
         await self.services.db.run(unlink)
         log.warning("binding %s removed: %s", mask(openid), reason)
-
-    async def _kind_of(self, message: OutgoingMessage) -> tuple[int, str] | None:
-        """(id, kind) of the pending outbox row ``message`` (or a part of it) comes from."""
-        text = message_text(message)
-        chat = message.chat
-
-        def find(conn: Connection) -> tuple[int, str] | None:
-            rows = conn.execute(
-                select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.content)
-                .where(OutboxMessage.chat == chat.key, OutboxMessage.state == "pending")
-                .order_by(OutboxMessage.id).limit(50)).all()
-            for r in rows:
-                if text and text in message_text(OutgoingMessage(chat, load(r.content))):
-                    return int(r.id), str(r.kind)
-            return None
-
-        return await self.services.db.run(find)
 
     async def _webhook_key(self, chat: str) -> str | None:
         return await self.services.db.run(lambda conn: groups_svc.webhook_key(conn, chat))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.onebot.errors import ActionFailed, ActionTimeout, ConnectionLost, NotConnected
-from bot.core.message import OutgoingMessage
-from bot.core.sending import SendError
+from bot.core.adapter import Envelope, SendError
 
 
 class OneBotSender:
@@ -13,18 +12,19 @@ class OneBotSender:
         self.adapter = adapter
         self.platform = platform
 
-    def available_accounts(self) -> list[str]:
+    def available_accounts(self, platform: str) -> list[str]:
         return [sid for sid, acc in self.adapter.accounts().items()
-                if acc.connected and acc.platform == self.platform]
+                if acc.connected and acc.platform == platform]
 
-    async def send(self, account: str | None, message: OutgoingMessage) -> str:
+    async def send(self, envelope: Envelope) -> str:
+        account = envelope.account
         if not account:
-            accounts = self.available_accounts()
+            accounts = self.available_accounts(self.platform)
             if not accounts:
                 raise SendError(f"no {self.platform} account connected", unavailable=True)
             account = accounts[0]
         try:
-            return await self.adapter.send(account, message)
+            return await self.adapter.send(account, envelope.message)
         except ConnectionLost as exc:
             raise SendError(str(exc), unconfirmed=True) from exc
         except NotConnected as exc:

@@ -20,13 +20,13 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from bot.core.adapter import Envelope
 from bot.core.context import Context, Outgoing
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
@@ -47,17 +47,6 @@ APOLOGY_TEXT = "抱歉，处理这条消息时出了问题，已记录并通知�
 CONFLICT_RETRIES = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """A committed outbox row, handed to delivery without waiting for the poller."""
-
-    outbox_id: int
-    message: OutgoingMessage
-    account: str | None
-    kind: str
-    cause: str
-
-
 # Handlers for notices (subscribe, reactions…) are plain functions too.
 NoticeHandler = Callable[[NoticeEvent, Connection, ServiceEnv, list[Outgoing]], None]
 # How the routing decision is made for a message (handlers.route_message).
@@ -73,7 +62,7 @@ class Dispatcher:
         table: RouteTable,
         route_message: MessageRouter,
         on_notice: NoticeHandler | None,
-        deliver: Callable[[list[Delivered]], None],
+        deliver: Callable[[list[Envelope]], None],
         send_direct: Callable[[OutgoingMessage, str | None], Awaitable[None]],
         batch_max: int = 64,
         queue_max: int = 5000,
@@ -86,7 +75,7 @@ class Dispatcher:
         self.deliver = deliver
         self.send_direct = send_direct
         self.batch_max = batch_max
-        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[list[Delivered]] | None]] = (
+        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[list[Envelope]] | None]] = (
             asyncio.Queue(maxsize=queue_max))
         # Recent dedupe keys: a cheap first line before the database's unique key.
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -112,12 +101,12 @@ class Dispatcher:
             if isinstance(event, MessageEvent) and self._should_answer(event):
                 self._spawn(self._answer_busy(event))
 
-    async def feed(self, event: Event) -> list[Delivered]:
+    async def feed(self, event: Event) -> list[Envelope]:
         """Queue an event and wait until it is committed; returns what it produced.
 
         Used where the platform wants the answer in the response (WeChat passive replies).
         """
-        fut: asyncio.Future[list[Delivered]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[list[Envelope]] = asyncio.get_running_loop().create_future()
         key = event.dedupe_key
         if key in self._recent:
             self.stats["duplicates"] += 1
@@ -174,7 +163,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ processing
 
-    async def _process(self, batch: list[tuple[Event, asyncio.Future[list[Delivered]] | None]]
+    async def _process(self, batch: list[tuple[Event, asyncio.Future[list[Envelope]] | None]]
                        ) -> None:
         events = [ev for ev, _ in batch]
         started = time.perf_counter()
@@ -192,7 +181,7 @@ class Dispatcher:
                 if fut is not None and not fut.done():
                     fut.set_result([])
             return
-        delivered: list[Delivered] = []
+        delivered: list[Envelope] = []
         for (_, fut), produced in zip(batch, results, strict=True):
             delivered.extend(produced)
             if fut is not None and not fut.done():
@@ -206,7 +195,7 @@ class Dispatcher:
             log.debug("batch of %d events committed in %.1f ms", len(events), elapsed)
 
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
-                      ) -> list[list[Delivered]]:
+                      ) -> list[list[Envelope]]:
         audit_rows: list[dict[str, Any]] = []
         fresh = self._store_inbound(conn, events, now)
         # Everyone who wrote in this batch, in one query instead of one per message.
@@ -302,7 +291,7 @@ class Dispatcher:
         self.route_message(ctx, self.table)
 
     def _write_outbox(self, conn: Connection, produced: list[list[Outgoing]], now: datetime
-                      ) -> list[list[Delivered]]:
+                      ) -> list[list[Envelope]]:
         """The whole batch's messages in one statement; returned per event, in order."""
         flat = [o for outgoing in produced for o in outgoing]
         if not flat:
@@ -313,7 +302,7 @@ class Dispatcher:
         ids = iter(outbox_svc.enqueue_many(
             conn, [(o.message, o.kind, o.cause, o.account) for o in flat], now=now,
             not_before=lease_until))
-        return [[Delivered(next(ids), o.message, o.account, o.kind, o.cause) for o in outgoing]
+        return [[Envelope(next(ids), o.message, o.account, o.kind, o.cause) for o in outgoing]
                 for outgoing in produced]
 
     async def _answer_busy(self, ev: MessageEvent) -> None:

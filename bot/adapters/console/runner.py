@@ -13,8 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.core.adapter import Envelope
 from bot.core.event import ChatKind, ChatRef, Mention, MessageEvent, Reply, Text, UserRef
-from bot.core.message import OutgoingMessage
 from config.settings import Settings
 
 BOT_ID = "console-bot"
@@ -26,18 +26,18 @@ class ConsoleSender:
     def __init__(self, platform: str, here: ChatRef, out: TextIO | None = None) -> None:
         self.platform = platform
         self.here = here
-        self._ids = itertools.count(1)
         self.out = out or sys.stdout
 
-    def available_accounts(self) -> list[str]:
+    def available_accounts(self, platform: str) -> list[str]:
         return [BOT_ID]
 
-    async def send(self, account: str | None, message: OutgoingMessage) -> str:
+    async def send(self, envelope: Envelope) -> str:
+        message = envelope.message
         mentions = " ".join(f"@{s.user_id}" for s in message.segments if isinstance(s, Mention))
         text = (mentions + " " if mentions else "") + message.plain
         prefix = "督导" if message.chat == self.here else f"督导 → {message.chat.key}"
         print(f"{prefix}：{text}", file=self.out, flush=True)
-        return f"c{next(self._ids)}"
+        return f"c{envelope.outbox_id}"  # what "^" quotes: the outbox row it came from
 
 
 def run_console(settings: Settings, *, identity: str, chat: str) -> int:
