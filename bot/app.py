@@ -25,15 +25,15 @@ from bot.adapters.onebot.adapter import OneBotAdapter
 from bot.adapters.onebot_sender import OneBotSender
 from bot.core.adapter import Envelope, Sender
 from bot.core.alerts import AlertCoalescer
-from bot.core.dispatcher import Dispatcher
 from bot.core.env import ServiceEnv
 from bot.core.event import Event, MessageEvent
 from bot.core.message import OutgoingMessage
-from bot.core.outbox import OutboxDelivery, OutboxSettings
 from bot.core.router import RouteTable
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.workdays import WorkCalendar
 from bot.files import FileStore
+from bot.pipeline.delivery import OutboxDelivery
+from bot.pipeline.dispatcher import Dispatcher
 from bot.services import alerts as alerts_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
@@ -149,12 +149,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     senders: dict[str, Sender] = {"qq": OneBotSender(onebot, "qq"),
                                   "wx": OneBotSender(onebot, "wx")}
     senders.update(extra_senders or {})
-    o = settings.outbox
-    delivery = OutboxDelivery(
-        db=db, clock=env.clock, senders=senders,
-        settings=OutboxSettings(o.poll_interval_s, o.account_interval_ms, o.group_interval_ms,
-                                o.jitter_ms, o.broadcast_per_minute, o.max_attempts,
-                                o.retry_backoff_s, o.risk_backoff_s, o.split_chars))
+    delivery = OutboxDelivery(db=db, clock=env.clock, senders=senders, settings=settings.outbox)
 
     async def send_direct(msg: OutgoingMessage, account: str | None) -> None:
         sender = senders.get(msg.chat.platform)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from bot.app import make_env, prepare_database
 from bot.core.adapter import Envelope
-from bot.core.dispatcher import Dispatcher
 from bot.core.event import ChatRef, MessageEvent, Text, UserRef
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
+from bot.pipeline.dispatcher import Dispatcher
 from bot.services import units
 from config.settings import load_settings
 from handlers import build_router, route_message

@@ -8,6 +8,7 @@ to other chats are shown with their destination, so you can see reminders and no
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import sys
 from datetime import UTC, datetime
@@ -55,9 +56,9 @@ async def _main(settings: Settings, who: UserRef, chat: ChatRef) -> int:
 
     sender = ConsoleSender(chat.platform, chat)
     services = build_services(settings, extra_senders={chat.platform: sender})
-    services.delivery.settings = type(services.delivery.settings)(
-        poll_interval_s=3600, account_interval_ms=0, group_interval_ms=0, jitter_ms=0,
-        broadcast_per_minute=0)
+    services.delivery.settings = dataclasses.replace(
+        services.delivery.settings, poll_interval_s=3600, account_interval_ms=0,
+        group_interval_ms=0, jitter_ms=0, broadcast_per_minute=0)
     async with _lifecycle_console(services):
         where = "群聊" if chat.kind is ChatKind.GROUP else "私聊"
         print(f"督导控制台：你是 {who.key}，在{where} {chat.key}。输入“帮助”查看指令，Ctrl-D 退出。",

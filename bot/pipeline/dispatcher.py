@@ -24,10 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from bot.core.adapter import Envelope
 from bot.core.context import Context, Outgoing
+from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
 from bot.core.message import OutgoingMessage
@@ -37,7 +37,7 @@ from bot.services import audit as audit_svc
 from bot.services import inbound as inbound_svc
 from bot.services import outbox as outbox_svc
 from bot.services import people as people_svc
-from storage.db import Database, DatabaseUnavailable, is_transient_conflict, savepoint
+from bot.services import transactions
 
 log = logging.getLogger("dudao.dispatch")
 
@@ -172,7 +172,8 @@ class Dispatcher:
             results = await self.db.run(lambda conn: self._handle_batch(conn, events, now))
         except Exception as exc:
             self.stats["errors"] += len(events)
-            kind = "database unavailable" if isinstance(exc, DatabaseUnavailable) else "error"
+            kind = ("database unavailable" if isinstance(exc, transactions.DatabaseUnavailable)
+                    else "error")
             log.error("batch of %d events not committed (%s): %s", len(events), kind, exc)
             for ev, fut in batch:
                 self._forget(ev.dedupe_key)  # a re-delivery may be processed later
@@ -196,114 +197,60 @@ class Dispatcher:
 
     def _handle_batch(self, conn: Connection, events: list[Event], now: datetime
                       ) -> list[list[Envelope]]:
-        audit_rows: list[dict[str, Any]] = []
-        fresh = self._store_inbound(conn, events, now)
-        # Everyone who wrote in this batch, in one query instead of one per message.
-        senders = people_svc.by_identities(
-            conn, {ev.sender.key for ev in events if isinstance(ev, MessageEvent)})
-        people_svc.mark_unchanged(conn)
-        produced: list[list[Outgoing]] = [[] for _ in events]
-        for i in self._lock_order(events, senders):
-            ev, outgoing = events[i], produced[i]
-            event_audit: list[dict[str, Any]] = []
+        """The batch's unit of work: the middleware before, each event, the middleware after."""
+        batch = Batch(events, now)
+        for stage in BEFORE:
+            stage(conn, batch)
+        for i in batch.lock_order():
+            ev = events[i]
             if isinstance(ev, MessageEvent):
-                if ev.dedupe_key not in fresh:
+                if ev.dedupe_key not in batch.fresh:
                     self.stats["duplicates"] += 1  # stored before: a re-delivery
                     continue
-                fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
-            try:
-                self._run_event(conn, ev, now, senders, outgoing, event_audit)
-                audit_rows.extend(event_audit)  # only for work that was not rolled back
-            except DomainError as exc:
-                # Expected refusal: the savepoint rolled back the event's writes; explain.
-                log.info("refused %s: %s", ev.dedupe_key, exc.log)
-                outgoing.clear()
-                if isinstance(ev, MessageEvent):
-                    outgoing.append(_reply(ev, exc.message))
-            except DatabaseUnavailable:
-                raise
-            except Exception as exc:
-                if isinstance(exc, DBAPIError) and (exc.connection_invalidated
-                                                    or conn.invalidated):
-                    raise  # the database went away mid-handler: the whole batch is "busy"
-                self.stats["errors"] += 1
-                log.exception("handler failed for event %s", ev.dedupe_key)
-                outgoing.clear()
-                if isinstance(ev, MessageEvent) and self._should_answer(ev):
-                    outgoing.append(_reply(ev, APOLOGY_TEXT))
-        audit_svc.record_many(conn, audit_rows)
-        return self._write_outbox(conn, produced, now)
+                batch.fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
+            self._handle_one(conn, batch, i)
+        for stage in AFTER:
+            stage(conn, batch)
+        return batch.envelopes
 
-    @staticmethod
-    def _lock_order(events: list[Event], senders: dict[str, people_svc.PersonInfo]
-                    ) -> list[int]:
-        """Indexes of the batch's events in the order to handle them: by the sender's unit.
+    def _handle_one(self, conn: Connection, batch: Batch, i: int) -> None:
+        """One event in its own savepoint; what it produced is kept only if it did not fail."""
+        ev, outgoing = batch.events[i], batch.outgoing[i]
+        event_audit: list[dict[str, Any]] = []
 
-        A submission locks its unit's assignment rows (PostgreSQL). Two processes handling
-        batches in arrival order could lock units 3 then 7 and 7 then 3 and deadlock; in unit
-        order they only ever wait for each other. A unit's own messages keep their order
-        (stable sort), and strangers (binding) come first, in order.
-        """
-        def unit_of(i: int) -> int:
-            ev = events[i]
-            person = senders.get(ev.sender.key) if isinstance(ev, MessageEvent) else None
-            return person.unit_id if person is not None and person.unit_id is not None else -1
+        def start_over() -> None:
+            outgoing.clear()
+            event_audit.clear()
 
-        return sorted(range(len(events)), key=unit_of)
+        try:
+            transactions.isolated(
+                conn, lambda: self._route(conn, batch, ev, outgoing, event_audit),
+                retries=CONFLICT_RETRIES, what=f"event {ev.dedupe_key}", before_retry=start_over)
+            batch.audit_rows.extend(event_audit)  # only for work that was not rolled back
+        except DomainError as exc:
+            # Expected refusal: the savepoint rolled back the event's writes; explain.
+            log.info("refused %s: %s", ev.dedupe_key, exc.log)
+            outgoing.clear()
+            if isinstance(ev, MessageEvent):
+                outgoing.append(_reply(ev, exc.message))
+        except Exception as exc:
+            if transactions.connection_lost(exc, conn):
+                raise  # the database went away mid-handler: the whole batch is "busy"
+            self.stats["errors"] += 1
+            log.exception("handler failed for event %s", ev.dedupe_key)
+            outgoing.clear()
+            if isinstance(ev, MessageEvent) and self._should_answer(ev):
+                outgoing.append(_reply(ev, APOLOGY_TEXT))
 
-    def _run_event(self, conn: Connection, ev: Event, now: datetime,
-                   senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing],
-                   audit_rows: list[dict[str, Any]]) -> None:
-        """One event in its own savepoint; once more if another process got in the way."""
-        for attempt in range(1, CONFLICT_RETRIES + 2):
-            try:
-                with savepoint(conn):
-                    if isinstance(ev, MessageEvent):
-                        self._handle_message(conn, ev, now, senders, outgoing, audit_rows)
-                    elif self.on_notice is not None:
-                        self.on_notice(ev, conn, self.env, outgoing)
-                return
-            except DBAPIError as exc:
-                if attempt > CONFLICT_RETRIES or not is_transient_conflict(exc):
-                    raise
-                log.info("event %s met a concurrent write (%s); trying again", ev.dedupe_key,
-                         getattr(exc.orig, "sqlstate", "?"))
-                outgoing.clear()
-                audit_rows.clear()
-
-    def _store_inbound(self, conn: Connection, events: list[Event], now: datetime) -> set[str]:
-        """Our own message store, whose unique key also rejects re-deliveries (even by another
-        process): returns the dedupe keys of the messages seen for the first time."""
-        return inbound_svc.store_many(conn, [
-            inbound_svc.Received(ev.dedupe_key, ev.chat.key, ev.sender.key, ev.message_id, ev.text)
-            for ev in events if isinstance(ev, MessageEvent)], now=now)
-
-    def _handle_message(self, conn: Connection, ev: MessageEvent, now: datetime,
-                        senders: dict[str, people_svc.PersonInfo], outgoing: list[Outgoing],
-                        audit_rows: list[dict[str, Any]]) -> None:
-        if people_svc.changed_since_marked(conn):
-            # An earlier message of this batch bound or unbound someone: ask again.
-            person = people_svc.by_identity(conn, ev.sender.key)
-        else:
-            person = senders.get(ev.sender.key)
-        ctx = Context(event=ev, conn=conn, env=self.env, now=now, person=person,
-                      outgoing=outgoing, audit_rows=audit_rows)
+    def _route(self, conn: Connection, batch: Batch, ev: Event, outgoing: list[Outgoing],
+               audit_rows: list[dict[str, Any]]) -> None:
+        if not isinstance(ev, MessageEvent):
+            if self.on_notice is not None:
+                self.on_notice(ev, conn, self.env, outgoing)
+            return
+        ctx = Context(event=ev, conn=conn, env=self.env, now=batch.now,
+                      person=batch.sender_of(conn, ev), outgoing=outgoing, audit_rows=audit_rows)
         self.route_message(ctx, self.table)
-
-    def _write_outbox(self, conn: Connection, produced: list[list[Outgoing]], now: datetime
-                      ) -> list[list[Envelope]]:
-        """The whole batch's messages in one statement; returned per event, in order."""
-        flat = [o for outgoing in produced for o in outgoing]
-        if not flat:
-            return [[] for _ in produced]
-        # Written as already claimed (lease) by this process, which delivers them right after
-        # the commit; the poller of any process takes them only if we die before sending.
-        lease_until = now + outbox_svc.CLAIM_LEASE
-        ids = iter(outbox_svc.enqueue_many(
-            conn, [(o.message, o.kind, o.cause, o.account) for o in flat], now=now,
-            not_before=lease_until))
-        return [[Envelope(next(ids), o.message, o.account, o.kind, o.cause) for o in outgoing]
-                for outgoing in produced]
 
     async def _answer_busy(self, ev: MessageEvent) -> None:
         try:
@@ -316,6 +263,88 @@ def _reply(ev: MessageEvent, text: str) -> Outgoing:
     in_group = ev.chat.kind is ChatKind.GROUP
     msg = OutgoingMessage.text(ev.chat, text, reply_to=ev.message_id if in_group else None)
     return Outgoing(msg, "reply", "", ev.self_id)
+
+
+# ------------------------------------------------------------------------------ the middleware
+
+
+class Batch:
+    """One transaction's events, and what the middleware learns and collects about them."""
+
+    __slots__ = ("audit_rows", "envelopes", "events", "fresh", "now", "outgoing", "senders")
+
+    def __init__(self, events: list[Event], now: datetime) -> None:
+        self.events = events
+        self.now = now
+        self.fresh: set[str] = set()  # dedupe keys of the messages seen for the first time
+        self.senders: dict[str, people_svc.PersonInfo] = {}
+        self.outgoing: list[list[Outgoing]] = [[] for _ in events]
+        self.audit_rows: list[dict[str, Any]] = []
+        self.envelopes: list[list[Envelope]] = [[] for _ in events]
+
+    def sender_of(self, conn: Connection, ev: MessageEvent) -> people_svc.PersonInfo | None:
+        if people_svc.changed_since_marked(conn):
+            # An earlier message of this batch bound or unbound someone: ask again.
+            return people_svc.by_identity(conn, ev.sender.key)
+        return self.senders.get(ev.sender.key)
+
+    def lock_order(self) -> list[int]:
+        """Indexes of the events in the order to handle them: by the sender's unit.
+
+        A submission locks its unit's assignment rows (PostgreSQL). Two processes handling
+        batches in arrival order could lock units 3 then 7 and 7 then 3 and deadlock; in unit
+        order they only ever wait for each other. A unit's own messages keep their order
+        (stable sort), and strangers (binding) come first, in order.
+        """
+        events, senders = self.events, self.senders
+
+        def unit_of(i: int) -> int:
+            ev = events[i]
+            person = senders.get(ev.sender.key) if isinstance(ev, MessageEvent) else None
+            return person.unit_id if person is not None and person.unit_id is not None else -1
+
+        return sorted(range(len(events)), key=unit_of)
+
+
+def dedupe(conn: Connection, batch: Batch) -> None:
+    """Our own message store, whose unique key also rejects re-deliveries (even by another
+    process): remembers the dedupe keys of the messages seen for the first time."""
+    batch.fresh = inbound_svc.store_many(conn, [
+        inbound_svc.Received(ev.dedupe_key, ev.chat.key, ev.sender.key, ev.message_id, ev.text)
+        for ev in batch.events if isinstance(ev, MessageEvent)], now=batch.now)
+
+
+def identify(conn: Connection, batch: Batch) -> None:
+    """Everyone who wrote in this batch, in one query instead of one per message."""
+    batch.senders = people_svc.by_identities(
+        conn, {ev.sender.key for ev in batch.events if isinstance(ev, MessageEvent)})
+    people_svc.mark_unchanged(conn)
+
+
+def write_audit(conn: Connection, batch: Batch) -> None:
+    """The audit rows of every event whose work stayed, in one statement."""
+    audit_svc.record_many(conn, batch.audit_rows)
+
+
+def write_outbox(conn: Connection, batch: Batch) -> None:
+    """The whole batch's messages in one statement; kept per event, in order."""
+    flat = [o for outgoing in batch.outgoing for o in outgoing]
+    if not flat:
+        return
+    # Written as already claimed (lease) by this process, which delivers them right after the
+    # commit; the poller of any process takes them only if we die before sending.
+    lease_until = batch.now + outbox_svc.CLAIM_LEASE
+    ids = iter(outbox_svc.enqueue_many(
+        conn, [(o.message, o.kind, o.cause, o.account) for o in flat], now=batch.now,
+        not_before=lease_until))
+    batch.envelopes = [[Envelope(next(ids), o.message, o.account, o.kind, o.cause)
+                        for o in outgoing] for outgoing in batch.outgoing]
+
+
+Stage = Callable[[Connection, Batch], None]
+# The middleware chain around the handlers, in order.
+BEFORE: tuple[Stage, ...] = (dedupe, identify)
+AFTER: tuple[Stage, ...] = (write_audit, write_outbox)
 
 
 class _Stop:

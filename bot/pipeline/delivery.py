@@ -19,35 +19,22 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection
 
 from bot.core.adapter import Envelope, Sender, SendError
+from bot.core.database import Database
 from bot.core.event import ChatRef, Text
 from bot.core.message import OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
 from bot.services import outbox as outbox_svc
-from storage.db import Database
-from storage.models import OutboxMessage
+from config.settings import OutboxSettings
 
 log = logging.getLogger("dudao.outbox")
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxSettings:
-    poll_interval_s: float = 2.0
-    account_interval_ms: int = 1000
-    group_interval_ms: int = 1500
-    jitter_ms: int = 500
-    broadcast_per_minute: int = 20
-    max_attempts: int = 5
-    retry_backoff_s: float = 30.0
-    risk_backoff_s: float = 600.0
-    split_chars: int = 1500
 
 
 def _row(d: Envelope) -> int:
@@ -114,7 +101,7 @@ class _Lane:
 
 class OutboxDelivery:
     def __init__(self, *, db: Database, clock: Clock, settings: OutboxSettings,
-                 senders: dict[str, Sender],
+                 senders: Mapping[str, Sender],
                  alert: Callable[[str], None] | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
@@ -187,7 +174,7 @@ class OutboxDelivery:
         exclude = set(self._in_flight)
 
         def claim(conn: Connection) -> list[outbox_svc.PendingMessage]:
-            return _claim_for_accounts(conn, accounts, now=now, exclude=exclude)
+            return outbox_svc.claim_for_accounts(conn, accounts, now=now, exclude=exclude)
 
         rows = await self.db.run(claim)
         self.push([Envelope(r.id, OutgoingMessage(ChatRef.parse(r.chat), load(r.content)),
@@ -313,8 +300,7 @@ class OutboxDelivery:
 
         def record(conn: Connection) -> bool:
             if not count:
-                conn.execute(update(OutboxMessage).where(OutboxMessage.id == d.outbox_id)
-                             .values(not_before=retry_at, last_error=error[:500]))
+                outbox_svc.postpone(conn, _row(d), error=error, retry_at=retry_at)
                 return True
             return outbox_svc.mark_retry(conn, _row(d), error=error, retry_at=retry_at,
                                          max_attempts=max_attempts)
@@ -356,42 +342,3 @@ class OutboxDelivery:
             return
         for oid, _ in batch:
             self._in_flight.discard(oid)
-
-
-def _claim_for_accounts(conn: Connection, accounts: dict[str, list[str]], *, now: object,
-                        exclude: set[int]) -> list[outbox_svc.PendingMessage]:
-    from datetime import datetime
-
-    assert isinstance(now, datetime)
-    conds = []
-    for platform, accs in accounts.items():
-        if not accs:
-            continue
-        named = [a for a in accs if a]
-        conds.append(and_(OutboxMessage.account.is_(None),
-                          OutboxMessage.chat.like(f"{platform}:%")))
-        if named:
-            conds.append(and_(OutboxMessage.account.in_(named),
-                              OutboxMessage.chat.like(f"{platform}:%")))
-        if "" in accs:
-            conds.append(OutboxMessage.chat.like(f"{platform}:%"))
-    q = (
-        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account,
-               OutboxMessage.content, OutboxMessage.kind, OutboxMessage.cause,
-               OutboxMessage.attempts)
-        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now, or_(*conds))
-        .order_by(OutboxMessage.id)
-        .limit(200)
-    )
-    if exclude:
-        q = q.where(OutboxMessage.id.not_in(exclude))
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = conn.execute(q).all()
-    if rows:
-        conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-                     .values(not_before=now + outbox_svc.CLAIM_LEASE))
-    return [outbox_svc.PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause,
-                                      r.attempts) for r in rows]
-
-
