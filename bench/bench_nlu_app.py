@@ -37,7 +37,7 @@ def rss_mib() -> float:
 
 
 async def run(tmp: Path) -> dict[str, Any]:
-    from bot.app import _lifecycle_console, build_services, prepare_database
+    from bot.app import build_services, lifecycle, prepare_database
     from bot.core.event import ChatRef, MessageEvent, Text, UserRef
     from bot.core.nlu.evaluate import load
     from bot.nlu_vocab import refresh_parser
@@ -59,7 +59,7 @@ async def run(tmp: Path) -> dict[str, Any]:
     services.db.transaction(seed)
     rss_before = rss_mib()
     started = time.perf_counter()
-    async with _lifecycle_console(services):
+    async with lifecycle(services):
         for _ in range(6000):  # the parser loads in the background, as in `dudao serve`
             if services.env.parser is not None:
                 break

@@ -526,7 +526,7 @@ def cmd_wechat_menu(args: argparse.Namespace) -> int:
     mp = settings.wechat_mp
     if not (mp.app_id and mp.app_secret):
         raise CliError("未配置公众号 [wechat_mp] app_id 和 app_secret，无法创建菜单")
-    from bot.wechat_wiring import create_menu
+    from bot.app import create_menu
 
     admin = _Admin(settings)
     try:
@@ -546,7 +546,7 @@ def cmd_wechat_menu(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.adapters.console.runner import run_console
+    from bot.app import run_console
 
     return run_console(_settings(args), identity=args.as_, chat=args.group)
 

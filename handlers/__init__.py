@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.context import Context
-from bot.core.event import ChatKind
+from sqlalchemy import Connection
+
+from bot.core.context import Context, Outgoing
+from bot.core.env import ServiceEnv
+from bot.core.event import ChatKind, NoticeEvent, SubscriptionEvent
 from bot.core.router import Route, Router, RouteTable
 from handlers import texts
 
@@ -47,6 +50,17 @@ def _optional_routers() -> list[Router]:
     else:
         out.append(bulletins.router)
     return out
+
+
+def handle_notice(ev: NoticeEvent, conn: Connection, env: ServiceEnv,
+                  outgoing: list[Outgoing]) -> None:
+    """Notices and subscription events that matter to the programme."""
+    from handlers import notices, subscriptions
+
+    if isinstance(ev, SubscriptionEvent):
+        subscriptions.handle(ev, conn, env, outgoing)
+    elif ev.kind == "reaction":
+        notices.on_reaction(ev, conn, env, outgoing)
 
 
 def all_routes() -> list[Route]:

@@ -1,12 +1,17 @@
-"""通知 / 收到 / 谁没确认: broadcasts with acknowledgement tracking."""
+"""通知 / 收到 / 谁没确认: broadcasts with acknowledgement tracking; a 👍 on a notice is 收到."""
 
 from __future__ import annotations
 
-from bot.core.context import Context
+from sqlalchemy import Connection
+
+from bot.core.context import Context, Outgoing
+from bot.core.env import ServiceEnv
+from bot.core.event import NoticeEvent
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import notices as notices_svc
 from bot.services import outbox as outbox_svc
+from bot.services import people as people_svc
 from handlers.common import require_admin, require_unit
 
 router = Router("notices")
@@ -19,6 +24,8 @@ ACK = HandlerSpec("ack", ("收到", "已收到", "已阅"), "收到（回复通�
 WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 [通知编号]",
                   "列出还没确认通知的单位", intents=("who_not_acked",), roles=("admin",),
                   area="notices")
+# Reactions that mean "thumbs up": QQ's classic face 76 (赞), the Unicode 👍, face 201.
+THUMBS_UP = {"76", "👍", "201"}
 SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "省直部门": "kind:department"}
 
 
@@ -77,3 +84,18 @@ def who_not_acked(ctx: Context) -> None:
         names = "、".join(st.missing[:40]) + ("等" if len(st.missing) > 40 else "")
         head += f"：{names}"
     ctx.reply(head)
+
+
+def on_reaction(ev: NoticeEvent, conn: Connection, env: ServiceEnv,
+                outgoing: list[Outgoing]) -> None:
+    """A 👍 on a notice counts as 收到 where the platform reports reactions (NapCat)."""
+    if ev.chat is None or ev.user is None or ev.detail.get("emoji", "") not in THUMBS_UP:
+        return
+    found = outbox_svc.find_by_platform_id(conn, ev.chat.key, ev.detail.get("message_id", ""))
+    if not found or not found[1].startswith("notice:"):
+        return
+    person = people_svc.by_identity(conn, ev.user.key)
+    if person is None or person.unit_id is None:
+        return
+    notices_svc.acknowledge(conn, notice_id=int(found[1].split(":")[1]),
+                            unit_id=person.unit_id, person_id=person.id, now=env.clock.now())

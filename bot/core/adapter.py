@@ -1,12 +1,30 @@
-"""The one way out: what the outbox hands an adapter (an Envelope), and the errors it understands."""
+"""The platform contract: what an adapter is, what it is given, and how a message leaves it.
+
+Every platform is one package under ``bot/adapters/`` with a ``create(settings, host)``
+function returning an :class:`Adapter` (or None when it is not configured). The adapter turns
+the platform's payloads into core events and hands them to the :class:`Host` (``submit``, or
+``feed`` to wait for the committed answer); the host asks it to resolve attachments before the
+dispatcher sees the event; the outbox hands it :class:`Envelope` objects to send. Nothing
+outside ``bot/adapters/`` knows a payload, and nothing in an adapter knows a table: what it
+needs from the database comes through ``host.store`` (``bot/core/ports.py``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.core.event import ChatRef
+from aiohttp import web
+
+from bot.core.blobs import BlobStore
+from bot.core.event import ChatRef, Event, MessageEvent
 from bot.core.message import OutgoingMessage
+from bot.core.ports import AdapterStore
+from bot.domain.clock import Clock
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +83,75 @@ class Sender(Protocol):
     async def send(self, envelope: Envelope) -> str:
         """Send; return the platform's message id ("" if it gives none). Raise SendError."""
         ...
+
+
+class Adapter(Sender, Protocol):
+    """One platform's way in and out (see the module docstring).
+
+    Lifecycle: ``routes()`` are added to the web application before it starts; ``start()``
+    when the service starts (connect out, open HTTP sessions); ``stop()`` when it stops taking
+    events (sockets closed, callbacks in flight answered), before the dispatcher finishes its
+    queue; ``close()`` last, after the outbox has drained, to release what sending needed.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The chat platforms it receives from and sends for (``qq``, ``wx``; ``mp``…)."""
+        ...
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def health(self) -> Any:
+        """This adapter's state for ``/healthz`` (plain JSON values)."""
+        ...
+
+    async def resolve_attachments(self, event: MessageEvent) -> MessageEvent:
+        """``event`` with its attachments downloaded into the host's file store (see
+        ``bot.core.blobs.keep_attachments``). Called once, before the dispatcher sees it."""
+        ...
+
+
+class Host(Protocol):
+    """What the service gives an adapter."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def files(self) -> BlobStore: ...
+
+    @property
+    def board_url(self) -> str: ...
+
+    @property
+    def store(self) -> AdapterStore: ...
+
+    def submit(self, event: Event) -> None:
+        """Queue an event for the dispatcher; never blocks (called from socket readers)."""
+        ...
+
+    async def feed(self, event: Event) -> list[Envelope]:
+        """Queue an event and wait for its commit: the messages it produced, already in the
+        outbox (platforms that answer in the HTTP response, such as WeChat's passive reply)."""
+        ...
+
+    def alert(self, text: str) -> None:
+        """Tell the admin groups (coalesced: at most one message a minute)."""
+        ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` in the background, cancelled when the service stops."""
+        ...
+
+
+AdapterFactory = Callable[["Settings", Host], Adapter | None]
+"""``create(settings, host)`` of an adapter package: the adapter, or None when not configured."""

@@ -61,10 +61,10 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     system = request.query.get("system", "")
     period = request.query.get("period", "")
     scope = set(who.scope) if who.scope is not None else None
-    tz = b.services.env.tz
+    tz = b.env.tz
     problem = ""
     try:
-        g = await b.services.db.run(lambda conn: board_svc.grid(
+        g = await b.db.run(lambda conn: board_svc.grid(
             conn, tz=tz, kind=kind or None, system=system or None, period=period,
             unit_ids=scope))
     except DomainError as exc:
@@ -84,7 +84,7 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
     try:
-        d = await b.services.db.run(lambda conn: board_svc.unit_detail(conn, unit_id))
+        d = await b.db.run(lambda conn: board_svc.unit_detail(conn, unit_id))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     latest: dict[int, int] = {}
@@ -98,9 +98,9 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
 async def task_page(request: web.Request) -> web.StreamResponse:
     b = board(request)
     task_id = path_id(request, "task_id")
-    tz = b.services.env.tz
+    tz = b.env.tz
     try:
-        d = await b.services.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
+        d = await b.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     latest: dict[int, int] = {}
@@ -118,8 +118,8 @@ async def task_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def tasks_page(request: web.Request) -> web.StreamResponse:
     b = board(request)
-    rows = await b.services.db.run(lambda conn: board_svc.task_overview(conn))
-    local = b.services.env.local(b.now())
+    rows = await b.db.run(lambda conn: board_svc.task_overview(conn))
+    local = b.env.local(b.now())
     return page(request, "tasks.html", rows=rows, systems=SYSTEM_NAMES, kinds=KIND_NAMES,
                 default_due=f"{local.year}-{local.month:02d}-{local.day:02d}")
 
@@ -132,7 +132,7 @@ async def charts_page(request: web.Request) -> web.StreamResponse:
                                         list[tuple[int, str, int, int, int]]]:
         return board_svc.task_overview(conn, limit=30), board_svc.flags_by_unit(conn, limit=40)
 
-    tasks, flags = await b.services.db.run(load)
+    tasks, flags = await b.db.run(load)
     completion = charts.completion_bars([(t.id, t.title, t.done, t.total)
                                          for t in reversed(tasks)])
     return page(request, "charts.html", completion=completion,
@@ -141,13 +141,13 @@ async def charts_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def notices_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.notices(conn))
+    rows = await board(request).db.run(lambda conn: board_svc.notices(conn))
     return page(request, "notices.html", rows=rows)
 
 
 @admin_only
 async def dynamics_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.dynamics(conn))
+    rows = await board(request).db.run(lambda conn: board_svc.dynamics(conn))
     return page(request, "dynamics.html", rows=rows,
                 statuses={"pending": "待审", "published": "已发布", "featured": "精选"},
                 counts=Counter(r.status for r in rows))
@@ -155,7 +155,7 @@ async def dynamics_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def bulletins_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.bulletins(conn))
+    rows = await board(request).db.run(lambda conn: board_svc.bulletins(conn))
     return page(request, "bulletins.html", rows=rows,
                 kinds={"weekly": "周通报", "halfyear": "半年报告", "letter": "督导建议书",
                        "digest": "每日摘要"})
@@ -164,7 +164,7 @@ async def bulletins_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
     before = query_id(request, "before")
-    rows = await board(request).services.db.run(lambda conn: board_svc.audit_log(conn,
+    rows = await board(request).db.run(lambda conn: board_svc.audit_log(conn,
                                                                                  before=before))
     return page(request, "audit.html", rows=rows, more=rows[-1].id if len(rows) == 100 else None)
 
@@ -174,12 +174,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
     aid = path_id(request, "attachment_id")
     try:
-        name, sha, unit_id = await b.services.db.run(lambda conn: board_svc.attachment(conn, aid))
+        name, sha, unit_id = await b.db.run(lambda conn: board_svc.attachment(conn, aid))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的材料")
-    path = b.services.files.open_path(sha)
+    path = b.files.open_path(sha)
     if path is None:
         return error_page(request, 404, "附件文件已不在服务器上")
     return web.FileResponse(path, headers={

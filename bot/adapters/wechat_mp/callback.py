@@ -60,6 +60,7 @@ from bot.core.event import (
     NoticeEvent,
     Other,
     Segment,
+    SubscriptionEvent,
     Text,
     UserRef,
 )
@@ -74,6 +75,9 @@ MODES = ("plain", "compatible", "safe")
 
 Handle = Callable[[Event], Awaitable[str | None]]
 LateReply = Callable[[str, str], Awaitable[None]]
+
+# Events about the follower's relation to the account (the rest are plain notices).
+SUBSCRIPTION_KINDS = frozenset({"subscribe", "unsubscribe", "scan", "click"})
 
 _ENVELOPE_KEYS = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType", "Event",
                             "MsgId", "Encrypt"})
@@ -387,8 +391,9 @@ class WeChatCallback:
                 raise _Reject(400, "event without Event")
             kind, detail = _event_kind(name, raw, message)
             key = f"evt:{openid}:{create}:{name}"
-            return NoticeEvent(platform=PLATFORM, self_id=self._app_id, kind=kind, chat=None,
-                               user=user, time=when, detail=detail), key
+            make = SubscriptionEvent if kind in SUBSCRIPTION_KINDS else NoticeEvent
+            return make(platform=PLATFORM, self_id=self._app_id, kind=kind, chat=None,
+                        user=user, time=when, detail=detail), key
 
         msg_id = _field(raw, "MsgId")
         if not msg_id:

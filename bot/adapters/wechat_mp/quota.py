@@ -6,7 +6,7 @@ Two kinds (wechat.md §3.2, §3.4, §5):
   100 by default) and per month (mass send: each follower receives at most 4 mass messages a
   month on a service account; we send by tag, so every send counts for every follower and the
   account-wide count is the safe one). A call is *reserved* before it is made, through a
-  :class:`QuotaCounter`: :class:`storage.quota_store.DbQuotaCounter` in the service (shared by
+  :class:`~bot.core.ports.QuotaCounter`: ``bot.services.api_quota.DbQuotaCounter`` in the service (shared by
   every process, survives restarts), :class:`InMemoryQuotaCounter` for one process.
 - the customer-service window: after a user's message, 5 customer-service messages within 48 h;
   after a subscribe, menu click or QR scan, 3 within 1 minute. A new user message opens a new
@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+
+from bot.core.ports import QuotaCounter
 
 BEIJING_OFFSET_S = 8 * 3600
 DAY_S = 86_400
@@ -77,19 +78,6 @@ class QuotaLimits:
         if api in self.per_month:
             out.append((month_period(now), self.per_month[api]))
         return out
-
-
-class QuotaCounter(Protocol):
-    """Where calls are counted, per API and period."""
-
-    async def reserve(self, api: str, periods: Sequence[tuple[str, int]], n: int = 1) -> bool:
-        """Count ``n`` calls in every ``(period, limit)`` if all stay within their limits (and
-        none is exhausted); otherwise count nothing and return False. Atomic."""
-        ...
-
-    async def mark_exhausted(self, api: str, period: str) -> None:
-        """WeChat refused ``api`` for ``period`` (45009): nothing more in it."""
-        ...
 
 
 class InMemoryQuotaCounter:
