@@ -130,7 +130,7 @@ def _first_roster(spec: str) -> list[Any]:
 def build_services(settings: Settings, *, clock: Clock | None = None,
                    adapters: Sequence[AdapterSpec] | None = None) -> Services:
     """Everything the service runs, wired; ``adapters`` defaults to the built-in ones."""
-    from handlers import build_router, handle_notice, route_message
+    from handlers import build_router
 
     env = make_env(settings, clock)
     db = Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms,
@@ -144,9 +144,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         if sender is not None:
             await sender.send(Envelope(None, msg, account, "reply", ""))
 
-    dispatcher = Dispatcher(db=db, env=env, table=table, route_message=route_message,
-                            on_notice=handle_notice, deliver=lambda items: delivery.push(items),
-                            send_direct=send_direct, batch_max=settings.database.batch_max)
+    dispatcher = Dispatcher(db=db, env=env, table=table,
+                            deliver=lambda items: delivery.push(items), send_direct=send_direct,
+                            batch_max=settings.database.batch_max)
     host = ServiceHost(db=db, dispatcher=dispatcher, files=files, clock=env.clock,
                        board_url=env.board_url)
     running = create_adapters(DEFAULT if adapters is None else adapters, settings, host)

@@ -11,20 +11,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.context import Context
-from bot.core.router import HandlerSpec, Router
+from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import NotAllowed
+from bot.domain.roles import ADMIN
 from bot.services import deadlines as deadlines_svc
 from bot.services import standings as standings_svc
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from handlers.common import ensure_visible, require_person, visible_units
+from handlers.common import ensure_visible, person_of, visible_units
 from handlers.slots import named_units, not_a_command, parse_for, period_label, time_range
 
 router = Router("due_soon")
 
 DUE_SOON = HandlerSpec("due_soon", ("近期要交", "近期任务"), "近期要交 [时间]",
                        "查看一段时间内截止的任务（默认未来 7 天）", intents=("due_soon",),
-                       area="due_soon", example="近期要交 本周")
+                       roles=ANYONE_REGISTERED, area="due_soon", example="近期要交 本周")
 SHOWN = 8
 STATE = {"owed": "未提交", "returned": "退回待改", "received": "已提交待审核", "accepted": "已通过"}
 
@@ -42,7 +43,7 @@ def _deadlines_of(ctx: Context, task_ids: tuple[int, ...]) -> None:
 def due_soon(ctx: Context) -> None:
     if not_a_command(ctx, DUE_SOON):
         return
-    person = require_person(ctx)
+    person = person_of(ctx)
     p = parse_for(ctx, DUE_SOON)
     if p is not None and p.task_ids and not (p.date_from or p.date_to):
         _deadlines_of(ctx, p.task_ids)
@@ -58,7 +59,7 @@ def due_soon(ctx: Context) -> None:
         units = named
     elif person.unit_id is not None:
         units = [units_svc.get(ctx.conn, person.unit_id)]
-    elif person.role != "admin":
+    elif person.role != ADMIN:
         raise NotAllowed("您的账号没有关联单位", log="person without unit")
     s, e = standings_svc.bounds(ctx.env, start, end)
     ids = {u.id for u in units} if units else None

@@ -7,12 +7,13 @@ any unit they name; the ranking is public to everyone bound (it is posted in bul
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.router import HandlerSpec, Router
+from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import standings as standings_svc
 from bot.services import units as units_svc
 from bot.services.flag_rules import COLOR_NAMES
-from handlers.common import ensure_visible, require_person, require_unit, visible_units
+from handlers.common import ensure_visible, person_of, require_unit, visible_units
 from handlers.slots import (
     named_units,
     not_a_command,
@@ -26,11 +27,11 @@ from handlers.slots import (
 router = Router("flags")
 
 BOARD = HandlerSpec("flag_board", ("红旗榜", "旗帜榜"), "红旗榜 [时间]",
-                    "各单位红旗数和得分排名（默认今年）", intents=("flag_board",), area="flags",
-                    example="红旗榜 三季度")
+                    "各单位红旗数和得分排名（默认今年）", intents=("flag_board",),
+                    roles=ANYONE_REGISTERED, area="flags", example="红旗榜 三季度")
 FLAGS = HandlerSpec("flags", ("我单位旗帜", "旗帜"), "旗帜 [单位] [时间]",
                     "查看单位的红、蓝、黄旗和得分（默认本单位、今年）", intents=("flags",),
-                    area="flags", example="我单位旗帜")
+                    roles=ANYONE_REGISTERED, area="flags", example="我单位旗帜")
 TOP_N = 10
 MAX_UNITS = 5
 MAX_REASONS = 5
@@ -50,7 +51,6 @@ def _counts(s: standings_svc.UnitStanding) -> str:
 def flag_board(ctx: Context) -> None:
     if not_a_command(ctx, BOARD):
         return
-    require_person(ctx)
     p = parse_for(ctx, BOARD)
     (start, end), _ = time_range(ctx, p, this_year(ctx))
     label = period_label(ctx, start, end)
@@ -67,9 +67,9 @@ def flag_board(ctx: Context) -> None:
 
 
 def _targets(ctx: Context) -> list[units_svc.UnitInfo]:
-    person = require_person(ctx)
+    person = person_of(ctx)
     named = named_units(ctx, parse_for(ctx, FLAGS))
-    if person.role == "admin":
+    if person.role == ADMIN:
         if not named:
             raise InvalidInput("请写明单位，例如：旗帜 郑州市；各单位排名请发送“红旗榜”",
                                log="flags without unit from admin")

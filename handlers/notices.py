@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
-from bot.core.context import Context, Outgoing
-from bot.core.env import ServiceEnv
-from bot.core.event import NoticeEvent
-from bot.core.router import HandlerSpec, Router
+from bot.core.context import Context, NoticeContext
+from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.roles import ADMIN
 from bot.services import notices as notices_svc
 from bot.services import outbox as outbox_svc
-from bot.services import people as people_svc
-from handlers.common import require_admin, require_unit
+from handlers.common import person_of, require_unit
 
 router = Router("notices")
 
 NOTICE = HandlerSpec("notice", ("通知",), "通知 [范围] 内容",
                      "向各群发通知（范围：全部、地市、直管县、省直部门或单位名，默认全部）",
-                     intents=("notice",), roles=("admin",), area="notices")
+                     intents=("notice",), roles=(ADMIN,), area="notices", action="发通知")
 ACK = HandlerSpec("ack", ("收到", "已收到", "已阅"), "收到（回复通知）", "确认收到通知",
-                  intents=("ack",), area="notices")
+                  intents=("ack",), roles=ANYONE_REGISTERED, area="notices")
 WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 [通知编号]",
-                  "列出还没确认通知的单位", intents=("who_not_acked",), roles=("admin",),
-                  area="notices")
+                  "列出还没确认通知的单位", intents=("who_not_acked",), roles=(ADMIN,),
+                  area="notices", action="查看通知回执")
 # Reactions that mean "thumbs up": QQ's classic face 76 (赞), the Unicode 👍, face 201.
 THUMBS_UP = {"76", "👍", "201"}
 SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "省直部门": "kind:department"}
@@ -31,7 +27,7 @@ SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "�
 
 @router.handler(NOTICE)
 def notice(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     text = ctx.args
     scope = "all"
     first, _, rest = text.partition(" ")
@@ -51,14 +47,12 @@ def notice(ctx: Context) -> None:
 def ack(ctx: Context) -> None:
     person, unit_id = require_unit(ctx)
     notice_id = None
-    if ctx.event.reply_to:
-        found = outbox_svc.find_by_platform_id(ctx.conn, ctx.event.chat.key, ctx.event.reply_to)
-        if found and found[1].startswith("notice:"):
-            notice_id = int(found[1].split(":")[1])
+    if ctx.quoted is not None and ctx.quoted.cause.startswith("notice:"):
+        notice_id = int(ctx.quoted.cause.split(":")[1])
     if notice_id is None:
         notice_id = notices_svc.latest_for_chat(ctx.conn, ctx.event.chat.key)
     if notice_id is None:
-        if ctx.event.to_me:
+        if ctx.addressed:
             raise NotFound("这里还没有需要确认的通知", log="ack without notice")
         return  # an ordinary "收到" in conversation: say nothing
     if notices_svc.acknowledge(ctx.conn, notice_id=notice_id, unit_id=unit_id,
@@ -71,7 +65,6 @@ def ack(ctx: Context) -> None:
 
 @router.handler(WHO)
 def who_not_acked(ctx: Context) -> None:
-    require_admin(ctx)
     digits = "".join(ch for ch in ctx.args if ch.isdigit())
     notice_id = int(digits) if digits else notices_svc.latest(ctx.conn)
     if notice_id is None:
@@ -86,16 +79,16 @@ def who_not_acked(ctx: Context) -> None:
     ctx.reply(head)
 
 
-def on_reaction(ev: NoticeEvent, conn: Connection, env: ServiceEnv,
-                outgoing: list[Outgoing]) -> None:
+@router.observe("reaction")
+def on_reaction(ctx: NoticeContext) -> None:
     """A 👍 on a notice counts as 收到 where the platform reports reactions (NapCat)."""
-    if ev.chat is None or ev.user is None or ev.detail.get("emoji", "") not in THUMBS_UP:
+    ev, person = ctx.event, ctx.person
+    if ev.chat is None or ev.detail.get("emoji", "") not in THUMBS_UP:
         return
-    found = outbox_svc.find_by_platform_id(conn, ev.chat.key, ev.detail.get("message_id", ""))
+    found = outbox_svc.find_by_platform_id(ctx.conn, ev.chat.key, ev.detail.get("message_id", ""))
     if not found or not found[1].startswith("notice:"):
         return
-    person = people_svc.by_identity(conn, ev.user.key)
     if person is None or person.unit_id is None:
         return
-    notices_svc.acknowledge(conn, notice_id=int(found[1].split(":")[1]),
-                            unit_id=person.unit_id, person_id=person.id, now=env.clock.now())
+    notices_svc.acknowledge(ctx.conn, notice_id=int(found[1].split(":")[1]),
+                            unit_id=person.unit_id, person_id=person.id, now=ctx.now)

@@ -6,7 +6,7 @@ Visibility: liaisons see their own unit, officials their subtree, admins everyth
 from __future__ import annotations
 
 from bot.core.context import Context
-from bot.core.router import HandlerSpec, Router
+from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import NotFound
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
@@ -15,9 +15,11 @@ from handlers.common import ensure_visible, visible_units
 router = Router("queries")
 
 STATUS = HandlerSpec("status", ("进度", "查询进度"), "进度 [单位] [任务]",
-                     "查看任务完成情况", intents=("status",), area="queries")
+                     "查看任务完成情况", intents=("status",), roles=ANYONE_REGISTERED,
+                     area="queries")
 MISSING = HandlerSpec("missing", ("谁没交", "未交", "哪些没交"), "谁没交 [任务]",
-                      "列出还没提交的单位", intents=("missing",), area="queries")
+                      "列出还没提交的单位", intents=("missing",), roles=ANYONE_REGISTERED,
+                      area="queries")
 MAX_NAMES = 30
 NOT_VISIBLE = "您只能查询本单位（或下属单位）的情况"
 

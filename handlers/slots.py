@@ -10,9 +10,8 @@ from bot.core.context import Context
 from bot.core.nlu import Parse
 from bot.core.nlu.text import normalize
 from bot.core.nlu.timeexpr import find_time
-from bot.core.router import PREFIXES, HandlerSpec
+from bot.core.router import PREFIXES, UNKNOWN, HandlerSpec
 from bot.services import units as units_svc
-from handlers import texts
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
 _SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
@@ -31,25 +30,25 @@ def not_a_command(ctx: Context, spec: HandlerSpec) -> bool:
 
     A command word followed by a separator (or nothing) is a command. Run together with more
     words it is one only if the language layer reads the message as this intent, or — without
-    the language layer — if the bot was addressed (@, private chat, / or # prefix). Talk in a
-    group gets silence; talk addressed to the bot gets the usual "not understood".
+    the language layer — if the bot was addressed (as the router decided: @, private chat, a
+    reply to the bot) or the message starts with / or #. Talk in a group gets silence; talk
+    addressed to the bot gets the usual "not understood".
     """
     if not ctx.command:
         return False
     body = ctx.event.text.lstrip()
-    prefixed = body[:1] in PREFIXES
-    if prefixed:
+    if body[:1] in PREFIXES:
         body = body[1:].lstrip()
     rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
     if not rest or rest[0] in _SEPARATORS:
         return False
-    addressed = ctx.event.to_me or not ctx.in_group or prefixed
+    addressed = ctx.addressed or ctx.prefixed
     if ctx.parse is not None and spec.intents:
         talk = ctx.parse.intent.value not in spec.intents
     else:
         talk = not addressed
     if talk and addressed:
-        ctx.reply(texts.UNKNOWN)
+        ctx.reply(UNKNOWN)
     return talk
 
 

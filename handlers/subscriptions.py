@@ -12,16 +12,15 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import Connection
-
-from bot.core.context import Outgoing
-from bot.core.env import ServiceEnv
-from bot.core.event import ChatKind, ChatRef, NoticeEvent
-from bot.core.message import OutgoingMessage
+from bot.core.context import NoticeContext
+from bot.core.event import ChatKind, ChatRef
+from bot.core.router import Router
 from bot.domain.errors import DomainError
 from bot.services import subscriptions as subscriptions_svc
 
 log = logging.getLogger("dudao.handlers")
+
+router = Router("subscriptions")
 
 WELCOME_TEXT = ("欢迎关注督导助手。已登记的人员请发送“绑定 邀请码”完成绑定；"
                 "发送“帮助”查看可用命令。")
@@ -34,32 +33,45 @@ def looks_like_code(key: str) -> bool:
     return bool(_CODE_RE.match(key)) and not key.isdigit()
 
 
-def handle(ev: NoticeEvent, conn: Connection, env: ServiceEnv, outgoing: list[Outgoing]) -> None:
-    if ev.user is None:
+@router.observe("unsubscribe")
+def unsubscribed(ctx: NoticeContext) -> None:
+    user = ctx.event.user
+    if user is not None:
+        chat = ChatRef(ctx.event.platform, ChatKind.PRIVATE, user.id)
+        subscriptions_svc.forget(ctx.conn, user.key, chat.key, channel=_channel(ctx),
+                                 now=ctx.now)
+
+
+@router.observe("unreachable")
+def unreachable(ctx: NoticeContext) -> None:
+    user = ctx.event.user
+    if user is not None:
+        subscriptions_svc.unlink(ctx.conn, user.key, reason=ctx.event.detail.get("reason", ""),
+                                 channel=_channel(ctx), now=ctx.now)
+
+
+@router.observe("subscribe", "scan")
+def subscribed(ctx: NoticeContext) -> None:
+    """Welcome a new follower; a QR scene that is an invite code binds them at once."""
+    ev, user = ctx.event, ctx.event.user
+    if user is None:
         return
-    identity = ev.user.key
-    chat = ChatRef(ev.platform, ChatKind.PRIVATE, ev.user.id)
-    channel = _CHANNELS.get(ev.platform, ev.platform)
-    now = env.clock.now()
+    answer = WELCOME_TEXT if ev.kind == "subscribe" else None
     key = ev.detail.get("key", "")
-    answer: str | None = None
-    if ev.kind == "unsubscribe":
-        subscriptions_svc.forget(conn, identity, chat.key, channel=channel, now=now)
-    elif ev.kind == "unreachable":
-        subscriptions_svc.unlink(conn, identity, reason=ev.detail.get("reason", ""),
-                                 channel=channel, now=now)
-    elif ev.kind in ("subscribe", "scan"):
-        answer = WELCOME_TEXT if ev.kind == "subscribe" else None
-        if looks_like_code(key):
-            try:
-                person = subscriptions_svc.bind_by_code(conn, identity, key, channel=channel,
-                                                        now=now)
-            except DomainError as exc:
-                log.info("QR binding of %s refused: %s", ev.user.key[:8] + "…", exc.log)
-                answer = f"{WELCOME_TEXT}\n{exc.message}"
-            else:
-                who = person.name or identity
-                answer = (f"欢迎关注督导助手。绑定成功：{who}（{person.unit_name or '管理员'}）。"
-                          "发送“帮助”查看可用命令。")
+    if looks_like_code(key):
+        try:
+            person = subscriptions_svc.bind_by_code(ctx.conn, user.key, key,
+                                                    channel=_channel(ctx), now=ctx.now)
+        except DomainError as exc:
+            log.info("QR binding of %s… refused: %s", user.key[:8], exc.log)
+            answer = f"{WELCOME_TEXT}\n{exc.message}"
+        else:
+            who = person.name or user.key
+            answer = (f"欢迎关注督导助手。绑定成功：{who}（{person.unit_name or '管理员'}）。"
+                      "发送“帮助”查看可用命令。")
     if answer:
-        outgoing.append(Outgoing(OutgoingMessage.text(chat, answer), "reply", "", ev.self_id))
+        ctx.reply(answer)
+
+
+def _channel(ctx: NoticeContext) -> str:
+    return _CHANNELS.get(ctx.event.platform, ctx.event.platform)

@@ -8,14 +8,16 @@ from datetime import datetime, time
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import tasks as tasks_svc
-from handlers.common import require_admin
+from handlers.common import person_of
 
 router = Router("tasks")
 
 PUBLISH = HandlerSpec("publish_task", ("发布任务",), "发布任务 标题 截止 7月15日 [范围]",
                       "发布一项任务（范围：全部、地市、直管县、省直部门或单位名）",
-                      intents=("publish_task",), roles=("admin",), area="tasks",
+                      intents=("publish_task",), roles=(ADMIN,), area="tasks",
+                      action="发布任务",
                       example="发布任务 三季度调研报告 截止 9月30日 地市")
 DATE = re.compile(r"截止\s*(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?(?:\s*(\d{1,2})[:：点](\d{2})?)?")
 SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "省直部门": "kind:department",
@@ -24,7 +26,7 @@ SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "�
 
 @router.handler(PUBLISH)
 def publish(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     m = DATE.search(ctx.args)
     if ctx.parse is not None and ctx.parse.deadline is not None and m is None:
         due = ctx.parse.deadline

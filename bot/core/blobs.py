@@ -54,7 +54,13 @@ Fetch = Callable[[Image | File, NewBlob], Awaitable[StoredFile | None]]
 """Downloads one attachment into the writer it opens; None when it could not."""
 
 
-async def keep_attachments(event: MessageEvent, store: BlobStore, fetch: Fetch) -> MessageEvent:
+def default_name(seg: Image | File) -> str:
+    return seg.name or (seg.file if isinstance(seg, Image) else "") or "file"
+
+
+async def keep_attachments(event: MessageEvent, store: BlobStore, fetch: Fetch, *,
+                           name_of: Callable[[Image | File], str] = default_name
+                           ) -> MessageEvent:
     """``event`` with its attachments stored (``files``) or named as missing (``missing_files``).
 
     Nothing is lost: a failed download leaves the message as it is and the name of what could
@@ -63,7 +69,7 @@ async def keep_attachments(event: MessageEvent, store: BlobStore, fetch: Fetch) 
     stored: list[StoredFile] = []
     missing: list[str] = []
     for seg in event.attachments:
-        name = seg.name or (seg.file if isinstance(seg, Image) else "") or "file"
+        name = name_of(seg)
         try:
             kept = await fetch(seg, functools.partial(store.writer, name))
         except Exception as exc:

@@ -1,15 +1,27 @@
-"""Routing a message to one handler.
+"""Routing: which handler a message reaches, who may use it, and whether the bot was addressed.
 
 Handlers are plain functions registered on ``Router`` objects (one per area, in ``handlers/``)
-with a ``HandlerSpec`` that says which command words and language intents reach them and who
-may use them. Routers are composed in one place (``handlers.build_router``). The spec is also
-the help text, so help can never drift from what the bot understands.
+with a ``HandlerSpec`` that says which command words and language intents reach them and which
+roles may use them. Routers are composed in one place (``handlers.build_router``) and flattened
+into a ``RouteTable``, which decides for every message, in this order:
 
-A message reaches a handler when (first match wins):
-1. it starts with a command word (with or without ``/``, ``#`` or ``＃``), or
-2. it is addressed to the bot (@, reply to the bot, private chat) and the language layer names an
-   intent some handler declares.
-In groups a message that is neither is ignored: the bot speaks only when spoken to.
+1. A message starting with a command word (with or without ``/``, ``#``, ``＃``) reaches that
+   command's handler.
+2. A message carrying files, addressed to the bot, reaches the handler that takes files
+   (a file sent in reply to a reminder is a submission for that task).
+3. Otherwise only a message addressed to the bot is answered: the language layer names an
+   intent some handler declares, or the bot says it did not understand (with suggestions).
+
+*Addressed* means: @ the bot, a private chat, or a reply to a message the bot sent. In groups
+the bot speaks only when spoken to; a command word at the start counts as speaking to it.
+
+Roles are enforced here and nowhere else. A person whose role may not use a handler gets one
+line saying who may ("只有管理员可以发布任务") when they addressed the bot (or wrote ``/`` or
+``#``); when they did not, a command word at the start of their message is talk among
+colleagues ("通知大家…"), and the bot stays silent. Someone not registered at all is told how
+to bind. Handlers keep the finer rules (a liaison acts only for their own unit).
+
+Notices and subscription events reach the one observer registered for their kind.
 """
 
 from __future__ import annotations
@@ -18,11 +30,19 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.core.context import Context
+from bot.core.context import Context, Member, NoticeContext
+from bot.core.event import ChatKind
+from bot.domain.roles import ROLE_NAMES, ROLES
 
 Handler = Callable[[Context], None]
+Observer = Callable[[NoticeContext], None]
 
 PREFIXES = ("/", "#", "＃", "／")
+ANYONE_REGISTERED = ROLES
+
+UNKNOWN = "没太明白您的意思。发送“帮助”查看可用的指令。"
+NOT_BOUND = ("您还没有绑定单位。请发送“绑定 单位名称 邀请码”（邀请码向管理员索取），"
+             "或“绑定 单位名称”等待管理员确认。")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +52,22 @@ class HandlerSpec:
     usage: str  # e.g. "提交 [任务] 内容"
     summary: str  # one line of help
     intents: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()  # empty = anyone, including people not bound yet
+    # Who may use it: empty = anyone, people not registered yet included;
+    # ANYONE_REGISTERED = every role.
+    roles: tuple[str, ...] = ()
     area: str = ""
     example: str = ""
+    action: str = ""  # what it does, for the refusal: "只有管理员可以{action}"
+    takes_files: bool = False  # files sent to the bot without a command word come here
+
+    def allows(self, person: Member | None) -> bool:
+        return not self.roles or (person is not None and person.role in self.roles)
+
+    @property
+    def refusal(self) -> str:
+        """One line saying who may ("只有管理员可以发布任务")."""
+        who = "和".join(ROLE_NAMES.get(r, r) for r in self.roles)
+        return f"只有{who}可以{self.action or f'使用“{self.commands[0]}”'}"
 
 
 @dataclass(slots=True)
@@ -47,6 +80,7 @@ class Route:
 class Router:
     area: str
     routes: list[Route] = field(default_factory=list)
+    observers: dict[str, Observer] = field(default_factory=dict)
     children: list[Router] = field(default_factory=list)
 
     def handler(self, spec: HandlerSpec) -> Callable[[Handler], Handler]:
@@ -54,6 +88,18 @@ class Router:
 
         def register(fn: Handler) -> Handler:
             self.routes.append(Route(spec, fn))
+            return fn
+
+        return register
+
+    def observe(self, *kinds: str) -> Callable[[Observer], Observer]:
+        """Register the observer of notices or subscription events of these kinds."""
+
+        def register(fn: Observer) -> Observer:
+            for kind in kinds:
+                if kind in self.observers:
+                    raise ValueError(f"a second observer for {kind!r} in {self.area!r}")
+                self.observers[kind] = fn
             return fn
 
         return register
@@ -68,6 +114,12 @@ class Router:
         out = list(self.routes)
         for c in self.children:
             out.extend(c.all_routes())
+        return out
+
+    def all_observers(self) -> list[tuple[str, Observer]]:
+        out = list(self.observers.items())
+        for c in self.children:
+            out.extend(c.all_observers())
         return out
 
 
@@ -93,6 +145,14 @@ class RouteTable:
         for r in self.routes:
             for i in r.spec.intents:
                 self._intents.setdefault(i, r)
+        self._files = next((r for r in self.routes if r.spec.takes_files), None)
+        self._observers: dict[str, Observer] = {}
+        for kind, fn in root.all_observers():
+            if kind in self._observers:
+                raise ValueError(f"two observers for {kind!r}: one observer per event kind")
+            self._observers[kind] = fn
+
+    # --- lookups ------------------------------------------------------------------------------
 
     def by_command(self, text: str) -> Match | None:
         body = text.lstrip()
@@ -118,3 +178,60 @@ class RouteTable:
         words = [w for w, _ in self._words]
         cands = difflib.get_close_matches(head[:6], words, n=3, cutoff=0.5)
         return list(dict.fromkeys(cands))
+
+    # --- routing ------------------------------------------------------------------------------
+
+    def route(self, ctx: Context) -> bool:
+        """Pick the handler for a message and run it (see the module docstring). Returns
+        whether the bot answered or acted."""
+        ev = ctx.event
+        text = ev.text
+        ctx.addressed = (ev.to_me or ev.chat.kind is ChatKind.PRIVATE
+                         or ctx.quoted is not None)
+        ctx.prefixed = text[:1] in PREFIXES
+        match = self.by_command(text)
+        if match is not None:
+            ctx.command, ctx.args = match.command, match.args
+            return self._run(match.route, ctx, explicit=ctx.addressed or ctx.prefixed)
+        if not ctx.addressed:
+            return False
+        if ev.attachments and self._files is not None:
+            ctx.command, ctx.args = self._files.spec.commands[0], text
+            return self._run(self._files, ctx, explicit=True)
+        parser = ctx.env.parser
+        if parser is not None and text:
+            parse = parser.parse(text, now=ctx.now)
+            route = self.by_intent(parse.intent.value)
+            if route is not None and parse.clarify is None and parse.confidence >= 0.5:
+                ctx.parse = parse
+                ctx.command, ctx.args = "", text
+                return self._run(route, ctx, explicit=True)
+            if parse.clarify:
+                ctx.reply(parse.clarify)
+                return True
+        suggestions = self.suggest(text)
+        hint = f"您是不是想用：{'、'.join(suggestions)}？" if suggestions else ""
+        ctx.reply((hint + "\n" if hint else "") + UNKNOWN)
+        return True
+
+    @staticmethod
+    def _run(route: Route, ctx: Context, *, explicit: bool) -> bool:
+        spec = route.spec
+        if spec.allows(ctx.person):
+            route.fn(ctx)  # ctx.parse is made on first use, if the handler needs slots
+            return True
+        if ctx.person is None:
+            ctx.reply(NOT_BOUND)  # strangers are told how to become someone
+            return True
+        if not explicit:
+            return False  # "通知大家…" from a liaison is talk among colleagues
+        ctx.reply(spec.refusal)
+        return True
+
+    def observe(self, ctx: NoticeContext) -> bool:
+        """Hand a notice or subscription event to the observer of its kind, if there is one."""
+        fn = self._observers.get(ctx.event.kind)
+        if fn is None:
+            return False
+        fn(ctx)
+        return True

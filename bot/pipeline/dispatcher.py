@@ -21,15 +21,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
 from bot.core.adapter import Envelope
-from bot.core.context import Context, Outgoing
+from bot.core.context import AuditNote, Context, NoticeContext, Outgoing, Quoted
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
-from bot.core.event import ChatKind, Event, MessageEvent, NoticeEvent
+from bot.core.event import ChatKind, Event, MessageEvent
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.errors import DomainError
@@ -47,12 +46,6 @@ APOLOGY_TEXT = "抱歉，处理这条消息时出了问题，已记录并通知�
 CONFLICT_RETRIES = 2
 
 
-# Handlers for notices (subscribe, reactions…) are plain functions too.
-NoticeHandler = Callable[[NoticeEvent, Connection, ServiceEnv, list[Outgoing]], None]
-# How the routing decision is made for a message (handlers.route_message).
-MessageRouter = Callable[[Context, RouteTable], bool]
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -60,8 +53,6 @@ class Dispatcher:
         db: Database,
         env: ServiceEnv,
         table: RouteTable,
-        route_message: MessageRouter,
-        on_notice: NoticeHandler | None,
         deliver: Callable[[list[Envelope]], None],
         send_direct: Callable[[OutgoingMessage, str | None], Awaitable[None]],
         batch_max: int = 64,
@@ -70,8 +61,6 @@ class Dispatcher:
         self.db = db
         self.env = env
         self.table = table
-        self.route_message = route_message
-        self.on_notice = on_notice
         self.deliver = deliver
         self.send_direct = send_direct
         self.batch_max = batch_max
@@ -216,17 +205,17 @@ class Dispatcher:
     def _handle_one(self, conn: Connection, batch: Batch, i: int) -> None:
         """One event in its own savepoint; what it produced is kept only if it did not fail."""
         ev, outgoing = batch.events[i], batch.outgoing[i]
-        event_audit: list[dict[str, Any]] = []
+        audits: list[AuditNote] = []
 
         def start_over() -> None:
             outgoing.clear()
-            event_audit.clear()
+            audits.clear()
 
         try:
             transactions.isolated(
-                conn, lambda: self._route(conn, batch, ev, outgoing, event_audit),
+                conn, lambda: self._route(conn, batch, i, outgoing, audits),
                 retries=CONFLICT_RETRIES, what=f"event {ev.dedupe_key}", before_retry=start_over)
-            batch.audit_rows.extend(event_audit)  # only for work that was not rolled back
+            batch.audits.extend(audits)  # only for work that was not rolled back
         except DomainError as exc:
             # Expected refusal: the savepoint rolled back the event's writes; explain.
             log.info("refused %s: %s", ev.dedupe_key, exc.log)
@@ -242,15 +231,18 @@ class Dispatcher:
             if isinstance(ev, MessageEvent) and self._should_answer(ev):
                 outgoing.append(_reply(ev, APOLOGY_TEXT))
 
-    def _route(self, conn: Connection, batch: Batch, ev: Event, outgoing: list[Outgoing],
-               audit_rows: list[dict[str, Any]]) -> None:
-        if not isinstance(ev, MessageEvent):
-            if self.on_notice is not None:
-                self.on_notice(ev, conn, self.env, outgoing)
-            return
-        ctx = Context(event=ev, conn=conn, env=self.env, now=batch.now,
-                      person=batch.sender_of(conn, ev), outgoing=outgoing, audit_rows=audit_rows)
-        self.route_message(ctx, self.table)
+    def _route(self, conn: Connection, batch: Batch, i: int, outgoing: list[Outgoing],
+               audits: list[AuditNote]) -> None:
+        ev = batch.events[i]
+        if isinstance(ev, MessageEvent):
+            self.table.route(Context(
+                event=ev, conn=conn, env=self.env, now=batch.now, outgoing=outgoing,
+                audits=audits, person=batch.person_of(conn, ev.sender.key),
+                quoted=batch.quoted.get(i)))
+        else:
+            self.table.observe(NoticeContext(
+                event=ev, conn=conn, env=self.env, now=batch.now, outgoing=outgoing,
+                audits=audits, person=batch.person_of(conn, ev.user.key) if ev.user else None))
 
     async def _answer_busy(self, ev: MessageEvent) -> None:
         try:
@@ -271,22 +263,24 @@ def _reply(ev: MessageEvent, text: str) -> Outgoing:
 class Batch:
     """One transaction's events, and what the middleware learns and collects about them."""
 
-    __slots__ = ("audit_rows", "envelopes", "events", "fresh", "now", "outgoing", "senders")
+    __slots__ = ("audits", "envelopes", "events", "fresh", "now", "outgoing", "quoted",
+                 "senders")
 
     def __init__(self, events: list[Event], now: datetime) -> None:
         self.events = events
         self.now = now
         self.fresh: set[str] = set()  # dedupe keys of the messages seen for the first time
         self.senders: dict[str, people_svc.PersonInfo] = {}
+        self.quoted: dict[int, Quoted] = {}  # event index -> the bot's message it replies to
         self.outgoing: list[list[Outgoing]] = [[] for _ in events]
-        self.audit_rows: list[dict[str, Any]] = []
+        self.audits: list[AuditNote] = []
         self.envelopes: list[list[Envelope]] = [[] for _ in events]
 
-    def sender_of(self, conn: Connection, ev: MessageEvent) -> people_svc.PersonInfo | None:
+    def person_of(self, conn: Connection, identity: str) -> people_svc.PersonInfo | None:
         if people_svc.changed_since_marked(conn):
-            # An earlier message of this batch bound or unbound someone: ask again.
-            return people_svc.by_identity(conn, ev.sender.key)
-        return self.senders.get(ev.sender.key)
+            # An earlier event of this batch bound or unbound someone: ask again.
+            return people_svc.by_identity(conn, identity)
+        return self.senders.get(identity)
 
     def lock_order(self) -> list[int]:
         """Indexes of the events in the order to handle them: by the sender's unit.
@@ -315,15 +309,32 @@ def dedupe(conn: Connection, batch: Batch) -> None:
 
 
 def identify(conn: Connection, batch: Batch) -> None:
-    """Everyone who wrote in this batch, in one query instead of one per message."""
-    batch.senders = people_svc.by_identities(
-        conn, {ev.sender.key for ev in batch.events if isinstance(ev, MessageEvent)})
+    """Everyone who wrote (or reacted, or followed) in this batch, in one query."""
+    who: set[str] = set()
+    for ev in batch.events:
+        if isinstance(ev, MessageEvent):
+            who.add(ev.sender.key)
+        elif ev.user is not None:
+            who.add(ev.user.key)
+    batch.senders = people_svc.by_identities(conn, who)
     people_svc.mark_unchanged(conn)
+
+
+def find_quoted(conn: Connection, batch: Batch) -> None:
+    """Which replies quote a message the bot sent (the outbox kept its platform id): a reply
+    to the bot addresses it, and a reply to a reminder or notice names its task or notice."""
+    for i, ev in enumerate(batch.events):
+        if isinstance(ev, MessageEvent) and ev.reply_to:
+            found = outbox_svc.find_by_platform_id(conn, ev.chat.key, ev.reply_to)
+            if found is not None:
+                batch.quoted[i] = Quoted(*found)
 
 
 def write_audit(conn: Connection, batch: Batch) -> None:
     """The audit rows of every event whose work stayed, in one statement."""
-    audit_svc.record_many(conn, batch.audit_rows)
+    audit_svc.record_many(conn, [
+        audit_svc.entry(at=a.at, actor=a.actor, channel=a.channel, action=a.action,
+                        target=a.target, detail=a.detail) for a in batch.audits])
 
 
 def write_outbox(conn: Connection, batch: Batch) -> None:
@@ -343,7 +354,7 @@ def write_outbox(conn: Connection, batch: Batch) -> None:
 
 Stage = Callable[[Connection, Batch], None]
 # The middleware chain around the handlers, in order.
-BEFORE: tuple[Stage, ...] = (dedupe, identify)
+BEFORE: tuple[Stage, ...] = (dedupe, identify, find_quoted)
 AFTER: tuple[Stage, ...] = (write_audit, write_outbox)
 
 

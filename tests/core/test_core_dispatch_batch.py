@@ -13,7 +13,7 @@ from bot.core.router import RouteTable
 from bot.pipeline.dispatcher import Dispatcher
 from bot.services import units
 from config.settings import load_settings
-from handlers import build_router, route_message
+from handlers import build_router
 from storage.db import Database
 
 
@@ -42,7 +42,6 @@ async def test_a_binding_earlier_in_the_batch_is_seen_by_the_next_message(tmp_pa
         raise AssertionError(f"nothing should be answered outside the outbox: {msg}")
 
     dispatcher = Dispatcher(db=db, env=env, table=RouteTable(build_router()),
-                            route_message=route_message, on_notice=None,
                             deliver=delivered.extend, send_direct=send_direct)
     # Queued before the consumer starts, so the three messages form ONE batch.
     dispatcher.submit(_private("40001", "我的任务", "m1"))

@@ -145,7 +145,9 @@ class WeChatMpAdapter:
         return await self.sender.send(envelope)
 
     async def resolve_attachments(self, event: MessageEvent) -> MessageEvent:
-        return await keep_attachments(event, self.host.files, self._fetch)
+        # A picture message has no file name; its MediaId is no name for people.
+        return await keep_attachments(event, self.host.files, self._fetch,
+                                      name_of=lambda seg: seg.name or "图片.jpg")
 
     # --- the callback's handler ---------------------------------------------------------------
 
