@@ -34,13 +34,13 @@ from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.workdays import WorkCalendar
-from bot.files import FileStore
 from bot.pipeline.delivery import OutboxDelivery
 from bot.pipeline.dispatcher import Dispatcher
 from bot.pipeline.host import ServiceHost
 from bot.services import people as people_svc
 from bot.services import units as units_svc
-from bot.web import health
+from bot.services.files import FileStore
+from bot.web import health, links
 from bot.web.board import setup_board
 from config.settings import ConfigError, Settings, WechatMpSettings
 from storage import locks, service_lock
@@ -86,7 +86,8 @@ def make_env(settings: Settings, clock: Clock | None = None) -> ServiceEnv:
     tz = settings.service.tz
     cal = WorkCalendar(tz, settings.schedule.work_start, settings.schedule.work_end)
     return ServiceEnv(settings=settings, clock=clock or SystemClock(), calendar=cal, tz=tz,
-                      board_url=settings.http.base_url.rstrip("/"))
+                      board_url=settings.http.base_url.rstrip("/"),
+                      link_signer=links.BoardLinkSigner(settings))
 
 
 def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[str]:
@@ -164,7 +165,7 @@ def _by_platform(adapters: Sequence[Adapter]) -> Mapping[str, Sender]:
 async def _load_parser(services: Services) -> None:
     if not services.settings.nlu.enabled:
         return
-    from bot.nlu_vocab import build_parser, freeze_long_lived, keep_fresh
+    from bot.pipeline.language import build_parser, freeze_long_lived, keep_fresh
 
     try:
         services.env.parser = await build_parser(services.db, services.env)

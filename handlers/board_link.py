@@ -2,7 +2,8 @@
 
 Officials get their unit and the units below it, admins the board address itself (they log in).
 Liaisons see only their own unit (DESIGN §5), and a read-only link always covers the unit's
-subtree (bot/web/links.py), so a liaison gets one only when the unit has no units below it.
+subtree (bot/services/view_links.py), so a liaison gets one only when the unit has no units
+below it.
 Links are personal, so they are only given in a private chat.
 """
 
@@ -13,7 +14,7 @@ from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import NotAllowed
 from bot.domain.roles import ADMIN, LIAISON, OFFICIAL
 from bot.services import units as units_svc
-from bot.web import links
+from bot.services import view_links
 from handlers.common import person_of, require_unit
 
 router = Router("board_link")
@@ -41,9 +42,11 @@ def board_link(ctx: Context) -> None:
     if person.role == LIAISON and len(units_svc.subtree_ids(ctx.conn, unit_id)) > 1:
         raise NotAllowed("本单位看板包含下级单位，请向单位领导或管理员获取看板链接",
                          log="board link refused: liaison of a unit with sub-units")
-    link = links.make_view_link(ctx.conn, signer=links.signer_for(ctx.env.settings),
-                                base_url=ctx.env.board_url, unit_id=unit_id,
-                                days=CHAT_LINK_DAYS, now=ctx.now)
+    if ctx.env.link_signer is None:
+        raise NotAllowed("看板链接暂不可用，请向管理员获取", log="no link signer in this process")
+    link = view_links.make_view_link(ctx.conn, signer=ctx.env.link_signer,
+                                     base_url=ctx.env.board_url, unit_id=unit_id,
+                                     days=CHAT_LINK_DAYS, now=ctx.now)
     ctx.audit("unit.view_link", f"unit:{unit_id}", {"days": CHAT_LINK_DAYS})
     scope = "及下级单位" if person.role == OFFICIAL else ""
     until = ctx.env.local(link.expires_at)

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters.download import ByteBudget, Downloader
 from bot.core.event import StoredFile
-from bot.files import FLUSH_BYTES, TEMP_PREFIX, FileStore, Incoming
+from bot.services.files import FLUSH_BYTES, TEMP_PREFIX, FileStore, Incoming
 from tests.adapters.onebot.conftest import wait_until
 
 MB = 1024 * 1024

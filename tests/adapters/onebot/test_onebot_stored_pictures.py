@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core.event import ChatRef, StoredImage, Text
 from bot.core.message import OutgoingMessage
-from bot.files import FileStore
+from bot.services.files import FileStore
 
 from .conftest import HarnessFactory, wait_until
 

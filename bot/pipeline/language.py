@@ -18,11 +18,11 @@ import time
 
 from sqlalchemy import Connection
 
+from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.core.nlu import Parser, TaskName, UnitName, Vocabulary
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from storage.db import Database
 
 log = logging.getLogger("dudao.nlu")
 
