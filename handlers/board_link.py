@@ -1,7 +1,7 @@
 """看板: a signed read-only link to the supervision board for the asker's unit.
 
 Officials get their unit and the units below it, admins the board address itself (they log in).
-Liaisons see only their own unit (DESIGN §5), and a read-only link always covers the unit's
+Liaisons see only their own unit, and a read-only link always covers the unit's
 subtree (bot/services/view_links.py), so a liaison gets one only when the unit has no units
 below it.
 Links are personal, so they are only given in a private chat.

@@ -58,7 +58,7 @@ def ack(ctx: Context) -> None:
     if notices_svc.acknowledge(ctx.conn, notice_id=notice_id, unit_id=unit_id,
                                person_id=person.id, now=ctx.now):
         ctx.audit("notice.ack", f"notice:{notice_id}", {"unit": unit_id})
-    # No reply in groups: a "已确认" for every 收到 would flood the group (DESIGN §2).
+    # No reply in groups: a "已确认" for every 收到 would flood the group.
     if not ctx.in_group:
         ctx.reply(f"已确认通知 {notice_id}")
 

@@ -136,7 +136,8 @@ Segment = Text | Mention | Reply | Image | File | Face | Other | StoredImage
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    """An attachment downloaded when it arrived and kept by content hash (see bot/services/files.py)."""
+    """An attachment downloaded when it arrived and kept by content hash
+    (``bot/services/files.py``)."""
 
     name: str
     sha256: str

@@ -1,7 +1,7 @@
 """Delivering the outbox: one rate-limited lane per sending account.
 
 QQ accounts behind OneBot are risk-controlled when they send in bursts, WeCom robots allow 20
-messages a minute, and official-account pushes have quotas (DESIGN §2, §7). So every send goes
+messages a minute, and official-account pushes have quotas. So every send goes
 through the lane of its account: at least ``account_interval_ms`` between messages of the
 account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at most
 ``broadcast_per_minute`` non-reply messages a minute. Replies to a person who just asked are not
@@ -277,7 +277,8 @@ class OutboxDelivery:
         self._results_event.set()
 
     async def _unconfirmed(self, d: Envelope, error: str) -> None:
-        # Resending could post it twice (onebot.md §7.1); record it as sent and say so.
+        # Resending could post it twice (https://github.com/Mrs4s/go-cqhttp/issues/382); record
+        # it as sent and say so.
         log.warning("outbox %s to %s: connection lost before the platform answered; "
                     "not resending: %s", d.outbox_id, d.message.chat.key, error)
         now = self.clock.now()

@@ -18,7 +18,7 @@ from bot.web.common import admin_only, board, error_page, page, signed_in, who_o
 from bot.web.gridhtml import grid_html
 from bot.web.ids import path_id, query_id
 
-# DESIGN §4, as the legend under the grid.
+# the flag rules (bot/domain/flags.py), as the legend under the grid.
 RULES = (
     ("red", "红旗", "按时报送且审核评价为“优”：按时完成，成效显著"),
     ("blue", "蓝旗", "按时报送但评价为“良”或“一般”，或被退回（未完全达到要求）；"

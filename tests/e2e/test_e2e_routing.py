@@ -13,8 +13,6 @@ import asyncio
 import hashlib
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.core.event import ChatRef
@@ -22,7 +20,7 @@ from bot.core.message import OutgoingMessage
 from bot.services import outbox, people, submissions
 from storage.models import Attachment, OutboxMessage, Task
 from tests.adapters.onebot.fake_impl import seg
-from tests.e2e.conftest import Bot
+from tests.e2e.conftest import Bot, file_server
 from tests.e2e.test_e2e_conversations import ADMIN, GROUP, LIAISON, message, say, seed
 
 OFFICIAL = 30003
@@ -88,16 +86,8 @@ async def test_files_sent_to_the_bot_are_submissions(bot: Bot) -> None:
     bot.db.transaction(lambda c: people.add(c, identity=f"qq:{OFFICIAL}", unit="郑州市",
                                             role="official", name="赵市长", now=now))
     body = b"PK\x03\x04 a report" * 64
-
-    async def serve(_: web.Request) -> web.Response:
-        return web.Response(body=body)
-
-    files_app = web.Application()
-    files_app.router.add_get("/r.docx", serve)
-    files = TestServer(files_app, host="127.0.0.1")
-    await files.start_server()
-    attachment = [seg("file", file="报告.docx", file_id="/abc", url=str(files.make_url("/r.docx")))]
-    try:
+    async with file_server("/r.docx", body) as url:
+        attachment = [seg("file", file="报告.docx", file_id="/abc", url=url)]
         # A file to colleagues in the group is not for the bot.
         assert await say(bot, message(LIAISON, segments=attachment), replies=0) == []
         # Privately, a file alone is a submission.
@@ -112,8 +102,6 @@ async def test_files_sent_to_the_bot_are_submissions(bot: Bot) -> None:
         assert "第2版" in ack2 and "附件1个" in ack2
         # An official is told who may submit.
         assert await say(bot, _private(OFFICIAL, segments=attachment)) == ["只有联络员可以提交材料"]
-    finally:
-        await files.close()
     subs = bot.db.transaction(submissions.list_submissions)
     assert [s.version for s in subs] == [1, 2]
     shas = bot.db.transaction(lambda c: c.execute(select(Attachment.sha256)).scalars().all())

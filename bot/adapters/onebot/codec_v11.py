@@ -250,7 +250,8 @@ def _id_param(value: str) -> int | str:
 
 
 def encode_segment(seg: Segment) -> dict[str, Any]:
-    """One core segment as a v11 array segment; every data value is a string (onebot.md §3)."""
+    """One core segment as a v11 array segment; every data value is a string
+    (https://github.com/botuniverse/onebot-11/blob/master/message/array.md)."""
     if isinstance(seg, Text):
         return {"type": "text", "data": {"text": seg.text}}
     if isinstance(seg, Mention):

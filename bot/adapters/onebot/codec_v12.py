@@ -1,6 +1,6 @@
 """OneBot 12 payloads <-> core events and messages (WeChat bridges such as ComWeChat).
 
-v12 differs from v11 in names rather than ideas (onebot.md §5): ``type``/``detail_type``,
+v12 differs from v11 in names rather than ideas (https://12.onebot.dev/): ``type``/``detail_type``,
 ``self{platform,user_id}`` instead of ``self_id``, string ids, ``mention``/``mention_all``,
 ``reply{message_id}``, media by ``file_id``. The bot's platform decides the prefix of our
 identities: ``wechat`` becomes ``wx`` (``wx:group:123@chatroom``).

@@ -1,7 +1,8 @@
 """Downloading attachments while their handles are still valid.
 
 Implementations forget media and file handles quickly (NapCat: 24 h, 5000 entries; image URLs
-carry an expiring ``rkey`` — onebot.md §6, §7.5), so the bytes are fetched when the event
+carry an expiring ``rkey``: https://github.com/NapNeko/NapCatQQ/issues/190), so the bytes are
+fetched when the event
 arrives. Order of attempts: the segment's own http(s) URL; then ``get_file`` (base64 or URL in
 the answer); then, for group files, ``get_group_file_url``. Paths on the implementation's host are
 never read: in split deployments they are not ours. Every URL goes through the

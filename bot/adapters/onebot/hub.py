@@ -182,7 +182,7 @@ class Hub:
         if old is None or old is conn:
             return
         # A newer socket wins: the old one is often half-open after a network blip, and
-        # rejecting the new one (nonebot's choice) would block every reconnect (onebot.md §7.3).
+        # rejecting the new one (nonebot's choice) would block every reconnect.
         old.accounts.pop(self_id, None)
         if not old.accounts:
             log.info("account %s reconnected from %s; closing the previous socket", self_id,

@@ -31,8 +31,7 @@ log = logging.getLogger("dudao.onebot")
 # is tens of KB, a file's event names the file (fetched separately).
 PUSH_MAX_BYTES = 512 * 1024
 PUSH_CONCURRENCY = 32
-# Base64 pictures in one outgoing frame: NapCat caps frames at 50 MiB
-# (https://napneko.github.io/config/basic, "消息大小").
+# Base64 pictures in one outgoing frame: NapCat caps frames at 50 MiB.
 MAX_INLINE_BYTES = 30 * 1024 * 1024
 
 
@@ -219,7 +218,8 @@ class V11(Hub):
             self._meta_v11(accounts, frame)
         else:
             # Decoding and enqueueing is cheap and synchronous, so the 204 still goes out at
-            # once; go-cqhttp re-posts events whose answer is slow (onebot.md §1.2).
+            # once; go-cqhttp re-posts events whose answer is slow
+            # (https://github.com/botuniverse/onebot-11/blob/master/communication/http-post.md).
             self._deliver(None, frame, codec_v11.decode_event, accounts)
         return web.Response(status=204)
 
@@ -248,7 +248,8 @@ class V11(Hub):
 
     async def _stored_picture_v11(self, seg: StoredImage, budget: list[int]) -> Segment | None:
         """Inline as ``base64://`` (every QQ impl accepts it; a bot-local path would not resolve
-        on the impl's host, onebot.md §7.5), within a per-message budget under the frame cap."""
+        on the impl's host: https://github.com/zhulinyv/nonebot_plugin_jmcomic/issues/15), within
+        a per-message budget under the frame cap."""
         data = await media.read_picture(self._pictures, seg)
         if data is None:
             return None
