@@ -19,13 +19,14 @@ from bot.services import standings as standings_svc
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
 from handlers.common import ensure_visible, person_of, visible_units
-from handlers.slots import named_units, not_a_command, parse_for, period_label, time_range
+from handlers.slots import named_units, parse_for, period_label, time_range
 
 router = Router("due_soon")
 
 DUE_SOON = HandlerSpec("due_soon", ("近期要交", "近期任务"), "近期要交 [时间]",
                        "查看一段时间内截止的任务（默认未来 7 天）", intents=("due_soon",),
-                       roles=ANYONE_REGISTERED, area="due_soon", example="近期要交 本周")
+                       roles=ANYONE_REGISTERED, area="due_soon", example="近期要交 本周",
+                       word_alone=True)
 SHOWN = 8
 STATE = {"owed": "未提交", "returned": "退回待改", "received": "已提交待审核", "accepted": "已通过"}
 
@@ -41,8 +42,6 @@ def _deadlines_of(ctx: Context, task_ids: tuple[int, ...]) -> None:
 
 @router.handler(DUE_SOON)
 def due_soon(ctx: Context) -> None:
-    if not_a_command(ctx, DUE_SOON):
-        return
     person = person_of(ctx)
     p = parse_for(ctx, DUE_SOON)
     if p is not None and p.task_ids and not (p.date_from or p.date_to):

@@ -16,7 +16,6 @@ from bot.services.flag_rules import COLOR_NAMES
 from handlers.common import ensure_visible, person_of, require_unit, visible_units
 from handlers.slots import (
     named_units,
-    not_a_command,
     parse_for,
     period_label,
     points,
@@ -28,10 +27,12 @@ router = Router("flags")
 
 BOARD = HandlerSpec("flag_board", ("红旗榜", "旗帜榜"), "红旗榜 [时间]",
                     "各单位红旗数和得分排名（默认今年）", intents=("flag_board",),
-                    roles=ANYONE_REGISTERED, area="flags", example="红旗榜 三季度")
+                    roles=ANYONE_REGISTERED, area="flags", example="红旗榜 三季度",
+                    word_alone=True)
 FLAGS = HandlerSpec("flags", ("我单位旗帜", "旗帜"), "旗帜 [单位] [时间]",
                     "查看单位的红、蓝、黄旗和得分（默认本单位、今年）", intents=("flags",),
-                    roles=ANYONE_REGISTERED, area="flags", example="我单位旗帜")
+                    roles=ANYONE_REGISTERED, area="flags", example="我单位旗帜",
+                    word_alone=True)
 TOP_N = 10
 MAX_UNITS = 5
 MAX_REASONS = 5
@@ -49,8 +50,6 @@ def _counts(s: standings_svc.UnitStanding) -> str:
 
 @router.handler(BOARD)
 def flag_board(ctx: Context) -> None:
-    if not_a_command(ctx, BOARD):
-        return
     p = parse_for(ctx, BOARD)
     (start, end), _ = time_range(ctx, p, this_year(ctx))
     label = period_label(ctx, start, end)
@@ -90,8 +89,6 @@ def _reason(f: standings_svc.FlagRecord) -> str:
 
 @router.handler(FLAGS)
 def flags(ctx: Context) -> None:
-    if not_a_command(ctx, FLAGS):
-        return
     units = _targets(ctx)[:MAX_UNITS]
     (start, end), _ = time_range(ctx, parse_for(ctx, FLAGS), this_year(ctx))
     label = period_label(ctx, start, end)

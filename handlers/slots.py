@@ -10,11 +10,10 @@ from bot.core.context import Context
 from bot.core.nlu import Parse
 from bot.core.nlu.text import normalize
 from bot.core.nlu.timeexpr import find_time
-from bot.core.router import PREFIXES, UNKNOWN, HandlerSpec
+from bot.core.router import HandlerSpec
 from bot.services import units as units_svc
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
-_SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
 
 
@@ -22,34 +21,6 @@ def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:
     """The parse, if it is about this handler's intent (a command word may parse differently)."""
     p = ctx.parse
     return p if p is not None and p.intent.value in spec.intents else None
-
-
-def not_a_command(ctx: Context, spec: HandlerSpec) -> bool:
-    """Whether a message that merely starts with the command word is ordinary talk
-    ("旗帜鲜明讲政治", "动态调整清单", "创新驱动发展"), in which case the handler must not act.
-
-    A command word followed by a separator (or nothing) is a command. Run together with more
-    words it is one only if the language layer reads the message as this intent, or — without
-    the language layer — if the bot was addressed (as the router decided: @, private chat, a
-    reply to the bot) or the message starts with / or #. Talk in a group gets silence; talk
-    addressed to the bot gets the usual "not understood".
-    """
-    if not ctx.command:
-        return False
-    body = ctx.event.text.lstrip()
-    if body[:1] in PREFIXES:
-        body = body[1:].lstrip()
-    rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
-    if not rest or rest[0] in _SEPARATORS:
-        return False
-    addressed = ctx.addressed or ctx.prefixed
-    if ctx.parse is not None and spec.intents:
-        talk = ctx.parse.intent.value not in spec.intents
-    else:
-        talk = not addressed
-    if talk and addressed:
-        ctx.reply(UNKNOWN)
-    return talk
 
 
 def named_units(ctx: Context, parse: Parse | None) -> list[units_svc.UnitInfo]:

@@ -7,6 +7,8 @@ into a ``RouteTable``, which decides for every message, in this order:
 
 1. A message starting with a command word (with or without ``/``, ``#``, ``＃``) reaches that
    command's handler.
+   A command word that is also an ordinary opening ("旗帜鲜明讲政治") counts only when followed by
+   a separator, or when the bot was addressed, or the language layer reads the command's intent.
 2. A message carrying files, addressed to the bot, reaches the handler that takes files
    (a file sent in reply to a reminder is a submission for that task).
 3. Otherwise only a message addressed to the bot is answered: the language layer names an
@@ -59,6 +61,10 @@ class HandlerSpec:
     example: str = ""
     action: str = ""  # what it does, for the refusal: "只有管理员可以{action}"
     takes_files: bool = False  # files sent to the bot without a command word come here
+    # The command word is also an ordinary opening ("旗帜鲜明讲政治", "创新驱动发展"): run into
+    # other words without a separator it is a command only when addressed or when the language
+    # layer reads this intent.
+    word_alone: bool = False
 
     def allows(self, person: Member | None) -> bool:
         return not self.roles or (person is not None and person.role in self.roles)
@@ -192,7 +198,12 @@ class RouteTable:
         match = self.by_command(text)
         if match is not None:
             ctx.command, ctx.args = match.command, match.args
-            return self._run(match.route, ctx, explicit=ctx.addressed or ctx.prefixed)
+            explicit = ctx.addressed or ctx.prefixed
+            if match.route.spec.word_alone and _is_talk(ctx, match.route.spec, explicit):
+                if explicit:
+                    ctx.reply(UNKNOWN)  # said to the bot, but not as this command
+                return explicit
+            return self._run(match.route, ctx, explicit=explicit)
         if not ctx.addressed:
             return False
         if ev.attachments and self._files is not None:
@@ -235,3 +246,25 @@ class RouteTable:
             return False
         fn(ctx)
         return True
+
+
+_SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
+
+
+def _is_talk(ctx: Context, spec: HandlerSpec, explicit: bool) -> bool:
+    """Whether a message that merely starts with the command word is ordinary talk
+    ("旗帜鲜明讲政治", "动态调整清单", "创新驱动发展"), not a command.
+
+    A command word followed by a separator (or nothing) is a command. Run together with more
+    words it is one only if the language layer reads the message as this intent, or — without
+    the language layer — if the bot was addressed or the message starts with / or #.
+    """
+    body = ctx.event.text.lstrip()
+    if body[:1] in PREFIXES:
+        body = body[1:].lstrip()
+    rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
+    if not rest or rest[0] in _SEPARATORS:
+        return False
+    if ctx.parse is not None and spec.intents:
+        return ctx.parse.intent.value not in spec.intents
+    return not explicit

@@ -60,9 +60,12 @@ async def test_a_refusal_says_who_may_and_talk_stays_silent(bot: Bot) -> None:
     assert await say(bot, message(LIAISON, "通知大家：明天开会"), replies=0) == []
     titles = bot.db.transaction(lambda c: c.execute(select(Task.title)).scalars().all())
     assert titles == ["三季度调研报告"]
-    # Someone not registered is told how to bind, addressed or not.
+    # Someone not registered is told how to bind, addressed or not — unless the command word
+    # only opens an ordinary sentence.
     [hint] = await say(bot, message(99999, "通知 明天开会"))
     assert hint.startswith("您还没有绑定单位")
+    assert await say(bot, message(99999, "旗帜鲜明讲政治"), replies=0) == []
+    assert await say(bot, message(99999, "创新驱动发展是关键"), replies=0) == []
 
 
 async def test_a_reply_to_the_bot_addresses_it(bot: Bot) -> None:
