@@ -192,17 +192,18 @@ class Dispatcher:
             stage(conn, batch)
         for i in batch.lock_order():
             ev = events[i]
+            key = ev.dedupe_key
             if isinstance(ev, MessageEvent):
-                if ev.dedupe_key not in batch.fresh:
+                if key not in batch.fresh:
                     self.stats["duplicates"] += 1  # stored before: a re-delivery
                     continue
-                batch.fresh.discard(ev.dedupe_key)  # the same event twice in one batch: once
-            self._handle_one(conn, batch, i)
+                batch.fresh.discard(key)  # the same event twice in one batch: once
+            self._handle_one(conn, batch, i, key)
         for stage in AFTER:
             stage(conn, batch)
         return batch.envelopes
 
-    def _handle_one(self, conn: Connection, batch: Batch, i: int) -> None:
+    def _handle_one(self, conn: Connection, batch: Batch, i: int, key: str) -> None:
         """One event in its own savepoint; what it produced is kept only if it did not fail."""
         ev, outgoing = batch.events[i], batch.outgoing[i]
         audits: list[AuditNote] = []
@@ -214,11 +215,11 @@ class Dispatcher:
         try:
             transactions.isolated(
                 conn, lambda: self._route(conn, batch, i, outgoing, audits),
-                retries=CONFLICT_RETRIES, what=f"event {ev.dedupe_key}", before_retry=start_over)
+                retries=CONFLICT_RETRIES, what=key, before_retry=start_over)
             batch.audits.extend(audits)  # only for work that was not rolled back
         except DomainError as exc:
             # Expected refusal: the savepoint rolled back the event's writes; explain.
-            log.info("refused %s: %s", ev.dedupe_key, exc.log)
+            log.info("refused %s: %s", key, exc.log)
             outgoing.clear()
             if isinstance(ev, MessageEvent):
                 outgoing.append(_reply(ev, exc.message))
@@ -226,7 +227,7 @@ class Dispatcher:
             if transactions.connection_lost(exc, conn):
                 raise  # the database went away mid-handler: the whole batch is "busy"
             self.stats["errors"] += 1
-            log.exception("handler failed for event %s", ev.dedupe_key)
+            log.exception("handler failed for event %s", key)
             outgoing.clear()
             if isinstance(ev, MessageEvent) and self._should_answer(ev):
                 outgoing.append(_reply(ev, APOLOGY_TEXT))

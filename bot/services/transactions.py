@@ -25,8 +25,9 @@ __all__ = ["DatabaseUnavailable", "connection_lost", "isolated"]
 
 def isolated(conn: Connection, work: Callable[[], None], *, retries: int, what: str,
              before_retry: Callable[[], None]) -> None:
-    """Run ``work`` in a savepoint; after a transient conflict call ``before_retry`` (to drop
-    what the attempt produced) and run it again, at most ``retries`` more times."""
+    """Run ``work`` (the event ``what``) in a savepoint; after a transient conflict call
+    ``before_retry`` (to drop what the attempt produced) and run it again, at most ``retries``
+    more times."""
     for attempt in range(1, retries + 2):
         try:
             with savepoint(conn):
@@ -35,7 +36,7 @@ def isolated(conn: Connection, work: Callable[[], None], *, retries: int, what: 
         except DBAPIError as exc:
             if attempt > retries or not is_transient_conflict(exc):
                 raise
-            log.info("%s met a concurrent write (%s); trying again", what,
+            log.info("event %s met a concurrent write (%s); trying again", what,
                      getattr(exc.orig, "sqlstate", "?"))
             before_retry()
 
