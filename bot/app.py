@@ -2,9 +2,10 @@
 
 The adapters come from the registry (``bot/adapters/registry.py``: the built-ins, or the
 ``adapters`` given here); nothing in this module knows a platform. Start: database (schema
-upgrade, bundled roster, configured admins) → language model (jieba, in a thread; the bot
-answers canonical commands meanwhile) → dispatcher → adapters → outbox delivery → scheduler.
-Stop, in reverse: adapters stop taking events, the dispatcher finishes what it queued (nothing
+upgrade, bundled roster, configured admins) → language model (jieba, in a thread) → adapters
+→ outbox delivery → scheduler; the dispatcher handles messages once the language model is
+ready (events received meanwhile wait in its queue, at most ``[nlu] startup_wait_s``, so a
+question asked in the first seconds is understood). Stop, in reverse: adapters stop taking events, the dispatcher finishes what it queued (nothing
 received is dropped), delivery drains replies briefly (the rest stays in the outbox table for
 the next start), adapters release what sending needed, the scheduler waits for a running sweep,
 the database closes.
@@ -18,7 +19,7 @@ import dataclasses
 import logging
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -66,10 +67,19 @@ class Services:
     adapters: list[Adapter]
     table: RouteTable
     scheduler: Any = None
+    # Set when the language model has loaded (or failed to, or is switched off): at start the
+    # dispatcher waits for it, a few seconds at most (``[nlu] startup_wait_s``), so that a
+    # question asked meanwhile is understood instead of answered "没太明白".
+    parser_loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def alerts(self) -> AlertCoalescer:
         return self.host.alerts
+
+    @property
+    def handling(self) -> asyncio.Event:
+        """Set once messages are being handled (the console waits for it before its prompt)."""
+        return self.host.handling
 
     def adapter(self, name: str) -> Adapter:
         """The running adapter called ``name`` (``onebot``, ``wechat_mp``…)."""
@@ -164,6 +174,7 @@ def _by_platform(adapters: Sequence[Adapter]) -> Mapping[str, Sender]:
 
 async def _load_parser(services: Services) -> None:
     if not services.settings.nlu.enabled:
+        services.parser_loaded.set()
         return
     from bot.pipeline.language import build_parser, freeze_long_lived, keep_fresh
 
@@ -174,8 +185,26 @@ async def _load_parser(services: Services) -> None:
     except Exception:
         log.exception("language model failed to load; canonical commands still work")
         return
+    finally:
+        services.parser_loaded.set()
     # New units and tasks (also from other processes) reach the parser within refresh_s.
     await keep_fresh(services.db, services.env, services.settings.nlu.refresh_s)
+
+
+async def _handle_when_understood(services: Services) -> None:
+    """Start handling messages once the language model is ready (or has failed, or after
+    ``[nlu] startup_wait_s``). Events received meanwhile wait in the dispatcher's queue: a
+    question asked in the first seconds is understood, a submission is acknowledged a moment
+    later than it would have been, nothing is lost."""
+    wait = services.settings.nlu.startup_wait_s if services.settings.nlu.enabled else 0.0
+    if wait > 0:
+        try:
+            await asyncio.wait_for(services.parser_loaded.wait(), wait)
+        except TimeoutError:
+            log.warning("language model not ready after %.0f s; handling messages without it",
+                        wait)
+    services.dispatcher.start()
+    services.host.handling.set()
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -240,7 +269,8 @@ async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     for line in done:
         log.info("%s", line)
     services.host.spawn(_load_parser(services))
-    services.dispatcher.start()
+    # Adapters take events at once; they wait in the dispatcher's queue until it starts.
+    starting = asyncio.ensure_future(_handle_when_understood(services))
     for adapter in services.adapters:
         await adapter.start()
     services.delivery.start()
@@ -252,6 +282,9 @@ async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     yield
     for adapter in services.adapters:
         await adapter.stop()
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    services.dispatcher.start()  # if it was still waiting: handle what was queued, then stop
     await services.dispatcher.stop()
     services.alerts.flush()  # queued in the outbox: sent after the next start if not now
     await services.delivery.stop()

@@ -10,7 +10,7 @@ scheduler would run at T, and running it twice (or in two processes) does nothin
   (``schedule.digest`` / ``digest:2026-07-10``) whether or not it had anything to say;
 - notice reminders claim each (notice, unit, round) in ``notice_reminders``
   (bot/services/notice_reminders.py);
-- the half-year report reminder claims its period (``2026-H1``) in ``job_ledger``
+- the half-year report reminder claims its period (``2026H1``) in ``job_ledger``
   (bot/services/halfyear.py) on the first working day of January and July;
 - the daily backup (``[backup] enabled``) claims its day (``2026-12-01``) in ``job_ledger`` at or
   after ``[backup] at`` (bot/services/backup_job.py) and runs last, off the event loop and

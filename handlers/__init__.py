@@ -3,7 +3,8 @@
 The canonical forms, who may use them and the natural phrasings they answer are declared on
 each handler (its HandlerSpec); routing, roles and "was the bot addressed" are decided by
 ``bot/core/router.py``. Observers of notices and subscription events are registered the same
-way (``Router.observe``).
+way (``Router.observe``), and so is the conversation that answers plain words
+(``handlers/natural.py``: ``Router.fallback`` and ``Router.expects_answer``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from bot.core.router import Route, Router
 from handlers import (
     board_link,
     bulletins,
+    documents,
     due_soon,
     dynamics,
     flags,
+    natural,
     notices,
     queries,
     records,
+    remind,
     review,
     submissions,
     subscriptions,
@@ -33,7 +37,7 @@ def build_router() -> Router:
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
                  notices.router, records.router, board_link.router, bulletins.router,
-                 subscriptions.router)
+                 documents.router, remind.router, natural.router, subscriptions.router)
     return root
 
 

@@ -3,38 +3,35 @@
 from __future__ import annotations
 
 from bot.core.context import Context, NoticeContext
+from bot.core.nlu import Intent
 from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.roles import ADMIN
 from bot.services import notices as notices_svc
 from bot.services import outbox as outbox_svc
+from handlers import ask
 from handlers.common import person_of, require_unit
+from handlers.slots import command_action, command_query
 
 router = Router("notices")
 
 NOTICE = HandlerSpec("notice", ("通知",), "通知 [范围] 内容",
-                     "向各群发通知（范围：全部、地市、直管县、省直部门或单位名，默认全部）",
+                     "向各群发通知（范围：全部、各地市、直管县、省直部门、单位名，默认全部）",
                      intents=("notice",), roles=(ADMIN,), area="notices", action="发通知")
 ACK = HandlerSpec("ack", ("收到", "已收到", "已阅"), "收到（回复通知）", "确认收到通知",
                   intents=("ack",), roles=ANYONE_REGISTERED, area="notices")
 WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 [通知编号]",
-                  "列出还没确认通知的单位", intents=("who_not_acked",), roles=(ADMIN,),
-                  area="notices", action="查看通知回执")
+                  "列出还没确认通知的单位", roles=(ADMIN,), area="notices",
+                  action="查看通知回执")
 # Reactions that mean "thumbs up": QQ's classic face 76 (赞), the Unicode 👍, face 201.
 THUMBS_UP = {"76", "👍", "201"}
-SCOPES = {"全部": "all", "地市": "kind:city", "直管县": "kind:county", "省直部门": "kind:department"}
 
 
 @router.handler(NOTICE)
 def notice(ctx: Context) -> None:
     admin = person_of(ctx)
-    text = ctx.args
-    scope = "all"
-    first, _, rest = text.partition(" ")
-    if first in SCOPES and rest.strip():
-        scope, text = SCOPES[first], rest
-    elif ctx.parse is not None and ctx.parse.scope and ctx.parse.body:
-        scope, text = ctx.parse.scope, ctx.parse.body
+    p = command_action(ctx, Intent.NOTICE)
+    scope, text = p.scope or "all", p.body
     if not text.strip():
         raise InvalidInput("请写上通知内容，例如：通知 周五前报送半年总结", log="empty notice")
     res = notices_svc.send(ctx.conn, text=text, targets=scope, created_by=admin.id, now=ctx.now)
@@ -65,18 +62,7 @@ def ack(ctx: Context) -> None:
 
 @router.handler(WHO)
 def who_not_acked(ctx: Context) -> None:
-    digits = "".join(ch for ch in ctx.args if ch.isdigit())
-    notice_id = int(digits) if digits else notices_svc.latest(ctx.conn)
-    if notice_id is None:
-        raise NotFound("还没有发过通知", log="who_not_acked without notices")
-    st = notices_svc.ack_status(ctx.conn, notice_id)
-    head = f"通知 {notice_id}：已确认 {len(st.acked)} 个单位，未确认 {len(st.missing)} 个"
-    if st.pending:
-        head += f"（还有 {st.pending} 个群在排队发送）"
-    if st.missing:
-        names = "、".join(st.missing[:40]) + ("等" if len(st.missing) > 40 else "")
-        head += f"：{names}"
-    ctx.reply(head)
+    ask.answer(ctx, command_query(ctx))
 
 
 @router.observe("reaction")

@@ -12,7 +12,7 @@ from bot.domain.roles import ADMIN
 from bot.services import records as records_svc
 from bot.services import units as units_svc
 from handlers.common import person_of
-from handlers.slots import parse_for, points
+from handlers.slots import command_parse, parse_for, points
 
 router = Router("records")
 
@@ -43,15 +43,16 @@ def _split_points(text: str) -> tuple[str, float | None]:
 
 
 def _units_and_reason(ctx: Context, spec: HandlerSpec) -> tuple[list[units_svc.UnitInfo], str]:
-    p = parse_for(ctx, spec)
+    """The units (read with the scope vocabulary: names, short names, aliases, 和 / 、) and the
+    reason, from the command or the free-form parse."""
+    p = command_parse(ctx) if ctx.command else parse_for(ctx, spec)
     if p is not None and p.unit_ids:
         return [units_svc.get(ctx.conn, uid) for uid in p.unit_ids], p.body
     words = re.sub(r"^(举措|做法)\s*", "", ctx.args.strip())
-    head, _, rest = words.partition(" ")
+    head = words.partition(" ")[0]
     if not head:
         raise InvalidInput(f"请写明单位和说明，例如：{spec.example}", log=f"{spec.name} without unit")
-    units = [units_svc.require(ctx.conn, name) for name in _UNIT_SPLIT.split(head) if name]
-    return units, rest
+    raise units_svc.unknown_unit(units_svc.list_units(ctx.conn), _UNIT_SPLIT.split(head)[0])
 
 
 def _record(ctx: Context, spec: HandlerSpec) -> None:

@@ -7,14 +7,49 @@ import re
 from datetime import date
 
 from bot.core.context import Context
-from bot.core.nlu import Parse
-from bot.core.nlu.text import normalize
+from bot.core.nlu import Intent, Parse, Parser, Query
 from bot.core.nlu.timeexpr import find_time
-from bot.core.router import HandlerSpec
+from bot.core.router import HandlerSpec, NotACommand
+from bot.domain.text import normalize
 from bot.services import units as units_svc
+from bot.services.vocabulary import read_vocabulary
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
+
+
+def command_parse(ctx: Context) -> Parse:
+    """The message read as a command by the language layer's command reader, with the units and
+    open tasks as they are in the database now (a task published a second ago is known). The
+    installed parser is used when its vocabulary is current; else a command-only one is built
+    (milliseconds, no word segmenter), so commands work before the language model has loaded
+    and with it switched off."""
+    vocab = read_vocabulary(ctx.conn, ctx.env)
+    parser = ctx.env.parser
+    if parser is None or parser.vocabulary != vocab:
+        parser = Parser(vocab, is_workday=ctx.env.calendar.is_workday, tz=ctx.env.tz,
+                        language=False)
+    return parser.parse(ctx.event.text, now=ctx.now)
+
+
+def command_query(ctx: Context) -> Query:
+    """The question a query command asks (进度 郑州, 谁没交 月报…). A message that only starts
+    with the command word ("进度条卡住了") raises :class:`NotACommand`: the router treats it as
+    talk (silence in a group, the usual "not understood" when the bot was addressed)."""
+    p = command_parse(ctx)
+    if p.intent is Intent.QUERY and p.canonical and p.query is not None:
+        return p.query
+    raise NotACommand(f"{ctx.command!r} opens talk, not a query")
+
+
+def command_action(ctx: Context, intent: Intent) -> Parse:
+    """The request, read by the parser: the command ("通知 各地市 …") or, on the natural path,
+    the free-form parse ("给各地市发个通知：…"). A message that is not that request after all
+    raises :class:`NotACommand`, as in :func:`command_query`."""
+    p = command_parse(ctx) if ctx.command else ctx.parse
+    if p is not None and p.intent is intent:
+        return p
+    raise NotACommand(f"not a {intent.value} request")
 
 
 def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:

@@ -1,4 +1,8 @@
-"""提交 / 我的任务: a liaison submits materials for a task; a second submission is a new version."""
+"""提交 / 我的任务: a liaison submits materials for a task; a second submission is a new version.
+
+A version sent while the previous one awaits review replaces it (bot/domain/submissions.py); the
+acknowledgement says so.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.roles import LIAISON, OFFICIAL
 from bot.services import submissions as subs_svc
 from bot.services import tasks as tasks_svc
+from handlers import ask
 from handlers.common import require_unit
+from handlers.slots import command_query
 
 router = Router("submissions")
 
@@ -17,7 +23,7 @@ SUBMIT = HandlerSpec("submit", ("提交", "报送", "上报"), "提交 [任务] 
                      roles=(LIAISON,), area="submissions", example="提交 三季度调研报告 见附件",
                      action="提交材料", takes_files=True)
 MY_TASKS = HandlerSpec("my_tasks", ("我的任务", "待办"), "我的任务", "本单位还没交的任务",
-                       intents=("my_tasks",), roles=(LIAISON, OFFICIAL), area="submissions",
+                       roles=(LIAISON, OFFICIAL), area="submissions",
                        action="查看本单位的待办")
 
 
@@ -66,9 +72,12 @@ def submit(ctx: Context) -> None:
                           source_chat=ctx.event.chat.key, source_message_id=ctx.event.message_id,
                           owed=task)
     ctx.audit("submission.create", f"submission:{sub.id}",
-              {"task": task.task_id, "unit": unit_id, "version": sub.version})
+              {"task": task.task_id, "unit": unit_id, "version": sub.version}
+              | ({"replaces": sub.replaces} if sub.replaces else {}))
     parts = [f"已收到 #{sub.id}：{person.unit_name}《{task.title}》"]
-    if sub.version > 1:
+    if sub.replaces:
+        parts.append(f"第{sub.version}版（已替换尚未审核的第{sub.replaces}版）")
+    elif sub.version > 1:
         parts.append(f"第{sub.version}版")
     if ctx.event.files:
         parts.append(f"附件{len(ctx.event.files)}个")
@@ -80,16 +89,6 @@ def submit(ctx: Context) -> None:
 
 @router.handler(MY_TASKS)
 def my_tasks(ctx: Context) -> None:
-    person, unit_id = require_unit(ctx)
-    owed = tasks_svc.owed_by_unit(ctx.conn, unit_id)
-    if not owed:
-        ctx.reply(f"{person.unit_name}目前没有待提交的任务")
-        return
-    lines = [f"{person.unit_name}待提交 {len(owed)} 项："]
-    for t in owed[:10]:
-        mark = "（已退回，待重新提交）" if t.state == "returned" else ""
-        overdue = "【已逾期】" if t.due < ctx.now else ""
-        lines.append(f"· {overdue}{t.title}，截止 {ctx.env.fmt(t.due)}{mark}")
-    if len(owed) > 10:
-        lines.append(f"……另有 {len(owed) - 10} 项，详见督导看板")
-    ctx.reply("\n".join(lines))
+    q = command_query(ctx)
+    require_unit(ctx)
+    ask.answer(ctx, q)

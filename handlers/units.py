@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.context import Context
 from bot.core.event import ChatRef
+from bot.core.nlu import Intent
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
 from bot.domain.roles import ADMIN
@@ -11,6 +12,7 @@ from bot.services import groups as groups_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
 from handlers.common import person_of
+from handlers.slots import command_parse
 
 router = Router("units")
 
@@ -22,18 +24,26 @@ APPROVE = HandlerSpec("approve_bind", ("批准绑定", "同意绑定"), "批准�
 
 @router.handler(BIND)
 def bind(ctx: Context) -> None:
-    parts = ctx.args.split()
-    if not parts:
-        raise InvalidInput("请写明单位，例如：绑定 郑州市 邀请码", log="bind without args")
+    p = command_parse(ctx) if ctx.command else ctx.parse
+    if p is None or p.intent is not Intent.BIND:
+        raise InvalidInput("请写明单位，例如：绑定 郑州市 邀请码", log="bind not understood")
+    if p.unknown_name:  # "绑定 火星市": no such unit, here are the closest
+        raise units_svc.unknown_unit(units_svc.list_units(ctx.conn), p.unknown_name)
     name = ctx.event.sender_name
-    if len(parts) == 1 and units_svc.find(ctx.conn, parts[0]) is None:
+    code = p.body
+    if not p.unit_ids:
+        if not code:
+            raise InvalidInput("请写明单位，例如：绑定 郑州市 邀请码", log="bind without args")
         # "绑定 CODE": a personal invite (officials linking another platform).
-        person = people_svc.bind_with_code(ctx.conn, identity=ctx.event.sender.key, code=parts[0],
+        person = people_svc.bind_with_code(ctx.conn, identity=ctx.event.sender.key, code=code,
                                            unit_text=None, name=name, now=ctx.now)
         ctx.audit("person.bind", f"person:{person.id}", {"identity": ctx.event.sender.key})
         ctx.reply(f"绑定成功：{person.name or ctx.event.sender.key}（{person.unit_name or '管理员'}）")
         return
-    unit_text, code = parts[0], (parts[1] if len(parts) > 1 else "")
+    if len(p.unit_ids) > 1:
+        names = "、".join(units_svc.get(ctx.conn, u).name for u in p.unit_ids)
+        raise InvalidInput(f"一次只能绑定一个单位（您写了：{names}）", log="bind to several units")
+    unit_text = units_svc.get(ctx.conn, p.unit_ids[0]).name
     if code:
         person = people_svc.bind_with_code(ctx.conn, identity=ctx.event.sender.key, code=code,
                                            unit_text=unit_text, name=name, now=ctx.now)

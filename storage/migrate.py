@@ -50,11 +50,6 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(cfg)
 
 
-def head_revision() -> str | None:
-    """The newest schema revision this code knows."""
-    return _scripts().get_current_head()
-
-
 def is_known_revision(revision: str) -> bool:
     """Whether ``revision`` is one of this code's migrations (a newer dudao's is not)."""
     try:

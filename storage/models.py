@@ -393,7 +393,7 @@ class ReminderLedger(Base):
 
 
 class JobLedger(Base):
-    """Scheduled work done once per period (the half-year report reminder for ``2026-H1``)."""
+    """Scheduled work done once per period (the half-year report reminder for ``2026H1``)."""
 
     __tablename__ = "job_ledger"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -466,4 +466,72 @@ class WebSession(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     password_tag: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# ---------------------------------------------------------------- official documents
+
+
+class DocumentRecord(Base):
+    """A numbered official document (公文) generated from the records (DESIGN §3 "Document").
+
+    ``content`` is the document itself (``bot.domain.gongwen.Document`` as JSON): issuing prints
+    exactly what was drafted and approved, with the number and the date added. ``number`` is
+    assigned when the document is issued: the next ``sequence`` of its ``prefix`` in ``year``
+    (``document_counters``), never reused.
+    """
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # bulletin letter halfyear cases yearly
+    title: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # letters
+    period: Mapped[str] = mapped_column(String(32), default="")  # 2027-W27, 2027H1, 2027
+    source: Mapped[str] = mapped_column(String(64), default="")  # e.g. bulletin:12
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft issued
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prefix: Mapped[str | None] = mapped_column(String(64))
+    year: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(96), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_actor: Mapped[str] = mapped_column(String(128))  # person:3, cli:root
+    created_at: Mapped[datetime]
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    issued_actor: Mapped[str | None] = mapped_column(String(128))
+    issued_at: Mapped[datetime | None]
+    path: Mapped[str | None] = mapped_column(String(1024))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("prefix", "year", "sequence"),)
+
+
+class DocumentCounter(Base):
+    """The last sequence issued per (agency code, year): the row an issuing transaction updates
+    (and so locks until it commits) to take the next number."""
+
+    __tablename__ = "document_counters"
+    prefix: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- conversations
+
+
+class Conversation(Base):
+    """What the bot last discussed with a person in a chat (bot/services/conversations.py): the
+    last question answered (a follow-up such as "那开封呢" completes it) and a clarifying question
+    waiting for 是 / 不是 (with the question it would answer). Rows expire; they live in the
+    database so that a conversation survives a restart and works across processes."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("chat", "person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(160))
+    person: Mapped[str] = mapped_column(String(128))  # the sender's identity (qq:30001)
+    last_query: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_at: Mapped[datetime | None]
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_at: Mapped[datetime | None]
     expires_at: Mapped[datetime] = mapped_column(index=True)

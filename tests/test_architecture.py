@@ -52,7 +52,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 # bot/__init__.py names the version and imports nothing: anyone may read it.
 OPEN_TO_ALL = "meta"
 DOMAIN_MUST_NOT_USE = ("aiohttp", "sqlalchemy", "wechatpy", "jieba")
-_BOT_LAYERS = {"app": "app", "cli": "app", "cli_backup": "app", "__main__": "app",
+_BOT_LAYERS = {"app": "app", "cli": "app", "__main__": "app",
                "web": "web", "scheduler": "scheduler", "reports": "reports",
                "pipeline": "pipeline", "adapters": "adapters", "services": "services",
                "core": "core", "domain": "domain"}

@@ -148,6 +148,12 @@ class Host(Protocol):
         """Tell the admin groups (coalesced: at most one message a minute)."""
         ...
 
+    async def until_handling(self) -> None:
+        """Return once the service handles messages. Events submitted before wait in its queue;
+        this is for an adapter that should not invite input before (the console's prompt): at
+        start the service may wait a few seconds for the language model."""
+        ...
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, cancelled when the service stops."""
         ...

@@ -6,16 +6,23 @@ roles may use them. Routers are composed in one place (``handlers.build_router``
 into a ``RouteTable``, which decides for every message, in this order:
 
 1. A message starting with a command word (with or without ``/``, ``#``, ``＃``) reaches that
-   command's handler.
-   A command word that is also an ordinary opening ("旗帜鲜明讲政治") counts only when followed by
-   a separator, or when the bot was addressed, or the language layer reads the command's intent.
+   command's handler — unless, read whole by the language layer, it is something else: a
+   question ("退回的呢？", "提交了吗") or another request ("通知下谁还没回复收到"). Only messages
+   where that is possible are read (the word run into more words, or a question at the end).
+   A command word that is also an ordinary opening ("旗帜鲜明讲政治", ``word_alone``) counts,
+   without the language layer, only when followed by a separator or when the bot was
+   addressed. A handler whose command reader finds the message is not its command after all
+   raises :class:`NotACommand`, and the message is talk like those.
 2. A message carrying files, addressed to the bot, reaches the handler that takes files
    (a file sent in reply to a reminder is a submission for that task).
 3. Otherwise only a message addressed to the bot is answered: the language layer names an
-   intent some handler declares, or the bot says it did not understand (with suggestions).
+   intent some handler declares, or the *fallback* (the conversation: clarifying questions,
+   "not understood") has it; without one the bot says it did not understand (with suggestions).
 
-*Addressed* means: @ the bot, a private chat, or a reply to a message the bot sent. In groups
-the bot speaks only when spoken to; a command word at the start counts as speaking to it.
+*Addressed* means: @ the bot, a private chat, a reply to a message the bot sent, or — in a
+group — a short 是 / 不是 from the person the bot just asked a question (the registered
+``expects_answer`` predicate says so). In groups the bot speaks only when spoken to; a command
+word at the start counts as speaking to it.
 
 Roles are enforced here and nowhere else. A person whose role may not use a handler gets one
 line saying who may ("只有管理员可以发布任务") when they addressed the bot (or wrote ``/`` or
@@ -29,6 +36,7 @@ Notices and subscription events reach the one observer registered for their kind
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,6 +46,10 @@ from bot.domain.roles import ROLE_NAMES, ROLES
 
 Handler = Callable[[Context], None]
 Observer = Callable[[NoticeContext], None]
+# The fallback answers what no command or intent took (True), or leaves it to the router (False).
+Fallback = Callable[[Context], bool]
+# Whether a message not addressed to the bot answers a question the bot asked its sender.
+ExpectsAnswer = Callable[[Context], bool]
 
 PREFIXES = ("/", "#", "＃", "／")
 ANYONE_REGISTERED = ROLES
@@ -45,6 +57,11 @@ ANYONE_REGISTERED = ROLES
 UNKNOWN = "没太明白您的意思。发送“帮助”查看可用的指令。"
 NOT_BOUND = ("您还没有绑定单位。请发送“绑定 单位名称 邀请码”（邀请码向管理员索取），"
              "或“绑定 单位名称”等待管理员确认。")
+
+
+class NotACommand(Exception):
+    """Raised by a handler whose command reader finds that the message only starts with its
+    command word ("进度条卡住了"): the router treats the message as talk."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +80,7 @@ class HandlerSpec:
     takes_files: bool = False  # files sent to the bot without a command word come here
     # The command word is also an ordinary opening ("旗帜鲜明讲政治", "创新驱动发展"): run into
     # other words without a separator it is a command only when addressed or when the language
-    # layer reads this intent.
+    # layer reads it as the command.
     word_alone: bool = False
 
     def allows(self, person: Member | None) -> bool:
@@ -88,6 +105,8 @@ class Router:
     routes: list[Route] = field(default_factory=list)
     observers: dict[str, Observer] = field(default_factory=dict)
     children: list[Router] = field(default_factory=list)
+    fallbacks: list[Fallback] = field(default_factory=list)
+    answer_checks: list[ExpectsAnswer] = field(default_factory=list)
 
     def handler(self, spec: HandlerSpec) -> Callable[[Handler], Handler]:
         """Tag-and-register: ``@router.handler(HandlerSpec(...))``."""
@@ -110,6 +129,17 @@ class Router:
 
         return register
 
+    def fallback(self, fn: Fallback) -> Fallback:
+        """Register what answers an addressed message no command or intent took (one in all)."""
+        self.fallbacks.append(fn)
+        return fn
+
+    def expects_answer(self, fn: ExpectsAnswer) -> ExpectsAnswer:
+        """Register the check of whether a message not addressed to the bot answers a question
+        the bot asked its sender (one in all); such a message then addresses the bot."""
+        self.answer_checks.append(fn)
+        return fn
+
     def include(self, *routers: Router) -> None:
         for r in routers:
             if r is self or r in self.children:
@@ -127,6 +157,12 @@ class Router:
         for c in self.children:
             out.extend(c.all_observers())
         return out
+
+    def all_fallbacks(self) -> list[Fallback]:
+        return self.fallbacks + [f for c in self.children for f in c.all_fallbacks()]
+
+    def all_answer_checks(self) -> list[ExpectsAnswer]:
+        return self.answer_checks + [f for c in self.children for f in c.all_answer_checks()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +193,8 @@ class RouteTable:
             if kind in self._observers:
                 raise ValueError(f"two observers for {kind!r}: one observer per event kind")
             self._observers[kind] = fn
+        self._fallback = _at_most_one(root.all_fallbacks(), "fallback")
+        self._expects_answer = _at_most_one(root.all_answer_checks(), "expects_answer")
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -196,30 +234,32 @@ class RouteTable:
                          or ctx.quoted is not None)
         ctx.prefixed = text[:1] in PREFIXES
         match = self.by_command(text)
+        if match is not None and _reads_otherwise(ctx, match.command):
+            match = None  # "退回的呢？", "通知下谁还没回复收到": a command word, not the command
         if match is not None:
             ctx.command, ctx.args = match.command, match.args
             explicit = ctx.addressed or ctx.prefixed
-            if match.route.spec.word_alone and _is_talk(ctx, match.route.spec, explicit):
-                if explicit:
-                    ctx.reply(UNKNOWN)  # said to the bot, but not as this command
-                return explicit
+            if match.route.spec.word_alone and _is_talk(ctx, explicit):
+                return _talk(ctx, explicit)
             return self._run(match.route, ctx, explicit=explicit)
         if not ctx.addressed:
-            return False
+            if self._expects_answer is None or not self._expects_answer(ctx):
+                return False
+            ctx.addressed = True  # "是" / "不是，是开封": the answer to the bot's question
         if ev.attachments and self._files is not None:
             ctx.command, ctx.args = self._files.spec.commands[0], text
             return self._run(self._files, ctx, explicit=True)
-        parser = ctx.env.parser
-        if parser is not None and text:
-            parse = parser.parse(text, now=ctx.now)
+        parse = ctx.parse if text and _understands(ctx) else None
+        if parse is not None and parse.clarify is None and parse.confidence >= 0.5:
             route = self.by_intent(parse.intent.value)
-            if route is not None and parse.clarify is None and parse.confidence >= 0.5:
-                ctx.parse = parse
+            if route is not None:
                 ctx.command, ctx.args = "", text
                 return self._run(route, ctx, explicit=True)
-            if parse.clarify:
-                ctx.reply(parse.clarify)
-                return True
+        if self._fallback is not None and self._fallback(ctx):
+            return True
+        if parse is not None and parse.clarify:
+            ctx.reply(parse.clarify)
+            return True
         suggestions = self.suggest(text)
         hint = f"您是不是想用：{'、'.join(suggestions)}？" if suggestions else ""
         ctx.reply((hint + "\n" if hint else "") + UNKNOWN)
@@ -229,7 +269,10 @@ class RouteTable:
     def _run(route: Route, ctx: Context, *, explicit: bool) -> bool:
         spec = route.spec
         if spec.allows(ctx.person):
-            route.fn(ctx)  # ctx.parse is made on first use, if the handler needs slots
+            try:
+                route.fn(ctx)  # ctx.parse is made on first use, if the handler needs slots
+            except NotACommand:
+                return _talk(ctx, explicit)
             return True
         if ctx.person is None:
             ctx.reply(NOT_BOUND)  # strangers are told how to become someone
@@ -249,22 +292,60 @@ class RouteTable:
 
 
 _SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
+# A command word followed by one of these is not run into other words ("提交？" still asks).
+_WORD_ENDS = " \t\r\n:：,，、;；.。!！"
+_ENDS_ASKING = re.compile(r"([?？]|[吗呢么嘛]|没有|了没)[啊呀吧哈\s]*$")
 
 
-def _is_talk(ctx: Context, spec: HandlerSpec, explicit: bool) -> bool:
-    """Whether a message that merely starts with the command word is ordinary talk
+def _at_most_one(fns: list[Callable[[Context], bool]], what: str
+                 ) -> Callable[[Context], bool] | None:
+    if len(fns) > 1:
+        raise ValueError(f"{len(fns)} routers register a {what}: one in all")
+    return fns[0] if fns else None
+
+
+def _understands(ctx: Context) -> bool:
+    """Whether the language layer is there to read natural phrasing (it loads after start, and
+    may be switched off; commands are understood without it)."""
+    parser = ctx.env.parser
+    return parser is not None and parser.language
+
+
+def _reads_otherwise(ctx: Context, command: str) -> bool:
+    """Whether a message that starts with a command word is, read whole, something else: a
+    question ("退回的呢？", "提交了吗") or another request ("通知下谁还没回复收到"). Only messages
+    where that is possible are parsed (the command word run together with more words, or a
+    question at the end), so "提交 月报 见附件" costs nothing more."""
+    text = ctx.event.text.lstrip()
+    if text[:1] in PREFIXES:
+        return False  # "/通过 …" is always the command
+    after = text[len(command):] if text.startswith(command) else ""
+    glued = bool(after) and after[0] not in _WORD_ENDS
+    if not (glued or _ENDS_ASKING.search(text)) or not _understands(ctx):
+        return False
+    parse = ctx.parse
+    return parse is not None and not parse.canonical
+
+
+def _is_talk(ctx: Context, explicit: bool) -> bool:
+    """Whether a message that merely starts with a ``word_alone`` command word is ordinary talk
     ("旗帜鲜明讲政治", "动态调整清单", "创新驱动发展"), not a command.
 
     A command word followed by a separator (or nothing) is a command. Run together with more
-    words it is one only if the language layer reads the message as this intent, or — without
-    the language layer — if the bot was addressed or the message starts with / or #.
+    words, the language layer has decided already (:func:`_reads_otherwise`); without it the
+    message is a command only if the bot was addressed or it starts with / or #.
     """
     body = ctx.event.text.lstrip()
     if body[:1] in PREFIXES:
         body = body[1:].lstrip()
     rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
-    if not rest or rest[0] in _SEPARATORS:
+    if not rest or rest[0] in _SEPARATORS or _understands(ctx):
         return False
-    if ctx.parse is not None and spec.intents:
-        return ctx.parse.intent.value not in spec.intents
     return not explicit
+
+
+def _talk(ctx: Context, explicit: bool) -> bool:
+    """A message that only starts with a command word: silence, unless it was said to the bot."""
+    if explicit:
+        ctx.reply(UNKNOWN)  # said to the bot, but not as a command
+    return explicit

@@ -42,7 +42,9 @@ class Rating(StrEnum):
 
 
 # The submission statuses (``SubmissionStatus`` in submissions.py, which imports this module).
-STATUSES = frozenset({"received", "accepted", "returned"})
+# A superseded version was replaced by a correction before review: it still counts as arrived
+# (when the unit's first version came), never as returned or accepted.
+STATUSES = frozenset({"received", "accepted", "returned", "superseded"})
 
 REASON_RED = "按时完成，成效显著"
 REASON_BLUE_RATED = "按时完成，成效一般"

@@ -1,45 +1,40 @@
 """The life of a submission: received → accepted (with a rating) | returned (with a reason).
 
-A returned submission is answered by a new version, which starts again as received. Only the
-latest version can be reviewed, and only once: two admins reviewing at the same time, or a stale
-"通过 #12" after the unit has resubmitted, must be refused rather than silently applied.
+A returned submission is answered by a new version, which starts again as received. A unit does
+not pile versions onto one still under review: a version sent while the latest is received is a
+*correction* — it replaces that version, which is kept (with its files) as superseded, and the
+new one is what the reviewer sees. Only the latest version can be reviewed, and only once: two
+admins reviewing at the same time, or a stale "通过 #12" after the unit has sent another version,
+are refused rather than silently applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.flags import Rating, SubmissionFacts
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.flags import Rating
 
 
 class SubmissionStatus(StrEnum):
     RECEIVED = "received"
     ACCEPTED = "accepted"
     RETURNED = "returned"
+    SUPERSEDED = "superseded"  # replaced by a correction before anyone reviewed it
 
     @property
     def label(self) -> str:
-        return {"received": "待审核", "accepted": "已通过", "returned": "已退回"}[self.value]
+        return {"received": "待审核", "accepted": "已通过", "returned": "已退回",
+                "superseded": "已被更正"}[self.value]
 
 
-@dataclass(frozen=True)
-class SubmissionState:
-    """One version of a unit's submission for a task."""
+class Submitting(StrEnum):
+    """What a new version is, given the unit's latest one."""
 
-    version: int
-    submitted_at: datetime
-    status: SubmissionStatus = SubmissionStatus.RECEIVED
-    rating: Rating | None = None
-    return_reason: str | None = None
-    reviewed_at: datetime | None = None
-
-    def facts(self) -> SubmissionFacts:
-        """What the flag rules need from this version."""
-        return SubmissionFacts(self.submitted_at, self.status, self.rating)
+    FIRST = "first"
+    RESUBMISSION = "resubmission"  # after the latest was returned
+    CORRECTION = "correction"  # replaces the latest, still under review
 
 
 def is_late(submitted_at: datetime, deadline: datetime) -> bool:
@@ -47,75 +42,48 @@ def is_late(submitted_at: datetime, deadline: datetime) -> bool:
     return submitted_at > deadline
 
 
-def latest(history: Sequence[SubmissionState]) -> SubmissionState | None:
-    return history[-1] if history else None
+def submitting(latest: SubmissionStatus | None, *, task: str) -> Submitting:
+    """The rule for a new version of the unit's work on ``task`` (its title, for the refusal)."""
+    if latest is None:
+        return Submitting.FIRST
+    if latest is SubmissionStatus.RECEIVED:
+        return Submitting.CORRECTION
+    if latest is SubmissionStatus.RETURNED:
+        return Submitting.RESUBMISSION
+    if latest is SubmissionStatus.ACCEPTED:
+        raise Conflict(f"“{task}”的材料已审核通过，无需再次提交", log="submit after acceptance")
+    raise ValueError(f"the latest version cannot be {latest}: a superseded one has a successor")
 
 
-def owes(history: Sequence[SubmissionState]) -> bool:
-    """Whether the unit still owes this task: nothing submitted, or the latest was returned."""
-    last = latest(history)
-    return last is None or last.status is SubmissionStatus.RETURNED
+DEFAULT_RATING = Rating.GOOD
 
 
-def submit(history: Sequence[SubmissionState], at: datetime) -> SubmissionState:
-    """The next version: version 1, or a resubmission after the latest one was returned."""
-    last = latest(history)
-    if last is None:
-        return SubmissionState(version=1, submitted_at=at)
-    if last.status is SubmissionStatus.RECEIVED:
-        raise Conflict(
-            f"第{last.version}版尚在审核中，请等审核结果出来后再提交",
-            log=f"submit while version {last.version} awaits review",
-        )
-    if last.status is SubmissionStatus.ACCEPTED:
-        raise Conflict(
-            f"第{last.version}版已审核通过，无需再次提交",
-            log=f"submit after version {last.version} was accepted",
-        )
-    return SubmissionState(version=last.version + 1, submitted_at=at)
-
-
-def _reviewable(history: Sequence[SubmissionState], version: int) -> SubmissionState:
-    target = next((s for s in history if s.version == version), None)
-    if target is None:
-        raise NotFound(f"没有第{version}版提交", log=f"review of unknown version {version}")
-    if target.status is not SubmissionStatus.RECEIVED:
-        raise Conflict(
-            f"第{version}版已审核（{target.status.label}），不能重复审核",
-            log=f"version {version} already reviewed: {target.status}",
-        )
-    last = history[-1]
-    if target.version != last.version:
-        raise Conflict(
-            f"第{version}版不是最新提交，只能审核最新的第{last.version}版",
-            log=f"review of version {version}, latest is {last.version}",
-        )
-    return target
-
-
-def accept(
-    history: Sequence[SubmissionState], version: int, rating: Rating, at: datetime
-) -> SubmissionState:
-    """Accept the latest version with a rating; returns its new state."""
-    target = _reviewable(history, version)
-    return replace(target, status=SubmissionStatus.ACCEPTED, rating=rating, reviewed_at=at)
-
-
-def return_submission(
-    history: Sequence[SubmissionState], version: int, reason: str, at: datetime
-) -> SubmissionState:
-    """Return the latest version to the unit; the reason is what the unit is told to fix."""
-    text = reason.strip()
+def verdict(*, accept: bool, rating: str | None, reason: str | None) -> tuple[Rating | None, str]:
+    """A review's rating (accepting: 优/良/一般, 良 when none is given) or reason (returning)."""
+    if accept:
+        if not rating:
+            return DEFAULT_RATING, ""
+        try:
+            return Rating(rating.strip()), ""
+        except ValueError:
+            raise InvalidInput(f"评价只能是 {'、'.join(r.value for r in Rating)}",
+                               log=f"bad rating {rating!r}") from None
+    text = (reason or "").strip()
     if not text:
-        raise InvalidInput("退回必须写明原因", log=f"return of version {version} without reason")
-    target = _reviewable(history, version)
-    return replace(target, status=SubmissionStatus.RETURNED, return_reason=text, reviewed_at=at)
+        raise InvalidInput("退回需要写明原因，例如：退回 #12 缺少盖章扫描件", log="return without reason")
+    return None, text
 
 
-def apply(
-    history: Sequence[SubmissionState], changed: SubmissionState
-) -> tuple[SubmissionState, ...]:
-    """The history with ``changed`` in place of its version (or appended when it is new)."""
-    if changed.version == len(history) + 1:
-        return (*history, changed)
-    return tuple(changed if s.version == changed.version else s for s in history)
+def check_reviewable(status: SubmissionStatus, version: int, newest: int, *, ref: str) -> None:
+    """Refuse to review a version that was reviewed or replaced, or is not the unit's latest.
+
+    ``ref`` names it for people (``#12``); ``newest`` is the unit's latest version number.
+    """
+    if status is SubmissionStatus.SUPERSEDED:
+        raise Conflict(f"{ref} 已被本单位更正（现为第 {newest} 版），请审核最新提交",
+                       log="review of a superseded submission")
+    if status is not SubmissionStatus.RECEIVED:
+        raise Conflict(f"{ref} {status.label}，不能重复审核", log=f"review of {status} submission")
+    if version != newest:
+        raise Conflict(f"{ref} 不是最新版本（已有第 {newest} 版），请审核最新提交",
+                       log="review of an old version")

@@ -63,6 +63,9 @@ class ServiceHost:
         self._store = ServiceStore(db)
         self._by_platform: dict[str, Adapter] = {}
         self.background: set[asyncio.Task[Any]] = set()
+        # Set by the composition root once the dispatcher handles messages (at start it may
+        # wait for the language model, ``[nlu] startup_wait_s``).
+        self.handling = asyncio.Event()
         self.alerts = AlertCoalescer(lambda text: self.spawn(self._alert_admins(text)))
 
     def serve(self, adapters: Iterable[Adapter]) -> None:
@@ -102,6 +105,9 @@ class ServiceHost:
 
     def alert(self, text: str) -> None:
         self.alerts(text)
+
+    async def until_handling(self) -> None:
+        await self.handling.wait()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)

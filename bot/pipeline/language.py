@@ -16,24 +16,12 @@ import gc
 import logging
 import time
 
-from sqlalchemy import Connection
-
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
-from bot.core.nlu import Parser, TaskName, UnitName, Vocabulary
-from bot.services import tasks as tasks_svc
-from bot.services import units as units_svc
+from bot.core.nlu import Parser, Vocabulary
+from bot.services.vocabulary import read_vocabulary
 
 log = logging.getLogger("dudao.nlu")
-
-
-def read_vocabulary(conn: Connection, env: ServiceEnv) -> Vocabulary:
-    """Active units and open tasks, in a stable order (so equal data gives an equal value)."""
-    units = tuple(UnitName(u.id, u.name, u.short_name, u.aliases, u.kind)
-                  for u in units_svc.list_units(conn))
-    tasks = tuple(TaskName(t.id, t.title, env.local(t.due).date())
-                  for t in tasks_svc.list_tasks(conn))
-    return Vocabulary(units=units, tasks=tasks)
 
 
 def _construct(vocab: Vocabulary, env: ServiceEnv) -> Parser:

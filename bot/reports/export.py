@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
+from bot.domain.periods import parse_year
 from bot.services import stats as stats_svc
 from bot.services.stats import Completion, FlagCounts, HalfYearReport, YearStats
 from bot.services.tasks import SYSTEM_NAMES
@@ -391,7 +392,7 @@ def export_year(db: Database, env: ServiceEnv, year: int | str, out: Path, *,
                 progress: Progress | None = None) -> ExportResult:
     """Export the year's statistics to ``out`` (.xlsx). Bad input raises InvalidInput."""
     started = time.monotonic()
-    y = stats_svc.parse_year(year)
+    y = parse_year(year)
     out = check_out(Path(out))
     say = progress or (lambda _stage: None)
     now = env.clock.now()

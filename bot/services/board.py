@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Integer, and_, func, select
 from sqlalchemy.sql import ClauseElement
 
+from bot.domain import periods
 from bot.domain.errors import InvalidInput, NotFound
 from bot.services import notices as notices_svc
 from bot.services import submissions as subs_svc
@@ -28,6 +29,7 @@ from storage.models import (
     Bulletin,
     Dynamic,
     Flag,
+    Group,
     Notice,
     Person,
     ScoreEntry,
@@ -39,33 +41,15 @@ from storage.models import (
 
 COLORS = ("red", "blue", "yellow")
 _SUBMITTED = ("received", "accepted")
-_PERIOD = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(\d{2}))?$")
+_OWED = ("owed", "returned")
 
 
 def period_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """``2026`` | ``2026H1`` | ``2026Q3`` | ``2026-07`` → [start, end) in the service zone."""
-    period = period.strip()
-    if not period:
+    """The board's period filter (``2026``, ``2026H1``, ``2026Q3``, ``2026-07``: bot/domain/periods.py)
+    → [start, end) in the service zone; None for no filter."""
+    if not period.strip():
         return None
-    m = _PERIOD.match(period)
-    if m is None:
-        raise InvalidInput(f"时段“{period}”看不懂，可写 2026、2026H1、2026Q3 或 2026-07",
-                           log=f"bad period {period!r}")
-    year = int(m.group(1))
-    if m.group(2):
-        first, months = (1 if m.group(2) == "H1" else 7), 6
-    elif m.group(3):
-        first, months = 3 * (int(m.group(3)[1]) - 1) + 1, 3
-    elif m.group(4):
-        first, months = int(m.group(4)), 1
-        if not 1 <= first <= 12:
-            raise InvalidInput(f"时段“{period}”的月份不对", log=f"bad period month {period!r}")
-    else:
-        first, months = 1, 12
-    start = datetime(year, first, 1, tzinfo=tz)
-    end_month = first + months
-    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=tz)
-    return start, end
+    return periods.parse(period).bounds(tz)
 
 
 # ------------------------------------------------------------------------------------ grid
@@ -113,6 +97,8 @@ class Grid:
     unit_counts: dict[int, Counter[str]] = field(default_factory=dict)
     task_counts: dict[int, Counter[str]] = field(default_factory=dict)
     task_done: Counter[int] = field(default_factory=Counter)  # units that submitted, per task
+    # Open tasks each unit has not (successfully) submitted, flagged or not: what it still owes.
+    unit_owed: Counter[int] = field(default_factory=Counter)
     period_flags: Counter[int] = field(default_factory=Counter)  # innovation/incident, per unit
 
     def totals(self) -> Counter[str]:
@@ -173,6 +159,8 @@ def grid(conn: Connection, *, tz: ZoneInfo, kind: str | None = None, system: str
     for (tid, value), n in by_task.items():
         g.task_counts[tid][value] = n
     g.task_done.update(r[1] for r in rows if r[2] in _SUBMITTED)
+    open_ids = {t.id for t in tasks if t.status == "open"}
+    g.unit_owed.update(r[0] for r in rows if r[2] in _OWED and r[1] in open_ids)
     # Period flags (innovation: red, enforcement incident: yellow) count for the unit too: those
     # set in the period, as the statistics count them (bot/services/stats.py).
     pq = select(Flag.unit_id, Flag.color, func.count()).where(Flag.current.is_(True),
@@ -198,6 +186,10 @@ class UnitTaskRow:
     flag: str | None
     flag_reason: str
     flag_source: str
+    task_status: str = "open"
+    # The reviewer's reason when the unit's latest submission was returned.
+    returned_reason: str = ""
+    returned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +253,17 @@ def unit_detail(conn: Connection, unit_id: int) -> UnitDetail:
     unit = units_svc.get(conn, unit_id)
     parent = units_svc.get(conn, unit.parent_id).name if unit.parent_id else None
     rows = conn.execute(
-        select(Task.id, Task.title, Task.due, TaskUnit.state, Flag.color, Flag.reason, Flag.source)
+        select(Task.id, Task.title, Task.due, Task.status, TaskUnit.state, Flag.color,
+               Flag.reason, Flag.source, Submission.review_reason, Submission.reviewed_at)
         .join(TaskUnit, TaskUnit.task_id == Task.id)
         .outerjoin(Flag, (Flag.task_id == Task.id) & (Flag.unit_id == unit_id)
                    & Flag.current.is_(True))
+        .outerjoin(Submission, Submission.id == TaskUnit.last_submission_id)
         .where(TaskUnit.unit_id == unit_id).order_by(Task.due.desc(), Task.id.desc())
     ).all()
-    tasks = [UnitTaskRow(r.id, r.title, r.due, r.state, r.color, r.reason or "", r.source or "")
+    tasks = [UnitTaskRow(r.id, r.title, r.due, r.state, r.color, r.reason or "", r.source or "",
+                         r.status, (r.review_reason or "") if r.state == "returned" else "",
+                         r.reviewed_at if r.state == "returned" else None)
              for r in rows]
     counts: Counter[str] = Counter(t.flag for t in tasks if t.flag)
     subs = list(reversed(subs_svc.list_submissions(conn, unit_id=unit_id)))
@@ -291,6 +287,92 @@ def unit_detail(conn: Connection, unit_id: int) -> UnitDetail:
                       scores, counts)
 
 
+@dataclass(frozen=True, slots=True)
+class ChildUnit:
+    """A unit below the one shown, with what a leader scans for: flags and tasks still owed."""
+
+    id: int
+    name: str
+    counts: Counter[str]  # current flags by colour, and "owed": open tasks not yet done
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    """The unit page in the order an official reads it: what the unit still owes and by when,
+    what was returned and why, this year's flags — then the full history."""
+
+    detail: UnitDetail
+    year: int
+    owed: list[UnitTaskRow]  # open tasks with nothing submitted, earliest deadline first
+    returned: list[UnitTaskRow]  # open tasks whose latest submission was returned
+    year_flags: list[FlagRow]  # current flags of tasks due this year and set this year
+    year_counts: Counter[str]
+    subs_by_task: dict[int, list[subs_svc.SubmissionInfo]]  # newest first
+    children: list[ChildUnit]
+    history: list[UnitTaskRow]  # the other tasks, latest deadline first
+    earlier: int  # other tasks of earlier years, left out of ``history`` unless asked for
+    changes: list[FlagRow]  # flags since replaced, and period flags (innovation, incident)
+    latest: set[int]  # the latest submission to each task: the one an admin may review
+
+
+def _year_of(moment: datetime, tz: ZoneInfo) -> int:
+    return moment.astimezone(tz).year
+
+
+def unit_view(conn: Connection, unit_id: int, *, now: datetime, tz: ZoneInfo,
+              all_years: bool = False) -> UnitView:
+    """Each task once: in ``owed``, ``returned`` or ``history``. The history holds this year's
+    tasks (and later ones) and whatever still waits for review; earlier years only with
+    ``all_years``, which keeps the page light on a phone for a unit with a long record."""
+    d = unit_detail(conn, unit_id)
+    year = _year_of(now, tz)
+    still_open = [t for t in d.tasks if t.task_status == "open"]
+    by_due = sorted(still_open, key=lambda t: (t.due, t.task_id))
+    owed = [t for t in by_due if t.state == "owed"]
+    returned = [t for t in by_due if t.state == "returned"]
+    due_year = {t.task_id: _year_of(t.due, tz) for t in d.tasks}
+    # A task's flag belongs to the year of the task's deadline (as the board's period filter
+    # counts it); a period flag (innovation, incident) to the year it was set.
+    year_flags = [f for f in d.flags if f.current and (
+        due_year.get(f.task_id) == year if f.task_id is not None
+        else _year_of(f.set_at, tz) == year)]
+    subs_by_task: dict[int, list[subs_svc.SubmissionInfo]] = {}
+    for s in d.submissions:  # already newest first
+        subs_by_task.setdefault(s.task_id, []).append(s)
+    above = {t.task_id for t in owed} | {t.task_id for t in returned}
+    rest = [t for t in d.tasks if t.task_id not in above]
+    history = [t for t in rest if all_years or t.state == "received"
+               or due_year[t.task_id] >= year]
+    changes = [f for f in d.flags if not f.current or f.task_id is None]
+    return UnitView(d, year, owed, returned, year_flags, Counter(f.color for f in year_flags),
+                    subs_by_task, _children(conn, unit_id), history, len(rest) - len(history),
+                    changes, {subs[0].id for subs in subs_by_task.values()})
+
+
+def _children(conn: Connection, unit_id: int) -> list[ChildUnit]:
+    kids = conn.execute(select(Unit.id, Unit.name)
+                        .where(Unit.parent_id == unit_id, Unit.active.is_(True))
+                        .order_by(Unit.id)).all()
+    if not kids:
+        return []
+    ids = [k.id for k in kids]
+    counts: dict[int, Counter[str]] = {k.id: Counter() for k in kids}
+    for uid, color, n in conn.execute(
+        select(Flag.unit_id, Flag.color, func.count())
+        .where(Flag.current.is_(True), Flag.unit_id.in_(ids))
+        .group_by(Flag.unit_id, Flag.color)
+    ):
+        counts[uid][color] = int(n)
+    for uid, n in conn.execute(
+        select(TaskUnit.unit_id, func.count()).join(Task, Task.id == TaskUnit.task_id)
+        .where(TaskUnit.unit_id.in_(ids), TaskUnit.state.in_(_OWED),
+               Task.status == "open")
+        .group_by(TaskUnit.unit_id)
+    ):
+        counts[uid]["owed"] = int(n)
+    return [ChildUnit(k.id, k.name, counts[k.id]) for k in kids]
+
+
 # ------------------------------------------------------------------------------------ task
 
 
@@ -312,8 +394,9 @@ class TaskDetail:
     submissions: list[subs_svc.SubmissionInfo]
     attachments: dict[int, list[AttachmentRow]]
     counts: Counter[str]
-    # (local date, submissions that day) for the completion-over-time chart
+    # (local date, units that first submitted that day) for the completion-over-time chart
     daily: list[tuple[str, int]]
+    published: date | None = None  # local date the task was published: where the chart starts
 
 
 def task_detail(conn: Connection, task_id: int, tz: ZoneInfo) -> TaskDetail:
@@ -340,8 +423,9 @@ def task_detail(conn: Connection, task_id: int, tz: ZoneInfo) -> TaskDetail:
     for u in units:
         if u.submitted_at is not None:
             per_day[u.submitted_at.astimezone(tz).date().isoformat()] += 1
+    created = conn.execute(select(Task.created_at).where(Task.id == task_id)).scalar_one()
     return TaskDetail(task, units, subs, _attachments(conn, [s.id for s in subs]), counts,
-                      sorted(per_day.items()))
+                      sorted(per_day.items()), created.astimezone(tz).date())
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,10 +568,48 @@ def audit_log(conn: Connection, *, before: int | None = None, limit: int = 100) 
             for r in conn.execute(q)]
 
 
-def recent_periods(now: datetime, tz: ZoneInfo) -> list[str]:
-    """The period choices offered on the board: this and last year, their halves and quarters."""
-    y = now.astimezone(tz).year
-    out = []
-    for year in (y, y - 1):
-        out += [str(year), f"{year}H1", f"{year}H2"] + [f"{year}Q{q}" for q in range(1, 5)]
+_REF = re.compile(r"^(person|unit|task):(\d{1,18})$")
+
+
+def reference_names(conn: Connection, refs: set[str]) -> dict[str, str]:
+    """Names for the records the audit log and the notices refer to by code: ``person:8`` → the
+    person's name, ``unit:3`` → the unit's, ``task:5`` → the task's title, a group chat
+    (``qq:group:40001``) → the group's name. One statement per kind; unknown references are
+    left out (the caller shows the code)."""
+    ids: dict[str, set[int]] = {"person": set(), "unit": set(), "task": set()}
+    chats = set()
+    for ref in refs:
+        m = _REF.match(ref)
+        if m:
+            ids[m.group(1)].add(int(m.group(2)))
+        elif ":group:" in ref:
+            chats.add(ref)
+    out: dict[str, str] = {}
+    for kind, col_id, col_name in (("person", Person.id, Person.name),
+                                   ("unit", Unit.id, Unit.name),
+                                   ("task", Task.id, Task.title)):
+        if ids[kind]:
+            for rid, name in conn.execute(select(col_id, col_name)
+                                          .where(col_id.in_(sorted(ids[kind])))):
+                if name:
+                    out[f"{kind}:{rid}"] = str(name)
+    if chats:
+        for chat, name in conn.execute(select(Group.chat, Group.name)
+                                       .where(Group.chat.in_(sorted(chats)))):
+            if name:
+                out[chat] = str(name)
     return out
+
+
+def recent_periods(now: datetime, tz: ZoneInfo) -> list[tuple[str, str]]:
+    """The period choices offered on the board, (value, label): this and last year, their halves
+    and quarters."""
+    return [(str(p), p.label) for p in periods.recent(now.astimezone(tz).date())]
+
+
+def period_label(period: str) -> str:
+    """How people write a period (``2026H1`` → 2026年上半年); a text that names none, as written."""
+    try:
+        return periods.parse(period).label
+    except InvalidInput:
+        return period

@@ -18,6 +18,7 @@ from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.periods import Period
 from bot.domain.workdays import WorkCalendar
 from bot.services import groups as groups_svc
 from bot.services import outbox as outbox_svc
@@ -76,8 +77,7 @@ class LetterNeed:
 
 def iso_period(env: ServiceEnv, moment: datetime) -> str:
     """The ISO week of ``moment`` in the service zone: ``2026-W27``."""
-    year, week, _ = env.local(moment).date().isocalendar()
-    return f"{year}-W{week:02d}"
+    return str(Period.week_of(env.local(moment).date()))
 
 
 def week_start(env: ServiceEnv, moment: datetime) -> datetime:

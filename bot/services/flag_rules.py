@@ -121,14 +121,3 @@ def mark_passed_deadlines(conn: Connection, env: ServiceEnv, now: datetime, *,
         if refresh_task_unit_flag(conn, env, r.task_id, r.unit_id, now):
             changed += 1
     return changed
-
-
-def unit_flag_counts(conn: Connection, unit_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
-    q = select(Flag.unit_id, Flag.color).where(Flag.current.is_(True))
-    if unit_ids is not None:
-        q = q.where(Flag.unit_id.in_(unit_ids))
-    out: dict[int, dict[str, int]] = {}
-    for uid, color in conn.execute(q):
-        d = out.setdefault(uid, {"red": 0, "blue": 0, "yellow": 0})
-        d[color] = d.get(color, 0) + 1
-    return out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from bot.core.event import ChatKind, ChatRef
 from bot.domain.errors import Conflict, InvalidInput, NotFound
@@ -49,18 +50,27 @@ def add(conn: Connection, *, chat: str, name: str, units_spec: str | None, purpo
         {"chat": ref.key, "name": name, "purpose": purpose, "account": account,
          "webhook_key": webhook_key, "created_at": now, "active": True},
     ).scalar_one()
-    if units:
-        conn.execute(insert(GroupUnit), [{"group_id": gid, "unit_id": u.id} for u in units])
-    return GroupInfo(gid, ref.key, name, purpose, account, tuple(u.id for u in units))
+    return GroupInfo(gid, ref.key, name, purpose, account, _serve(conn, gid, units))
 
 
 def set_units(conn: Connection, chat: str, units_spec: str) -> GroupInfo:
+    """Change the units a group serves (``all``, ``kind:city``, ``郑州市,开封市``).
+
+    Not called yet: it is the operations issue's ``dudao group edit --units`` (and the board's
+    group page); kept here so that adding a group and changing its units share one rule.
+    """
     g = require(conn, chat)
     units = units_svc.resolve_scope(conn, units_spec)
     conn.execute(delete(GroupUnit).where(GroupUnit.group_id == g.id))
+    return GroupInfo(g.id, g.chat, g.name, g.purpose, g.account, _serve(conn, g.id, units))
+
+
+def _serve(conn: Connection, group_id: int, units: Sequence[units_svc.UnitInfo]
+           ) -> tuple[int, ...]:
+    """Make the group serve ``units`` (besides those it serves); returns their ids."""
     if units:
-        conn.execute(insert(GroupUnit), [{"group_id": g.id, "unit_id": u.id} for u in units])
-    return GroupInfo(g.id, g.chat, g.name, g.purpose, g.account, tuple(u.id for u in units))
+        conn.execute(insert(GroupUnit), [{"group_id": group_id, "unit_id": u.id} for u in units])
+    return tuple(u.id for u in units)
 
 
 # Prebuilt: every group message looks its group up (see bot/services/audit.py on why).
@@ -109,19 +119,3 @@ def list_groups(conn: Connection, *, purpose: str | None = None) -> list[GroupIn
         members.setdefault(gid, []).append(uid)
     return [GroupInfo(r.id, r.chat, r.name, r.purpose, r.account, tuple(members.get(r.id, ())))
             for r in conn.execute(q.order_by(Group.id))]
-
-
-def groups_for_units(conn: Connection, unit_ids: set[int]) -> dict[int, list[GroupInfo]]:
-    """unit id → the exchange groups that serve it."""
-    out: dict[int, list[GroupInfo]] = {}
-    for g in list_groups(conn, purpose="exchange"):
-        for uid in g.unit_ids:
-            if uid in unit_ids:
-                out.setdefault(uid, []).append(g)
-    return out
-
-
-def set_account(conn: Connection, chat: str, account: str) -> None:
-    """Remember which bot account is in a group (learned from the first message seen there)."""
-    conn.execute(update(Group).where(Group.chat == chat, Group.account.is_(None))
-                 .values(account=account))

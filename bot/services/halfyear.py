@@ -6,7 +6,7 @@ report is due, with the key figures of the half: the tasks whose deadline fell i
 unit assignments were submitted on time, late or not at all, and the flags — the figures of the
 half-year report itself (``bot/services/stats.py``), so the reminder, the export and the board
 agree. It is sent once per
-half-year: the ``job_ledger`` row (``halfyear_reminder`` / ``2026-H1``) is claimed in the same
+half-year: the ``job_ledger`` row (``halfyear_reminder`` / ``2026H1``) is claimed in the same
 transaction as the messages. A service that was down that morning catches up in working hours
 during the month's first ``CATCH_UP_WORKDAYS`` working days; after that the reminder is stale
 (the office has long started on the report) and is skipped.
@@ -15,14 +15,14 @@ during the month's first ``CATCH_UP_WORKDAYS`` working days; after that the remi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
+from bot.domain.periods import Period
 from bot.services import groups as groups_svc
 from bot.services import ledger
 from bot.services import outbox as outbox_svc
@@ -37,17 +37,7 @@ TOP_UNITS = 10
 CATCH_UP_WORKDAYS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class HalfYear:
-    year: int
-    half: int  # 1: January–June, 2: July–December
-
-    @property
-    def period(self) -> str:
-        return f"{self.year}-H{self.half}"
-
-
-def due_period(env: ServiceEnv, at: datetime) -> HalfYear | None:
+def due_period(env: ServiceEnv, at: datetime) -> Period | None:
     """The half-year whose report reminder is due at ``at`` (not yet knowing if it was sent)."""
     cal = env.calendar
     local = env.local(at)
@@ -57,10 +47,10 @@ def due_period(env: ServiceEnv, at: datetime) -> HalfYear | None:
     start = datetime.combine(first, env.settings.schedule.halfyear_time, tzinfo=env.tz)
     if at < start or local.date() > cal.add_workdays(first, CATCH_UP_WORKDAYS - 1):
         return None
-    return HalfYear(local.year, 1) if local.month == 7 else HalfYear(local.year - 1, 2)
+    return Period.of_half(local.year, 1) if local.month == 7 else Period.of_half(local.year - 1, 2)
 
 
-def figures(conn: Connection, env: ServiceEnv, half: HalfYear, now: datetime
+def figures(conn: Connection, env: ServiceEnv, half: Period, now: datetime
             ) -> stats_svc.HalfYearReport:
     """Key figures of the tasks whose deadline fell in ``half``, as of ``now``.
 
@@ -68,7 +58,7 @@ def figures(conn: Connection, env: ServiceEnv, half: HalfYear, now: datetime
     export and the board count them: on time means the unit's first version arrived at or
     before the deadline, flags include the period flags (innovation, incident) set in the half.
     """
-    return stats_svc.half_year_report(conn, env, half.year, half.half, now=now)
+    return stats_svc.half_year_report(conn, env, half.year, half.index, now=now)
 
 
 def reminder_text(env: ServiceEnv, r: stats_svc.HalfYearReport) -> str:
@@ -100,15 +90,25 @@ def remind(conn: Connection, env: ServiceEnv, at: datetime) -> str | None:
     half = due_period(env, at)
     if half is None:
         return None
+    period = str(half)
+    if _sent_before_periods_were_canonical(conn, half):
+        return None
     got = ledger.insert_new(conn, JobLedger, ("job", "period"),
-                            [{"job": JOB, "period": half.period, "at": at}])
+                            [{"job": JOB, "period": period, "at": at}])
     if not got:
         return None  # sent already (this process, another one, or before a restart)
     text = reminder_text(env, figures(conn, env, half, at))
     chats = groups_svc.chats(conn, "admin")
     if not chats:
-        log.warning("half-year report reminder %s: no admin group registered", half.period)
+        log.warning("half-year report reminder %s: no admin group registered", period)
     outbox_svc.enqueue_many(
-        conn, [(OutgoingMessage.text(ChatRef.parse(c), text), KIND, f"halfyear:{half.period}", a)
+        conn, [(OutgoingMessage.text(ChatRef.parse(c), text), KIND, f"halfyear:{period}", a)
                for c, a in chats], now=at)
-    return half.period
+    return period
+
+
+def _sent_before_periods_were_canonical(conn: Connection, half: Period) -> bool:
+    """Whether the ledger holds the half in the spelling of earlier versions (``2026-H1``)."""
+    legacy = f"{half.year}-H{half.index}"
+    return conn.execute(select(JobLedger.id).where(JobLedger.job == JOB,
+                                                   JobLedger.period == legacy)).first() is not None

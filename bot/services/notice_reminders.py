@@ -25,7 +25,6 @@ from sqlalchemy import Connection, select
 from bot.core.env import ServiceEnv
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
-from bot.domain.errors import DomainError
 from bot.domain.notice_reminders import NoticeReminderPolicy, due_round, earliest_relevant
 from bot.services import ledger
 from bot.services import notices as notices_svc
@@ -36,6 +35,7 @@ from bot.services.reminders import (
     fmt_day,
     liaison_mentions,
     load_people,
+    policy_or_default,
 )
 from storage.models import Notice, NoticeDelivery, NoticeReminder, OutboxMessage, Unit
 
@@ -58,13 +58,8 @@ class NoticeSweepResult:
 
 
 def _policy(text: str, default: NoticeReminderPolicy) -> NoticeReminderPolicy:
-    if not text.strip():
-        return default
-    try:
-        return NoticeReminderPolicy.parse(text)
-    except DomainError as exc:
-        log.warning("notice reminder policy %r unreadable, using the default: %s", text, exc)
-        return default
+    return policy_or_default(text, NoticeReminderPolicy.parse, default, what="notice reminder",
+                             logger=log)
 
 
 def default_policy(env: ServiceEnv) -> NoticeReminderPolicy:

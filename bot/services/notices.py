@@ -36,8 +36,17 @@ class NoticeResult:
     units: int
 
 
+def canonical_targets(conn: Connection, spec: str) -> str:
+    """Group chats as given; scope words in their stored form ("全部" is ``all``: every group)."""
+    spec = spec.strip()
+    if not spec:
+        return "all"
+    if ":group:" in spec:
+        return spec
+    return units_svc.scope_spec(conn, spec) or "all"
+
+
 def _target_groups(conn: Connection, spec: str) -> tuple[list[groups_svc.GroupInfo], set[int]]:
-    spec = spec.strip() or "all"
     groups = groups_svc.list_groups(conn)
     if spec == "all":
         units = {u for g in groups for u in g.unit_ids}
@@ -65,12 +74,13 @@ def send(conn: Connection, *, text: str, targets: str, created_by: int | None, n
         raise InvalidInput("通知内容不能为空", log="empty notice")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"通知太长（最多 {MAX_TEXT} 字）", log="notice too long")
+    targets = canonical_targets(conn, targets)
     groups, unit_ids = _target_groups(conn, targets)
     if not groups:
         raise InvalidInput("没有找到要通知的群：请先用 dudao group add 登记群并分配单位",
                            log=f"notice to {targets!r} reaches no group")
     nid = conn.execute(insert(Notice).returning(Notice.id),
-                       {"text": text, "targets": targets or "all", "created_by": created_by,
+                       {"text": text, "targets": targets, "created_by": created_by,
                         "created_at": now, "remind": remind}).scalar_one()
     body = f"【通知】{text}\n（请各单位联络员回复“收到”确认）"
     rows = [(OutgoingMessage.text(ChatRef.parse(g.chat), body), "notice", f"notice:{nid}",

@@ -156,11 +156,6 @@ def mark_retry(conn: Connection, oid: int, *, error: str, retry_at: datetime,
     return not failed
 
 
-def mark_failed(conn: Connection, oid: int, *, error: str) -> None:
-    conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(
-        state="failed", last_error=error[:500], attempts=OutboxMessage.attempts + 1))
-
-
 def find_by_platform_id(conn: Connection, chat: str, platform_message_id: str) -> tuple[str, str] | None:
     """(kind, cause) of a message we sent, looked up by the id the platform gave it."""
     r = conn.execute(_BY_PLATFORM_ID, {"chat": chat, "pid": platform_message_id}).first()

@@ -150,31 +150,6 @@ def admins(conn: Connection) -> list[PersonInfo]:
     return [PersonInfo(r.id, r.name, r.role, r.unit_id, None) for r in rows]
 
 
-def identities_of(conn: Connection, person_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    if not person_ids:
-        return out
-    for pid, ident in conn.execute(
-        select(Identity.person_id, Identity.identity).where(Identity.person_id.in_(person_ids))
-    ):
-        out.setdefault(pid, []).append(ident)
-    return out
-
-
-def people_of_units(conn: Connection, unit_ids: list[int], role: str) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    if not unit_ids:
-        return out
-    for pid, uid in conn.execute(
-        select(Person.id, Person.unit_id).where(
-            Person.unit_id.in_(unit_ids), Person.role == role, Person.active.is_(True)
-        )
-    ):
-        if uid is not None:
-            out.setdefault(uid, []).append(pid)
-    return out
-
-
 def create_person_invite(conn: Connection, identity: str, *, now: datetime, days: int = 7) -> str:
     """A one-time code an already registered person sends to the official account to link it."""
     person = by_identity(conn, parse_identity(identity))

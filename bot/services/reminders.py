@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -69,6 +69,7 @@ from storage.models import (
 )
 
 log = logging.getLogger("dudao.reminders")
+P = TypeVar("P")
 
 OWING = ("owed", "returned")
 KIND = "reminder"
@@ -97,15 +98,22 @@ class SweepResult:
 # ---------------------------------------------------------------------------------- policies
 
 
-def parse_policy(text: str, default: ReminderPolicy) -> ReminderPolicy:
-    """A task's stored policy; "" is the configured default. A bad value falls back loudly."""
+def policy_or_default(text: str, parse: Callable[[str], P], default: P, *, what: str,
+                      logger: logging.Logger = log) -> P:
+    """A stored policy (``parse`` reads it); "" is ``default``. A bad value falls back loudly:
+    a typo in one task's policy must not stop the reminders of every task."""
     if not text.strip():
         return default
     try:
-        return ReminderPolicy.parse(text)
+        return parse(text)
     except DomainError as exc:
-        log.warning("task reminder policy %r unreadable, using the default: %s", text, exc)
+        logger.warning("%s policy %r unreadable, using the default: %s", what, text, exc)
         return default
+
+
+def parse_policy(text: str, default: ReminderPolicy) -> ReminderPolicy:
+    """A task's stored policy; "" is the configured default."""
+    return policy_or_default(text, ReminderPolicy.parse, default, what="task reminder")
 
 
 def default_policy(env: ServiceEnv) -> ReminderPolicy:

@@ -8,7 +8,10 @@ board and the JSON API all read them from here so that they never disagree. Publ
   score entries in the year (``unit_ids=`` narrows it to a subtree for officials);
 - ``task_completion(conn, window, now)``: one ``TaskCompletion`` per task due in the window;
 - ``half_year_report(conn, env, year, half)``: the data of the 半年报告 (H1 or H2);
-- ``year_stats(conn, env, year)``: all of the above for one export.
+- ``year_stats(conn, env, year)``: all of the above for one export;
+- ``late_assignments``, ``returned_versions``, ``flag_lines``: the records behind the counts
+  (which task, which unit, how late, why returned, which flag), for the official documents
+  that name them; each list is counted by the same rules as the figures above.
 
 What is counted (all in the service time zone; "in the window" means start <= t < end):
 - an *assignment* is a (task, unit) pair of a task whose deadline falls in the window;
@@ -30,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, select, text
@@ -40,15 +43,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.flags import FlagColor
+from bot.domain.periods import Period, parse_year
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
 from bot.services.bulletins import LETTER_THRESHOLD
 from storage.models import Flag, Submission, Task, TaskUnit, Unit
 from storage.models import ScoreEntry as ScoreEntryRow
 
-MIN_YEAR = 2000
-MAX_YEAR = 2100
 COLORS = ("red", "blue", "yellow")
-HALF_NAMES = {1: "上半年", 2: "下半年"}
 # Units are listed in this order of kind in the sheets, as in the programme's own tables.
 KIND_ORDER = ("city", "county", "department", "central", "office")
 # "Repeated" yellow flags: as many as call for a supervision letter (bot/services/bulletins.py).
@@ -60,37 +61,27 @@ REPEATED_YELLOW = LETTER_THRESHOLD
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """[start, end) in UTC-aware datetimes, and how people call it (2026年, 2026年上半年)."""
+    """[start, end) as aware datetimes, and how people call it (2026年, 2026年上半年)."""
 
     start: datetime
     end: datetime
     label: str
 
 
-def parse_year(text: str | int) -> int:
-    """A year as typed by a person: four digits within ``MIN_YEAR``..``MAX_YEAR``."""
-    raw = str(text).strip().removesuffix("年")
-    if not raw.isdigit() or len(raw) != 4 or not MIN_YEAR <= int(raw) <= MAX_YEAR:
-        raise InvalidInput(f"年份“{text}”无效：应为 {MIN_YEAR}—{MAX_YEAR} 之间的四位数字，如 2026",
-                           log=f"bad year {text!r}")
-    return int(raw)
-
-
 def year_window(env: ServiceEnv, year: int) -> Window:
-    year = parse_year(year)
-    return Window(datetime(year, 1, 1, tzinfo=env.tz), datetime(year + 1, 1, 1, tzinfo=env.tz),
-                  f"{year}年")
+    return _window(env, Period.of_year(parse_year(year)))
 
 
 def half_window(env: ServiceEnv, year: int, half: int) -> Window:
     """H1 is January–June, H2 July–December (local time)."""
-    year = parse_year(year)
-    if half not in HALF_NAMES:
+    if half not in (1, 2):
         raise InvalidInput("半年只能是 1（上半年）或 2（下半年）", log=f"bad half {half!r}")
-    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=env.tz)
-    end = datetime(year, 7, 1, tzinfo=env.tz) if half == 1 else datetime(year + 1, 1, 1,
-                                                                         tzinfo=env.tz)
-    return Window(start, end, f"{year}年{HALF_NAMES[half]}")
+    return _window(env, Period.of_half(parse_year(year), half))
+
+
+def _window(env: ServiceEnv, period: Period) -> Window:
+    start, end = period.bounds(env.tz)
+    return Window(start, end, period.label)
 
 
 # ---------------------------------------------------------------------------------- records
@@ -314,7 +305,7 @@ def _by_color(conn: Connection, q: Any, unit_ids: Collection[int] | None
     return out
 
 
-def _score_lines(conn: Connection, window: Window,
+def score_lines(conn: Connection, window: Window,
                  unit_ids: Collection[int] | None = None) -> list[ScoreLine]:
     # Entries are few (a handful per unit and year): fetched one by one so that the sums go
     # through the scoring module's exact Decimal arithmetic instead of SQL float sums.
@@ -372,7 +363,7 @@ def _unit_parts(conn: Connection, window: Window, now: datetime, *,
     comp = _completion_by(conn, window, now, TaskUnit.unit_id, unit_ids, split)
     task_flags = _task_flags_by(conn, window, Flag.unit_id, unit_ids, split)
     period_flags = _period_flags_by_unit(conn, window, unit_ids, split)
-    lines = _score_lines(conn, window, unit_ids)
+    lines = score_lines(conn, window, unit_ids)
     ids = {k[0] for k in (*comp, *task_flags, *period_flags)} | {x.unit_id for x in lines}
     units = {r.id: (r.code, r.name, r.kind) for r in conn.execute(
         select(Unit.id, Unit.code, Unit.name, Unit.kind).where(Unit.id.in_(sorted(ids))))
@@ -462,18 +453,31 @@ def _half_report(year: int, half: int, window: Window, now: datetime, n_tasks: i
     )
 
 
+def count_tasks(conn: Connection, window: Window) -> int:
+    """Tasks whose deadline falls in ``window`` (the reports' "任务 N 项")."""
+    return int(conn.execute(
+        select(func.count()).select_from(Task).where(_in(Task.due, window))).scalar_one())
+
+
 def half_year_report(conn: Connection, env: ServiceEnv, year: int, half: int, *,
                      now: datetime | None = None) -> HalfYearReport:
     """The 半年报告 data: completion and flags of the tasks due in the half, the units with
     repeated yellow flags (at least ``REPEATED_YELLOW``, as for a supervision letter), the
     commended units (red flags) and the innovations and incidents recorded in the half."""
+    return half_year_detail(conn, env, year, half, now=now)[0]
+
+
+def half_year_detail(conn: Connection, env: ServiceEnv, year: int, half: int, *,
+                     now: datetime | None = None
+                     ) -> tuple[HalfYearReport, list[UnitYearStats]]:
+    """``half_year_report`` and the per-unit figures it sums (``unit_stats`` of the half),
+    from one pass over the half's assignments."""
     now = now or env.clock.now()
     window = half_window(env, year, half)
     parts = _unit_parts(conn, window, now)
-    n_tasks = int(conn.execute(
-        select(func.count()).select_from(Task).where(_in(Task.due, window))).scalar_one())
-    return _half_report(year, half, window, now, n_tasks, _assemble(env, parts, (0,)),
-                        parts.lines)
+    units = _assemble(env, parts, (0,))
+    return (_half_report(year, half, window, now, count_tasks(conn, window), units,
+                         parts.lines), units)
 
 
 def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
@@ -505,3 +509,140 @@ def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> Ye
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     return year_stats(conn, env, year, now=now)
+
+
+# ---------------------------------------------------------------------------------- the records
+#
+# The lists behind the figures, for documents that must name them (bulletins, letters, the
+# half-year report). Each follows the rules of the aggregates above: assignments of tasks whose
+# deadline falls in the window, the first version deciding on time or late; current flags of
+# those tasks plus the period flags set in the window.
+
+
+@dataclass(frozen=True, slots=True)
+class LateAssignment:
+    """An assignment whose deadline passed without a version by then: submitted late
+    (``first_at`` after the deadline; counted in ``Completion.late``) or still nothing in."""
+
+    task_id: int
+    title: str
+    due: datetime
+    unit_id: int
+    unit: str
+    first_at: datetime | None
+    state: str  # owed received accepted returned (task_units.state)
+
+    def late_by(self, now: datetime) -> timedelta:
+        """How late the first version came, or, with none yet, how long overdue at ``now``."""
+        return (self.first_at or now) - self.due
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedVersion:
+    """A submitted version an admin returned, with the reason given."""
+
+    submission_id: int
+    task_id: int
+    title: str
+    due: datetime
+    unit_id: int
+    unit: str
+    version: int
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    reason: str
+    waiting: bool  # the unit's latest version, so the assignment waits for a new one
+    # (these are what ``Completion.returned`` counts)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagLine:
+    """A current flag: of a task due in the window, or a period flag set in it."""
+
+    flag_id: int
+    unit_id: int
+    unit: str
+    color: str
+    task_id: int | None
+    title: str | None
+    due: datetime | None
+    reason: str
+    source: str
+    set_at: datetime
+
+
+def late_assignments(conn: Connection, window: Window, now: datetime, *,
+                     unit_ids: Collection[int] | None = None) -> list[LateAssignment]:
+    """Assignments of tasks due in ``window`` whose deadline passed by ``now`` and whose first
+    version was not in by then: by deadline, then unit."""
+    first = aliased(Submission)
+    q = (
+        select(Task.id, Task.title, Task.due, TaskUnit.unit_id, Unit.name, first.submitted_at,
+               TaskUnit.state)
+        .select_from(TaskUnit)
+        .join(Task, Task.id == TaskUnit.task_id)
+        .join(Unit, Unit.id == TaskUnit.unit_id)
+        .outerjoin(first, and_(first.task_id == TaskUnit.task_id,
+                               first.unit_id == TaskUnit.unit_id, first.version == 1))
+        .where(_in(Task.due, window), Task.due < now,
+               (first.id.is_(None)) | (first.submitted_at > Task.due))
+        .order_by(Task.due, Task.id, Unit.code, Unit.id)
+    )
+    if unit_ids is not None:
+        q = q.where(TaskUnit.unit_id.in_(list(unit_ids)))
+    return [LateAssignment(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in conn.execute(q)]
+
+
+def returned_versions(conn: Connection, window: Window, *,
+                      unit_ids: Collection[int] | None = None) -> list[ReturnedVersion]:
+    """Every returned version of the tasks due in ``window``, with its reason: by task, unit
+    and version."""
+    waiting = and_(TaskUnit.state == "returned", TaskUnit.last_submission_id == Submission.id)
+    q = (
+        select(Submission.id, Task.id, Task.title, Task.due, Submission.unit_id, Unit.name,
+               Submission.version, Submission.submitted_at, Submission.reviewed_at,
+               Submission.review_reason, case((waiting, 1), else_=0))
+        .join(Task, Task.id == Submission.task_id)
+        .join(Unit, Unit.id == Submission.unit_id)
+        .outerjoin(TaskUnit, and_(TaskUnit.task_id == Submission.task_id,
+                                  TaskUnit.unit_id == Submission.unit_id))
+        .where(Submission.status == "returned", _in(Task.due, window))
+        .order_by(Task.due, Task.id, Unit.code, Unit.id, Submission.version)
+    )
+    if unit_ids is not None:
+        q = q.where(Submission.unit_id.in_(list(unit_ids)))
+    return [ReturnedVersion(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] or "",
+                            bool(r[10])) for r in conn.execute(q)]
+
+
+def flag_lines(conn: Connection, window: Window, *, colors: Collection[str] = COLORS,
+               unit_ids: Collection[int] | None = None) -> list[FlagLine]:
+    """The flags ``FlagCounts`` counts for ``window``, one by one: by unit, then deadline (or
+    the moment a period flag was set)."""
+    cols = (Flag.id, Flag.unit_id, Unit.name, Flag.color, Flag.task_id, Task.title, Task.due,
+            Flag.reason, Flag.source, Flag.set_at, Unit.code)
+    task_q = (
+        select(*cols).join(Task, Task.id == Flag.task_id).join(Unit, Unit.id == Flag.unit_id)
+        .where(Flag.current.is_(True), _in(Task.due, window), Flag.color.in_(list(colors)))
+    )
+    period_q = (
+        select(*cols).outerjoin(Task, Task.id == Flag.task_id)
+        .join(Unit, Unit.id == Flag.unit_id)
+        .where(Flag.task_id.is_(None), Flag.current.is_(True), _in(Flag.set_at, window),
+               Flag.color.in_(list(colors)))
+    )
+    if unit_ids is not None:
+        task_q = task_q.where(Flag.unit_id.in_(list(unit_ids)))
+        period_q = period_q.where(Flag.unit_id.in_(list(unit_ids)))
+    rows = [*conn.execute(task_q), *conn.execute(period_q)]
+    rows.sort(key=lambda r: (r[10], r[1], r[6] or r[9], r[0]))
+    return [FlagLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", r[8], r[9])
+            for r in rows]
+
+
+def units_by_flag(per_unit: Iterable[UnitYearStats], color: str, minimum: int = 1
+                  ) -> list[UnitCount]:
+    """Units with at least ``minimum`` flags of ``color``, most first (as the half-year
+    report's ``commended`` and ``repeated_yellow``)."""
+    return _unit_counts(((u.unit_id, u.name, getattr(u.flags, color)) for u in per_unit),
+                        minimum)

@@ -1,4 +1,8 @@
-"""Submissions: receive (a new version each time), review (accept with a rating, or return)."""
+"""Submissions: receive (a new version each time), review (accept with a rating, or return).
+
+The rules are bot/domain/submissions.py's: a version sent while the latest is under review
+replaces it (the replaced row is kept, superseded, with its attachments).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,20 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.core.event import StoredFile
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.submissions import (
+    SubmissionStatus,
+    Submitting,
+    check_reviewable,
+    is_late,
+    submitting,
+    verdict,
+)
 from bot.services.tasks import OwedTask
 from storage.models import Attachment, Person, Submission, Task, TaskUnit, Unit
 
-RATINGS = ("优", "良", "一般")
+# The assignment's state (task_units.state) names its latest version's status; "owed": none yet.
+_LATEST = {"owed": None, "received": SubmissionStatus.RECEIVED,
+           "returned": SubmissionStatus.RETURNED, "accepted": SubmissionStatus.ACCEPTED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +46,7 @@ class SubmissionInfo:
     review_reason: str | None = None
     attachments: tuple[StoredFile, ...] = field(default=())
     source_chat: str | None = None  # where it was submitted: the unit is told there
+    replaces: int | None = None  # the version under review this correction replaced
 
 
 # Prebuilt statements of the submission path, which runs for every liaison message: building a
@@ -53,6 +68,13 @@ _INSERT = (
     insert(Submission).values(version=_NEXT_VERSION)
     .returning(Submission.id, Submission.version)
 )
+_SUPERSEDE = (
+    update(Submission)
+    .where(Submission.task_id == bindparam("t"), Submission.unit_id == bindparam("u"),
+           Submission.status == SubmissionStatus.RECEIVED.value)
+    .values(status=SubmissionStatus.SUPERSEDED.value)
+    .returning(Submission.version)
+)
 _MARK_RECEIVED = (
     update(TaskUnit)
     .where(TaskUnit.task_id == bindparam("t"), TaskUnit.unit_id == bindparam("u"))
@@ -66,6 +88,7 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
            owed: OwedTask | None = None) -> SubmissionInfo:
     """Receive a submission: a new version each time, until the unit's work is accepted.
 
+    A version sent while the latest is still under review replaces it (``replaces`` says which).
     ``owed`` is the assignment as the caller read it in this same transaction with
     ``tasks.owed_by_unit`` (which lists only open, not yet accepted work); it spares reading the
     task again on the chat path, where every liaison message goes through here.
@@ -77,10 +100,13 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
     if len(text) > 20000:
         raise InvalidInput("提交的文字太长（最多 2 万字），请以附件形式提交", log="submission too long")
     if owed is not None and owed.task_id == task_id:
-        title, due = owed.title, owed.due
+        title, due, state = owed.title, owed.due, owed.state
     else:
-        title, due = _check_target(conn, task_id, unit_id)
-    late = now > due
+        title, due, state = _check_target(conn, task_id, unit_id)
+    replaces = None
+    if submitting(_LATEST[state], task=title) is Submitting.CORRECTION:
+        replaces = conn.execute(_SUPERSEDE, {"t": task_id, "u": unit_id}).scalar()
+    late = is_late(now, due)
     sid, version = conn.execute(
         _INSERT,
         {"t": task_id, "u": unit_id, "task_id": task_id, "unit_id": unit_id,
@@ -95,11 +121,11 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
              "path": f.path, "created_at": now} for f in files
         ])
     return SubmissionInfo(sid, task_id, title, unit_id, "", "", text, "received", None,
-                          version, now, late, None, files)
+                          version, now, late, None, files, replaces=replaces)
 
 
-def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, datetime]:
-    """The task's title and deadline, if the unit may submit to it now."""
+def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, datetime, str]:
+    """The task's title and deadline and the assignment's state, if the task is open to it."""
     row = conn.execute(_TARGET, {"task_id": task_id, "unit_id": unit_id}).first()
     if row is None:
         if conn.execute(select(Task.id).where(Task.id == task_id)).first() is None:
@@ -107,9 +133,7 @@ def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, da
         raise NotAllowed("本单位不在这项任务的范围内，无需提交", log="submit to a task not assigned")
     if row.status != "open":
         raise Conflict(f"任务“{row.title}”已关闭，不再接收材料", log="submit to closed task")
-    if row.state == "accepted":
-        raise Conflict(f"“{row.title}”的材料已审核通过，无需再次提交", log="submit after acceptance")
-    return row.title, row.due
+    return row.title, row.due, row.state
 
 
 def get(conn: Connection, submission_id: int) -> SubmissionInfo:
@@ -158,28 +182,17 @@ def review(conn: Connection, submission_id: int, *, accept: bool, rating: str | 
            reason: str | None, reviewer_id: int | None, now: datetime) -> SubmissionInfo:
     """Accept with a rating (优/良/一般) or return with a reason. Only the latest version."""
     sub = get(conn, submission_id)
-    if accept:
-        rating = rating or "良"
-        if rating not in RATINGS:
-            raise InvalidInput(f"评价只能是 {'、'.join(RATINGS)}", log=f"bad rating {rating!r}")
-    elif not (reason and reason.strip()):
-        raise InvalidInput("退回需要写明原因，例如：退回 #12 缺少盖章扫描件", log="return without reason")
-    if sub.status != "received":
-        done = "已通过" if sub.status == "accepted" else "已退回"
-        raise Conflict(f"#{sub.id} {done}，不能重复审核", log=f"review of {sub.status} submission")
+    grade, why = verdict(accept=accept, rating=rating, reason=reason)
     newest = conn.execute(
         select(func.max(Submission.version))
         .where(Submission.task_id == sub.task_id, Submission.unit_id == sub.unit_id)
     ).scalar_one()
-    if newest != sub.version:
-        raise Conflict(f"#{sub.id} 不是最新版本（已有第 {newest} 版），请审核最新提交",
-                       log="review of an old version")
+    check_reviewable(SubmissionStatus(sub.status), sub.version, newest, ref=f"#{sub.id}")
     status = "accepted" if accept else "returned"
     conn.execute(
         update(Submission).where(Submission.id == submission_id).values(
-            status=status, rating=rating if accept else None,
-            review_reason=None if accept else (reason or "").strip(),
-            reviewed_by=reviewer_id, reviewed_at=now)
+            status=status, rating=grade.value if grade else None,
+            review_reason=why or None, reviewed_by=reviewer_id, reviewed_at=now)
     )
     conn.execute(
         update(TaskUnit).where(TaskUnit.task_id == sub.task_id, TaskUnit.unit_id == sub.unit_id)

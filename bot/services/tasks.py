@@ -160,9 +160,10 @@ def unit_states(conn: Connection, task_id: int) -> list[UnitState]:
     return [UnitState(r.unit_id, r.name, r.state, r.last_submission_id) for r in rows]
 
 
-def find_by_title(conn: Connection, words: str, *, unit_id: int | None = None) -> list[TaskInfo]:
-    """Open tasks whose title contains ``words`` (optionally only those assigned to a unit)."""
-    q = select(Task.id).where(Task.status == "open", Task.title.contains(words.strip()))
-    if unit_id is not None:
-        q = q.join(TaskUnit, TaskUnit.task_id == Task.id).where(TaskUnit.unit_id == unit_id)
-    return [get(conn, tid) for tid in conn.execute(q.order_by(Task.due)).scalars()]
+_OPEN_TITLES = (select(Task.id, Task.title, Task.due).where(Task.status == "open")
+                .order_by(Task.due, Task.id))
+
+
+def open_titles(conn: Connection) -> list[tuple[int, str, datetime]]:
+    """Open tasks' ids, titles and deadlines, soonest first (what the language layer knows)."""
+    return [(r.id, r.title, r.due) for r in conn.execute(_OPEN_TITLES)]

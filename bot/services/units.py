@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from bot.domain import names, scopes
 from bot.domain.errors import InvalidInput, NotFound
 from storage.models import Invite, Unit, UnitAlias
 
@@ -95,31 +96,66 @@ def require(conn: Connection, text: str) -> UnitInfo:
     return unit
 
 
-def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
-    """``all`` | ``kind:city`` | ``郑州市,开封市`` → units. Unknown names are an error naming them."""
-    if spec is None or not spec.strip():
-        return []
-    spec = spec.strip()
-    if spec == "all":
-        return list_units(conn)
-    if spec.startswith("kind:"):
-        kind = spec.removeprefix("kind:")
+def name_table(units: Sequence[UnitInfo]) -> scopes.NameTable:
+    """How units may be called (name, short name, aliases, code), for scope words."""
+    return scopes.NameTable.build((u.id, u.name, (u.short_name, *u.aliases, u.code)) for u in units)
+
+
+NEAR = 0.4  # names less alike than this are not offered (火星市 is like no unit)
+
+
+def suggest(units: Sequence[UnitInfo], text: str, limit: int = 3) -> list[str]:
+    """The names of the units closest to ``text`` (in writing or in sound), best first."""
+    cands = ((w, u.name) for u in units for w in (u.name, u.short_name, *u.aliases))
+    return [name for _, name in names.closest(scopes.key(text), cands, limit=limit,
+                                              threshold=NEAR)]
+
+
+def unknown_unit(units: Sequence[UnitInfo], text: str) -> NotFound:
+    """The error for a name that is no unit, offering the closest names."""
+    near = suggest(units, text)
+    hint = f"。您是不是要找：{'、'.join(near)}？" if near else "（可用 dudao unit list 查看全部单位）"
+    return NotFound(f"找不到单位：{text}{hint}", log=f"unknown unit {text!r}")
+
+
+def _read_scope(conn: Connection, spec: str) -> tuple[scopes.Scope, list[UnitInfo]]:
+    units = list_units(conn)
+    scope = scopes.parse(spec, name_table(units))
+    for kind in scope.kinds:
         if kind not in KINDS:
             raise InvalidInput(f"单位类别“{kind}”不存在，可选：{'、'.join(KINDS)}",
                                log=f"unknown unit kind {kind!r}")
-        return list_units(conn, kind=kind)
-    names = [p.strip() for p in spec.replace("，", ",").replace("、", ",").split(",") if p.strip()]
-    found: list[UnitInfo] = []
-    missing: list[str] = []
-    for n in names:
-        u = find(conn, n)
-        if u is None:
-            missing.append(n)
-        elif u not in found:
-            found.append(u)
-    if missing:
-        raise NotFound(f"找不到单位：{'、'.join(missing)}", log=f"unknown units {missing}")
-    return found
+    if len(scope.unknown) == 1:
+        raise unknown_unit(units, scope.unknown[0])
+    if scope.unknown:
+        raise NotFound(f"找不到单位：{'、'.join(scope.unknown)}（可用 dudao unit list 查看全部单位）",
+                       log=f"unknown units {list(scope.unknown)}")
+    return scope, units
+
+
+def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
+    """Scope words (全部, 各地市, 直管县, 省直部门, unit names, several joined by 和 / 、 / ,) and
+    their ASCII forms (``all``, ``kind:city``) → units: named units in the order given, else the
+    roster's order. A word that names no unit is an error naming it and the closest units (see
+    :mod:`bot.domain.scopes`)."""
+    if spec is None or not spec.strip():
+        return []
+    scope, units = _read_scope(conn, spec)
+    if scope.everything:
+        return units
+    by_id = {u.id: u for u in units}
+    named = [by_id[i] for i in scope.unit_ids]
+    kinds = set(scope.kinds)
+    return named + [u for u in units if u.kind in kinds and u.id not in scope.unit_ids]
+
+
+def scope_spec(conn: Connection, spec: str | None) -> str | None:
+    """The stored form of scope words ("各地市和郑州海关" → ``kind:city,郑州海关``, "全部" →
+    ``all``); errors as :func:`resolve_scope`. None for no scope."""
+    if spec is None or not spec.strip():
+        return None
+    scope, units = _read_scope(conn, spec)
+    return scope.spec({u.id: u.name for u in units})
 
 
 def subtree_ids(conn: Connection, unit_id: int) -> set[int]:

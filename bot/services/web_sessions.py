@@ -73,7 +73,8 @@ def lookup(conn: Connection, token: str, now: datetime) -> SessionView | None:
         select(WebSession.role, WebSession.person_id, WebSession.unit_id,
                WebSession.password_tag, WebSession.expires_at, Person.name,
                Person.role.label("person_role"), Person.active.label("person_active"),
-               Person.password_hash, Unit.active.label("unit_active"))
+               Person.password_hash, Unit.active.label("unit_active"),
+               Unit.name.label("unit_name"))
         .outerjoin(Person, Person.id == WebSession.person_id)
         .outerjoin(Unit, Unit.id == WebSession.unit_id)
         .where(WebSession.token_hash == _hash(token))).first()
@@ -88,7 +89,8 @@ def lookup(conn: Connection, token: str, now: datetime) -> SessionView | None:
                            None)
     if s.role == "viewer" and s.unit_id is not None and s.unit_active:
         scope = frozenset(units_svc.subtree_ids(conn, s.unit_id))
-        return SessionView("viewer", None, s.unit_id, "只读访问", scope)
+        # Named by its unit: the board's header reads "郑州市 只读", not a generic role.
+        return SessionView("viewer", None, s.unit_id, str(s.unit_name), scope)
     return None
 
 

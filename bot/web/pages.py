@@ -13,9 +13,9 @@ from bot.domain.errors import DomainError, NotFound
 from bot.services import board as board_svc
 from bot.services.tasks import SYSTEM_NAMES
 from bot.services.units import KIND_NAMES
-from bot.web import charts
+from bot.web import charts, labels
 from bot.web.common import admin_only, board, error_page, page, signed_in, who_of
-from bot.web.gridhtml import grid_html
+from bot.web.gridhtml import grid_html, unit_list_html
 from bot.web.ids import path_id, query_id
 
 # the flag rules (bot/domain/flags.py), as the legend under the grid.
@@ -46,14 +46,6 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def _period_label(p: str) -> str:
-    if "H" in p:
-        return f"{p[:4]}年{'上' if p.endswith('1') else '下'}半年"
-    if "Q" in p:
-        return f"{p[:4]}年第{p[-1]}季度"
-    return f"{p}年"
-
-
 @signed_in
 async def board_page(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
@@ -71,10 +63,20 @@ async def board_page(request: web.Request) -> web.StreamResponse:
         problem = exc.message
         g = board_svc.Grid([], [], {})
     html = await asyncio.to_thread(grid_html, g, b.fmt)
-    return page(request, "board.html", grid=html, totals=g.totals(), n_units=len(g.units),
-                n_tasks=len(g.tasks), kind=kind, system=system, period=period,
-                periods=[(p, _period_label(p)) for p in board_svc.recent_periods(b.now(), tz)], kinds=KIND_NAMES,
-                systems=SYSTEM_NAMES, rules=RULES, cell_legend=CELL_LEGEND, problem=problem)
+    periods = board_svc.recent_periods(b.now(), tz)
+    return page(request, "board.html", grid=html, unit_list=unit_list_html(g),
+                totals=g.totals(), owed_total=sum(g.unit_owed.values()), n_units=len(g.units),
+                n_tasks=len(g.tasks), kind=kind,
+                system=system, period=period, periods=periods, kinds=KIND_NAMES,
+                systems=SYSTEM_NAMES, rules=RULES, cell_legend=CELL_LEGEND, problem=problem,
+                filter_summary=_filter_summary(kind, system, period))
+
+
+def _filter_summary(kind: str, system: str, period: str) -> str:
+    """What the folded filter control says it shows: ``地市 · 2026年`` or ``全部``."""
+    chosen = [KIND_NAMES.get(kind, kind) if kind else "", SYSTEM_NAMES.get(system, system)
+              if system else "", board_svc.period_label(period) if period else ""]
+    return " · ".join(c for c in chosen if c) or "全部单位、全部任务"
 
 
 @signed_in
@@ -83,15 +85,17 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
     unit_id = path_id(request, "unit_id")
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
+    tz, now = b.env.tz, b.now()
+    all_years = request.query.get("all") == "1"
     try:
-        d = await b.db.run(lambda conn: board_svc.unit_detail(conn, unit_id))
+        v = await b.db.run(lambda conn: board_svc.unit_view(
+            conn, unit_id, now=now, tz=tz, all_years=all_years))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
-    latest: dict[int, int] = {}
-    for s in d.submissions:  # newest first: the first seen per task is the one to review
-        latest.setdefault(s.task_id, s.id)
-    return page(request, "unit.html", d=d, kinds=KIND_NAMES, latest=set(latest.values()),
-                score_total=sum(s.points for s in d.scores))
+    today = now.astimezone(tz).date()
+    return page(request, "unit.html", v=v, d=v.detail, kinds=KIND_NAMES, now=now,
+                score_total=sum(s.points for s in v.detail.scores), all_years=all_years,
+                due_note=lambda due: labels.due_note(due.astimezone(tz).date(), today))
 
 
 @admin_only
@@ -107,11 +111,14 @@ async def task_page(request: web.Request) -> web.StreamResponse:
     for s in d.submissions:  # oldest first: the last seen per unit is the one to review
         latest[s.unit_id] = s.id
     returned = [s for s in d.submissions if s.status == "returned"]
-    chart = charts.cumulative_line(d.daily, len(d.units))
+    today = b.env.local(b.now()).date()
+    chart = charts.submission_progress(d.daily, len(d.units), published=d.published,
+                                       due=d.task.due.astimezone(tz).date(), today=today)
     late = [u for u in d.units if u.late]
     missing = [u for u in d.units if u.state in ("owed", "returned")]
+    submitted = [u for u in d.units if u.submitted_at is not None]
     return page(request, "task.html", d=d, systems=SYSTEM_NAMES, latest=set(latest.values()),
-                returned=returned, chart=chart, late=late, missing=missing,
+                returned=returned, chart=chart, late=late, missing=missing, submitted=submitted,
                 overdue=d.task.due < b.now())
 
 
@@ -141,8 +148,13 @@ async def charts_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def notices_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).db.run(lambda conn: board_svc.notices(conn))
-    return page(request, "notices.html", rows=rows)
+    def load(conn: Connection) -> tuple[list[board_svc.NoticeRow], dict[str, str]]:
+        rows = board_svc.notices(conn)
+        refs = {part.strip() for n in rows for part in n.targets.split(",")}
+        return rows, board_svc.reference_names(conn, refs)
+
+    rows, names = await board(request).db.run(load)
+    return page(request, "notices.html", rows=rows, names=names, L=labels)
 
 
 @admin_only
@@ -156,17 +168,24 @@ async def dynamics_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def bulletins_page(request: web.Request) -> web.StreamResponse:
     rows = await board(request).db.run(lambda conn: board_svc.bulletins(conn))
-    return page(request, "bulletins.html", rows=rows,
-                kinds={"weekly": "周通报", "halfyear": "半年报告", "letter": "督导建议书",
-                       "digest": "每日摘要"})
+    return page(request, "bulletins.html", rows=rows, kinds=labels.BULLETIN_KINDS)
 
 
 @admin_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
     before = query_id(request, "before")
-    rows = await board(request).db.run(lambda conn: board_svc.audit_log(conn,
-                                                                                 before=before))
-    return page(request, "audit.html", rows=rows, more=rows[-1].id if len(rows) == 100 else None)
+
+    def load(conn: Connection) -> tuple[list[board_svc.AuditRow], dict[str, str]]:
+        rows = board_svc.audit_log(conn, before=before)
+        refs: set[str] = set()
+        for r in rows:
+            refs |= labels.references(r.actor, r.target, r.detail)
+        return rows, board_svc.reference_names(conn, refs)
+
+    b = board(request)
+    rows, names = await b.db.run(load)
+    return page(request, "audit.html", rows=rows, names=names, L=labels,
+                more=rows[-1].id if len(rows) == 100 else None)
 
 
 @signed_in

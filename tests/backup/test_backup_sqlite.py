@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import build_services, lifecycle
-from bot.cli_backup import ProgressLine
+from bot.cli.backup import ProgressLine
 from bot.services import backup as backup_svc
 from bot.services import backup_archive
 from bot.web.security import KEY_FILE

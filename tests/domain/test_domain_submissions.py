@@ -1,4 +1,4 @@
-"""The submission status machine."""
+"""The submission rules: what a new version is, what a review may decide, and on what."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.flags import FlagColor, Rating, compute_flag
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.flags import FlagColor, Rating, SubmissionFacts, compute_flag
 from bot.domain.submissions import (
-    SubmissionState,
     SubmissionStatus,
-    accept,
-    apply,
+    Submitting,
+    check_reviewable,
     is_late,
-    latest,
-    owes,
-    return_submission,
-    submit,
+    submitting,
+    verdict,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -30,85 +27,70 @@ def hours(n: int) -> datetime:
     return T0 + timedelta(hours=n)
 
 
-def test_first_submission_is_version_one_received() -> None:
-    s = submit((), T0)
-    assert s == SubmissionState(1, T0)
-    assert s.status is SubmissionStatus.RECEIVED
-    assert owes(())
-    assert not owes((s,))
-    assert latest(()) is None
+def test_first_version_then_resubmission_after_a_return() -> None:
+    assert submitting(None, task="三季度调研报告") is Submitting.FIRST
+    assert submitting(SubmissionStatus.RETURNED, task="三季度调研报告") is Submitting.RESUBMISSION
 
 
-def test_accept_with_rating() -> None:
-    history = (submit((), T0),)
-    done = accept(history, 1, Rating.EXCELLENT, hours(1))
-    assert (done.status, done.rating, done.reviewed_at) == (
-        SubmissionStatus.ACCEPTED,
-        Rating.EXCELLENT,
-        hours(1),
-    )
-    assert compute_flag(DEADLINE, [done.facts()], hours(200)) is not None
+def test_a_version_sent_during_review_is_a_correction() -> None:
+    # The unit does not pile versions onto an unreviewed one: the new one replaces it.
+    assert submitting(SubmissionStatus.RECEIVED, task="三季度调研报告") is Submitting.CORRECTION
 
 
-def test_return_then_resubmit() -> None:
-    history: tuple[SubmissionState, ...] = (submit((), T0),)
-    history = apply(history, return_submission(history, 1, " 缺少附件 ", hours(1)))
-    assert history[0].status is SubmissionStatus.RETURNED
-    assert history[0].return_reason == "缺少附件"
-    assert owes(history)
-    history = apply(history, submit(history, hours(2)))
-    assert [s.version for s in history] == [1, 2]
-    assert history[1].status is SubmissionStatus.RECEIVED
-    history = apply(history, accept(history, 2, Rating.GOOD, hours(3)))
-    assert not owes(history)
-    decision = compute_flag(DEADLINE, [s.facts() for s in history], hours(200))
-    assert decision is not None
-    assert decision.color is FlagColor.BLUE
+def test_no_new_version_after_acceptance() -> None:
+    with pytest.raises(Conflict) as info:
+        submitting(SubmissionStatus.ACCEPTED, task="三季度调研报告")
+    assert info.value.message == "“三季度调研报告”的材料已审核通过，无需再次提交"
+    with pytest.raises(ValueError):
+        submitting(SubmissionStatus.SUPERSEDED, task="x")  # never the latest
+
+
+def test_accept_with_a_rating_or_the_default() -> None:
+    assert verdict(accept=True, rating="优", reason=None) == (Rating.EXCELLENT, "")
+    assert verdict(accept=True, rating=" 一般 ", reason=None) == (Rating.FAIR, "")
+    assert verdict(accept=True, rating=None, reason=None) == (Rating.GOOD, "")
+    with pytest.raises(InvalidInput) as info:
+        verdict(accept=True, rating="甲", reason=None)
+    assert info.value.message == "评价只能是 优、良、一般"
 
 
 def test_return_needs_a_reason() -> None:
-    with pytest.raises(InvalidInput) as info:
-        return_submission((submit((), T0),), 1, "  ", hours(1))
-    assert "原因" in info.value.message
+    assert verdict(accept=False, rating=None, reason=" 缺少附件 ") == (None, "缺少附件")
+    for reason in (None, "", "  "):
+        with pytest.raises(InvalidInput) as info:
+            verdict(accept=False, rating=None, reason=reason)
+        assert "原因" in info.value.message
 
 
-def test_reviewing_twice_is_a_conflict() -> None:
-    history: tuple[SubmissionState, ...] = (submit((), T0),)
-    history = apply(history, accept(history, 1, Rating.GOOD, hours(1)))
+def test_only_the_latest_received_version_can_be_reviewed_once() -> None:
+    check_reviewable(SubmissionStatus.RECEIVED, 2, 2, ref="#12")
     with pytest.raises(Conflict) as info:
-        accept(history, 1, Rating.EXCELLENT, hours(2))
-    assert "不能重复审核" in info.value.message
-    with pytest.raises(Conflict):
-        return_submission(history, 1, "再看看", hours(2))
-
-
-def test_only_the_latest_version_can_be_reviewed() -> None:
-    history: tuple[SubmissionState, ...] = (submit((), T0),)
-    history = apply(history, return_submission(history, 1, "不全", hours(1)))
-    history = apply(history, submit(history, hours(2)))
+        check_reviewable(SubmissionStatus.ACCEPTED, 1, 1, ref="#12")
+    assert info.value.message == "#12 已通过，不能重复审核"
     with pytest.raises(Conflict) as info:
-        accept(history, 1, Rating.GOOD, hours(3))
-    assert "已审核" in info.value.message
-    with pytest.raises(NotFound):
-        accept(history, 3, Rating.GOOD, hours(3))
-
-
-def test_stale_received_version_is_not_latest() -> None:
-    # A history where an older version is still "received" (e.g. imported data): refuse it.
-    history = (SubmissionState(1, T0), SubmissionState(2, hours(1)))
+        check_reviewable(SubmissionStatus.RETURNED, 1, 2, ref="#12")
+    assert info.value.message == "#12 已退回，不能重复审核"
+    # An older version still marked received (e.g. imported data) is not the latest.
     with pytest.raises(Conflict) as info:
-        accept(history, 1, Rating.GOOD, hours(2))
+        check_reviewable(SubmissionStatus.RECEIVED, 1, 2, ref="#12")
     assert "最新" in info.value.message
-
-
-def test_no_resubmission_while_pending_or_after_acceptance() -> None:
-    history: tuple[SubmissionState, ...] = (submit((), T0),)
+    # A version the unit replaced says so.
     with pytest.raises(Conflict) as info:
-        submit(history, hours(1))
-    assert "审核中" in info.value.message
-    history = apply(history, accept(history, 1, Rating.FAIR, hours(1)))
-    with pytest.raises(Conflict):
-        submit(history, hours(2))
+        check_reviewable(SubmissionStatus.SUPERSEDED, 1, 2, ref="#12")
+    assert info.value.message == "#12 已被本单位更正（现为第 2 版），请审核最新提交"
+
+
+def test_a_replaced_version_still_counts_as_arrived_for_the_flags() -> None:
+    # Version 1 on time, replaced after the deadline by a correction accepted with 优: the unit's
+    # first version arrived on time (as the statistics count it), nothing was returned: red.
+    history = [SubmissionFacts(hours(1), SubmissionStatus.SUPERSEDED),
+               SubmissionFacts(DEADLINE + timedelta(hours=1), SubmissionStatus.ACCEPTED,
+                               Rating.EXCELLENT)]
+    decision = compute_flag(DEADLINE, history, DEADLINE + timedelta(days=3))
+    assert decision is not None and decision.color is FlagColor.RED
+    # While the correction awaits review there is nothing to mark yet.
+    pending = [history[0], SubmissionFacts(hours(2), SubmissionStatus.RECEIVED)]
+    assert compute_flag(DEADLINE, pending, DEADLINE + timedelta(days=3)) is None
 
 
 def test_is_late() -> None:
@@ -120,4 +102,4 @@ def test_is_late() -> None:
 
 
 def test_status_labels() -> None:
-    assert [s.label for s in SubmissionStatus] == ["待审核", "已通过", "已退回"]
+    assert [s.label for s in SubmissionStatus] == ["待审核", "已通过", "已退回", "已被更正"]

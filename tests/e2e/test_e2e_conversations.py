@@ -104,6 +104,48 @@ async def test_submit_resubmit_after_return_and_status(bot: Bot) -> None:
     assert "开封市" in status and "郑州市" not in status
 
 
+async def test_a_correction_before_review_replaces_the_pending_version(bot: Bot) -> None:
+    """A unit does not pile versions onto one under review: the correction replaces it."""
+    task_id = seed(bot)
+    payload_bytes = "初稿".encode() * 50
+
+    async def serve_file(_: web.Request) -> web.Response:
+        return web.Response(body=payload_bytes)
+
+    files_app = web.Application()
+    files_app.router.add_get("/draft.docx", serve_file)
+    file_server = TestServer(files_app, host="127.0.0.1")
+    await file_server.start_server()
+    try:
+        [ack1] = await say(bot, message(LIAISON, "提交 三季度调研报告 初稿", segments=[
+            seg("file", file="初稿.docx", file_id="/d1", file_size=str(len(payload_bytes)),
+                url=str(file_server.make_url("/draft.docx")))]))
+    finally:
+        await file_server.close()
+    first = int(ack1.split("#")[1].split("：")[0])
+    [ack2] = await say(bot, message(LIAISON, "提交 三季度调研报告 更正后的报告"))
+    second = int(ack2.split("#")[1].split("：")[0])
+    assert "第2版（已替换尚未审核的第1版）" in ack2
+    rows = bot.db.transaction(lambda c: submissions.list_submissions(c, task_id=task_id))
+    assert [(s.id, s.version, s.status, s.text) for s in rows] == [
+        (first, 1, "superseded", "初稿"), (second, 2, "received", "更正后的报告")]
+    # The replaced version keeps its file: what was sent stays traceable.
+    assert [(f.name, f.size) for f in rows[0].attachments] == [("初稿.docx", len(payload_bytes))]
+    assert rows[1].attachments == ()
+    # Reviewing the replaced one is refused and says why; the correction is reviewed.
+    [refused] = await say(bot, message(ADMIN, f"通过 #{first} 优"))
+    assert f"#{first} 已被本单位更正（现为第 2 版），请审核最新提交" in refused
+    [accepted, _told] = await say(bot, message(ADMIN, f"通过 #{second} 优"), replies=2)
+    assert "已通过" in accepted
+    # Accepted work is not corrected any more.
+    [done] = await say(bot, message(LIAISON, "提交 三季度调研报告 再改一版"))
+    assert "没有需要提交的任务" in done or "无需" in done
+    detail = bot.db.transaction(lambda c: c.execute(
+        select(AuditEntry.detail).where(AuditEntry.target == f"submission:{second}",
+                                        AuditEntry.action == "submission.create")).scalar_one())
+    assert detail["replaces"] == 1
+
+
 async def test_submit_with_file_downloads_and_hashes_it(bot: Bot) -> None:
     seed(bot)
     payload_bytes = "调研报告正文".encode() * 100

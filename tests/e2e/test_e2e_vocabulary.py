@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import SERVICES, create_app
-from bot.core.nlu import Intent
+from bot.core.nlu import Intent, State
 from bot.domain.clock import FixedClock
 from bot.services import groups, people, tasks
 from storage.models import Attachment, AuditEntry, Dynamic, Flag, ScoreEntry
@@ -325,7 +325,7 @@ async def test_natural_status_questions_get_exact_answers(nbot: Bot) -> None:
     assert due.splitlines() == ["郑州市7月6日至7月12日截止的任务 1 项：",
                                 "· 三季度调研报告，截止 7月10日 18:00，未提交"]
     deadline = await ask(nbot, OTHER_LIAISON, "半年工作总结什么时候截止", at_bot=True)
-    assert deadline == "《半年工作总结》截止 7月31日 18:00（未截止）"
+    assert deadline == "《半年工作总结》截止 7月31日 18:00（还有 23 天）"
 
 
 async def test_natural_flags_and_board(nbot: Bot) -> None:
@@ -365,7 +365,8 @@ async def test_new_task_reaches_the_parser_without_restart(nbot: Bot) -> None:
     new = nbot.services.env.parser
     assert new is not None
     parse = new.parse("安全生产执法检查谁没交", now=NOW)
-    assert parse.intent is Intent.MISSING and len(parse.task_ids) == 1
+    assert parse.intent is Intent.QUERY and len(parse.task_ids) == 1
+    assert parse.query is not None and parse.query.states == (State.OWED,)
     # The old parser was swapped out, not modified.
     assert old.parse("安全生产执法检查谁没交", now=NOW).task_ids == ()
     who = await ask(nbot, ADMIN, "安全生产执法检查谁没交", at_bot=True)

@@ -1,5 +1,5 @@
-"""Parser behaviour beyond the labelled set: tokenizer isolation, refresh, canonical forms,
-bodies cut from the original text, time zones and speed."""
+"""Parser behaviour beyond the labelled set: segmenter isolation, refresh, canonical forms,
+query frames, bodies cut from the original text, time zones and speed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import jieba
 import pytest
 
-from bot.core.nlu import Intent, Parse, Parser, TaskName, UnitName, Vocabulary
+from bot.core.nlu import Form, Intent, Parse, Parser, State, TaskName, UnitName, Vocabulary
 from bot.core.nlu.evaluate import LabelledSet
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -75,7 +75,8 @@ def test_refresh_adds_and_removes_units_and_tasks(
     assert parser.parse("进度 新郑", now=NOW).unit_ids == (99,)
     assert parser.parse("新郑交了没", now=NOW).unit_ids == (99,)
     p = parser.parse("谁没交防汛检查报告", now=NOW)
-    assert p.intent is Intent.MISSING and p.task_ids == (7,)
+    assert p.intent is Intent.QUERY and p.task_ids == (7,)
+    assert p.query is not None and p.query.subject == "units" and p.query.states == (State.OWED,)
     # 开封市 was removed from the roster: it is no longer recognised
     assert parser.parse("进度 开封", now=NOW).unit_ids == ()
 
@@ -83,15 +84,15 @@ def test_refresh_adds_and_removes_units_and_tasks(
 @pytest.mark.parametrize(
     ("text", "intent", "canonical"),
     [
-        ("进度 郑州", Intent.STATUS, True),
-        ("/进度 郑州", Intent.STATUS, True),
-        ("#进度 郑州", Intent.STATUS, True),
-        ("＃进度 郑州", Intent.STATUS, True),
-        ("  / 谁没交", Intent.MISSING, True),
-        ("郑州还有哪些没交？", Intent.MISSING, False),
+        ("进度 郑州", Intent.QUERY, True),
+        ("/进度 郑州", Intent.QUERY, True),
+        ("#进度 郑州", Intent.QUERY, True),
+        ("＃进度 郑州", Intent.QUERY, True),
+        ("  / 谁没交", Intent.QUERY, True),
+        ("郑州还有哪些没交？", Intent.QUERY, False),
         ("@督导助手 通过 #12 优", Intent.ACCEPT, True),
         ("#12 通过 优", Intent.ACCEPT, False),
-        ("提交了吗", Intent.STATUS, False),  # a question, not the submit command
+        ("提交了吗", Intent.QUERY, False),  # a question, not the submit command
         ("通过率怎么算", Intent.UNKNOWN, False),
         ("通知已经转发到各县区了", Intent.UNKNOWN, False),
         ("进度条卡住了", Intent.UNKNOWN, False),
@@ -119,14 +120,81 @@ def test_deadline_is_local_and_defaults_to_18h(parser: Parser) -> None:
 
 def test_quarter_without_a_task_becomes_a_date_range(parser: Parser) -> None:
     p = parser.parse("四季度有什么要交的", now=NOW)
-    assert p.intent is Intent.DUE_SOON
+    assert p.intent is Intent.QUERY and p.query is not None and p.query.subject == "tasks"
     assert (p.date_from, p.date_to) == (date(2026, 10, 1), date(2026, 12, 31))
 
 
-def test_ambiguous_unit_question_asks_back(parser: Parser) -> None:
-    p = parser.parse("郑州呢？", now=NOW)
+def test_a_bare_unit_asks_back(parser: Parser) -> None:
+    p = parser.parse("开封市", now=NOW)
     assert p.intent is Intent.UNKNOWN and p.confidence < 0.5
-    assert p.clarify == "您是想查询郑州市的进度吗？"
+    assert p.clarify == "您是想查询开封市的进度吗？"
+    # talk that mentions a unit gets no question back
+    assert parser.parse("下周去开封出差", now=NOW).clarify is None
+
+
+def test_a_follow_up_says_only_what_changes(parser: Parser) -> None:
+    p = parser.parse("那开封呢？", now=NOW)
+    assert p.intent is Intent.QUERY and p.follow_up
+    assert p.query is not None and p.query.subject is None and p.query.unit_ids == (2,)
+    previous = parser.parse("郑州有逾期的吗", now=NOW).query
+    assert previous is not None
+    merged = p.query.follow(previous)
+    assert (merged.subject, merged.form, merged.states, merged.unit_ids) == (
+        "tasks", Form.YESNO, (State.OVERDUE,), (2,))
+    returned = parser.parse("退回的呢", now=NOW).query
+    assert returned is not None
+    assert returned.follow(previous).states == (State.RETURNED,)
+    assert returned.follow(previous).unit_ids == (1,)
+
+
+def test_questions_combine_subject_filters_and_form(parser: Parser) -> None:
+    cases = {
+        "开封有逾期的吗": ("tasks", Form.YESNO, (State.OVERDUE,), (2,), ()),
+        "哪些单位还没交执法案例汇编": ("units", Form.LIST, (State.OWED,), (), (3,)),
+        "三季度调研报告交了几家": ("units", Form.COUNT, (State.SUBMITTED,), (), (1,)),
+        "哪个单位红旗最多": ("flags", Form.RANK, (), (), ()),
+        "示范点建设方案什么时候截止": ("tasks", Form.WHEN, (), (), (4,)),
+        "谁没确认": ("notices", Form.LIST, (State.NOT_ACKED,), (), ()),
+    }
+    for text, (subject, form, states, units, tasks) in cases.items():
+        q = parser.parse(text, now=NOW).query
+        assert q is not None, text
+        assert (q.subject, q.form, q.states, q.unit_ids, q.task_ids) == (
+            subject, form, states, units, tasks), text
+
+
+def test_answers_to_a_question_back(parser: Parser) -> None:
+    for text in ("是", "对", "嗯", "对的", "是的"):
+        assert parser.parse(text, now=NOW).intent is Intent.CONFIRM, text
+    no = parser.parse("不是，是开封", now=NOW)
+    assert no.intent is Intent.DENY and no.unit_ids == (2,)
+    assert parser.parse("不是", now=NOW).intent is Intent.DENY
+
+
+def test_a_unit_nobody_knows_is_named(parser: Parser) -> None:
+    p = parser.parse("绑定 郑州县", now=NOW)
+    assert p.intent is Intent.BIND and p.unknown_name == "郑州县"
+    assert p.clarify == "找不到单位：郑州县"  # the handler adds the closest names
+    assert parser.parse("绑定 火星市 AB12CD", now=NOW).unknown_name == "火星市"
+    assert parser.parse("我是新来的联络员", now=NOW).unknown_name == ""
+
+
+def test_a_pinyin_slip_in_a_unit_name(parser: Parser) -> None:
+    p = parser.parse("洛杨交了没", now=NOW)
+    assert p.intent is Intent.QUERY and p.unit_ids == (3,)
+    # an ordinary word that sounds like a unit is not one (公益 / 巩义)
+    assert parser.parse("公益活动交了没", now=NOW).unit_ids == ()
+
+
+def test_commands_need_no_language_model(
+        labelled: LabelledSet, workday: Callable[[date], bool]) -> None:
+    """Without the segmenter only commands are understood, the same way."""
+    full = Parser(labelled.vocabulary, is_workday=workday)
+    bare = Parser(labelled.vocabulary, is_workday=workday, language=False)
+    for text in ("进度 郑州", "谁没交 三季度调研报告", "发布任务 年报 截止 9月30日 各地市和省直部门",
+                 "通知 直管县 下午开会", "红旗榜 今年", "绑定 郑州 AB12CD"):
+        assert bare.parse(text, now=NOW) == full.parse(text, now=NOW), text
+    assert bare.parse("郑州还有哪些没交", now=NOW).intent is Intent.UNKNOWN
 
 
 def test_review_without_number_asks_for_it(parser: Parser) -> None:

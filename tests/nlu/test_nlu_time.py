@@ -112,7 +112,7 @@ def test_due_soon_resolves_against_the_clock_in_local_time(parser: Parser) -> No
     # 17:30 UTC on 12-31 is already 01-01 in Shanghai
     late = datetime(2026, 12, 31, 17, 30, tzinfo=ZoneInfo("UTC"))
     p = parser.parse("今天要交什么", now=late)
-    assert p.intent is Intent.DUE_SOON
+    assert p.intent is Intent.QUERY
     assert (p.date_from, p.date_to) == (d("2027-01-01"), d("2027-01-01"))
 
 
@@ -130,5 +130,5 @@ def test_publish_deadline_rolls_into_next_year(parser: Parser) -> None:
 
 def test_due_soon_before_spring_festival(parser: Parser) -> None:
     p = parser.parse("春节前要交什么", now=at("2026-02-09"))
-    assert p.intent is Intent.DUE_SOON
+    assert p.intent is Intent.QUERY
     assert (p.date_from, p.date_to) == (d("2026-02-09"), d("2026-02-14"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.scheduler import JOB_HALFYEAR, run_due_jobs
 from bot.services import stats, submissions
@@ -46,8 +46,8 @@ async def test_sent_once_on_the_first_working_day_of_july_with_figures(world: Wo
     r = await run_due_jobs(world.db, world.env, at("2026-07-01 09:29"))  # Wednesday
     assert JOB_HALFYEAR not in r.ran and _halfyear_messages(world) == []
     r = await run_due_jobs(world.db, world.env, at("2026-07-01 09:30"))
-    assert JOB_HALFYEAR in r.ran and r.halfyear == "2026-H1"
-    sent = [m for m in outbox(world.db) if m.cause == "halfyear:2026-H1"]
+    assert JOB_HALFYEAR in r.ran and r.halfyear == "2026H1"
+    sent = [m for m in outbox(world.db) if m.cause == "halfyear:2026H1"]
     assert [m.chat for m in sent] == [ADMIN_GROUP]
     text = sent[0].text
     assert text.startswith("【半年工作报告提醒】2026年上半年")
@@ -73,7 +73,7 @@ async def test_sent_once_on_the_first_working_day_of_july_with_figures(world: Wo
     assert JOB_HALFYEAR not in r.ran
     assert len(_halfyear_messages(world)) == 1
     assert world.tx(lambda c: c.execute(select(JobLedger.job, JobLedger.period)).all()) == [
-        ("halfyear_reminder", "2026-H1")]
+        ("halfyear_reminder", "2026H1")]
 
 
 async def test_january_reports_the_previous_year_and_catches_up_in_working_hours(
@@ -85,9 +85,21 @@ async def test_january_reports_the_previous_year_and_catches_up_in_working_hours
         r = await run_due_jobs(world.db, world.env, at(moment))
         assert JOB_HALFYEAR not in r.ran, moment
     r = await run_due_jobs(world.db, world.env, at("2027-01-05 11:00"))  # down on the 4th
-    assert r.halfyear == "2026-H2"
+    assert r.halfyear == "2026H2"
     assert "2026年下半年" in _halfyear_messages(world)[0]
     assert "7月1日—12月31日" in _halfyear_messages(world)[0]
+
+
+async def test_a_half_sent_under_the_old_spelling_is_not_sent_again(world: World) -> None:
+    # Earlier versions claimed the half as "2026-H1"; an upgrade on the morning of the reminder
+    # must not send it a second time under the canonical "2026H1".
+    world.tx(lambda c: c.execute(insert(JobLedger), {
+        "job": "halfyear_reminder", "period": "2026-H1", "at": at("2026-07-01 09:30")}))
+    r = await run_due_jobs(world.db, world.env, at("2026-07-01 10:00"))
+    assert r.halfyear is None
+    assert _halfyear_messages(world) == []
+    r = await run_due_jobs(world.db, world.env, at("2027-01-05 11:00"))
+    assert r.halfyear == "2026H2"  # the next half goes out as usual
 
 
 async def test_skipped_when_the_first_working_week_is_long_past(world: World) -> None:

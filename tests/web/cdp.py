@@ -66,6 +66,19 @@ class Page:
         self._events.setdefault(event, []).append(fut)
         return fut
 
+    async def emulate(self, width: int, height: int, *, mobile: bool,
+                      user_agent: str | None = None) -> None:
+        """A phone's or a desktop's viewport: with ``mobile`` the page's viewport meta tag
+        applies and there are no scrollbars, as in a phone's browser."""
+        await self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                        deviceScaleFactor=1, mobile=mobile)
+        if user_agent is not None:
+            await self.send("Emulation.setUserAgentOverride", userAgent=user_agent)
+
+    async def clear_cookies(self) -> None:
+        await self.send("Network.enable")
+        await self.send("Network.clearBrowserCookies")
+
     async def goto(self, url: str) -> None:
         loaded = self.expect("Page.loadEventFired")
         await self.send("Page.navigate", url=url)

@@ -28,6 +28,7 @@ from bot.core.event import StoredFile, Text
 from bot.core.serialize import load
 from bot.domain.clock import FixedClock
 from bot.services import flag_rules, groups, people, submissions, tasks, units
+from bot.web import links
 from bot.web.passwords import hash_password
 from config.settings import load_settings
 from storage.models import OutboxMessage
@@ -77,6 +78,17 @@ class Web:
         return await self.client.post("/login", data={"csrf": token, "login": login,
                                                       "password": password, "next": "/"},
                                       allow_redirects=False)
+
+    def view_link(self, unit_id: int) -> str:
+        """A signed read-only link to ``unit_id``, as ``dudao unit link`` makes one (absolute)."""
+        base = str(self.client.make_url("")).rstrip("/")
+
+        def make(conn: Connection) -> str:
+            return links.make_view_link(conn, signer=links.signer_for(self.services.settings),
+                                        base_url=base, unit_id=unit_id, days=30,
+                                        now=self.clock.now()).url
+
+        return self.services.db.transaction(make)
 
     def outbox_texts(self, chat: str) -> list[str]:
         def q(conn: Connection) -> list[str]:

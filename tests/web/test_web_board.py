@@ -39,6 +39,10 @@ async def test_web_board_shows_flags_and_counts_from_the_database(webapp: Web) -
     assert "三季度调研报告" in guidance and "一季度工作报告" not in guidance
     h1 = await (await webapp.client.get("/?period=2026H1")).text()
     assert "一季度工作报告" in h1 and "三季度调研报告" not in h1
+    # The same half however it is written (bot/domain/periods.py).
+    for spelt in ("2026-H1", "2026年上半年"):
+        same = await (await webapp.client.get("/", params={"period": spelt})).text()
+        assert "一季度工作报告" in same and "三季度调研报告" not in same, spelt
     bad = await webapp.client.get("/?period=someday")
     assert bad.status == 200 and "看不懂" in await bad.text()
 
@@ -79,7 +83,10 @@ async def test_web_unit_and_task_pages_show_submissions_flags_and_attachments(we
     assert "逾期" in task and "中牟县" in task and "<svg" in task
     assert (await webapp.client.get("/tasks/999")).status == 404
     charts = await (await webapp.client.get("/charts")).text()
-    assert charts.count("<svg") == 2 and "一季度工作报告" in charts
+    # Two charts, each drawn for a wide screen and for a phone.
+    assert charts.count('<svg xmlns="http://www.w3.org/2000/svg" class="wide"') == 2
+    assert charts.count('<svg xmlns="http://www.w3.org/2000/svg" class="narrow"') == 2
+    assert "一季度工作报告" in charts
 
 
 async def test_web_accepting_a_submission_updates_the_database_and_tells_the_unit(webapp: Web

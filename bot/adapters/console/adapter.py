@@ -47,9 +47,6 @@ class ConsoleAdapter:
         return []
 
     async def start(self) -> None:
-        where = "群聊" if self.here.kind is ChatKind.GROUP else "私聊"
-        print(f"督导控制台：你是 {self.who.key}，在{where} {self.here.key}。"
-              "输入“帮助”查看指令，Ctrl-D 退出。", file=self.out, flush=True)
         self._reader = asyncio.create_task(self._read_lines(), name="console")
 
     async def stop(self) -> None:
@@ -79,6 +76,11 @@ class ConsoleAdapter:
     # --- the terminal -------------------------------------------------------------------------
 
     async def _read_lines(self) -> None:
+        # Questions typed at once must be understood: the prompt waits for the language model.
+        await self.host.until_handling()
+        where = "群聊" if self.here.kind is ChatKind.GROUP else "私聊"
+        print(f"督导控制台：你是 {self.who.key}，在{where} {self.here.key}。"
+              "输入“帮助”查看指令，Ctrl-D 退出。", file=self.out, flush=True)
         loop = asyncio.get_running_loop()
         counter = itertools.count(1)
         run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")

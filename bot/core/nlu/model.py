@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from .frame import Query
+
 
 @dataclass(frozen=True)
 class UnitName:
@@ -34,24 +36,21 @@ class Vocabulary:
 class Intent(StrEnum):
     HELP = "help"
     BIND = "bind"
-    MY_TASKS = "my_tasks"
     SUBMIT = "submit"
-    STATUS = "status"
-    MISSING = "missing"
-    FLAGS = "flags"
-    FLAG_BOARD = "flag_board"
+    QUERY = "query"  # any question: see Parse.query (进度, 谁没交, 我的任务, 红旗榜, 近期要交…)
     DYNAMIC = "dynamic"
     ACK = "ack"
-    WHO_NOT_ACKED = "who_not_acked"
     PUBLISH_TASK = "publish_task"
     ACCEPT = "accept"
     RETURN = "return"
     NOTICE = "notice"
+    REMIND = "remind"  # 催一下没交的 / 提醒没确认的: urge units now
     INNOVATION = "innovation"
     INCIDENT = "incident"
     BULLETIN_DRAFT = "bulletin_draft"
     BULLETIN_PUBLISH = "bulletin_publish"
-    DUE_SOON = "due_soon"
+    CONFIRM = "confirm"  # 是 / 对 / 嗯: the answer to a question the bot asked
+    DENY = "deny"  # 不是 / 不是，是开封: a correction may follow
     UNKNOWN = "unknown"
 
 
@@ -73,3 +72,10 @@ class Parse:
     body: str = ""
     my_unit: bool = False
     clarify: str | None = None
+    query: Query | None = None  # a question, read as filters over a subject
+    follow_up: bool = False  # "那开封呢": completes the previous question
+    # A name that matched nothing ("绑定 火星市"): what to offer the closest names for.
+    unknown_name: str = ""
+    # REMIND: what to urge about, "task" (units that owe) or "notice" (units that have not
+    # acknowledged).
+    ref: str = ""

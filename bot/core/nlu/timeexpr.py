@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Final
 
-from .text import cn_int
+from bot.domain.text import cn_int
 
 IsWorkday = Callable[[date], bool]
 
@@ -45,6 +45,8 @@ _PATTERNS: Final = tuple(
     (kind, re.compile(rx))
     for kind, rx in (
         ("ymd", r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*[日号]?" + _BEFORE),
+        ("year_half", r"(20\d\d\s*年?|今年|明年|去年)\s*(上半年|下半年)"),
+        ("year_abs", r"(20\d\d)\s*年(?!\s*\d{1,2}\s*[-月/.])(度)?"),
         ("md", _N + r"\s*月\s*" + _N + r"\s*[日号]?" + _BEFORE),
         ("md_num", r"(?<![\d#])(\d{1,2})[./](\d{1,2})(?![\d./])" + _BEFORE),
         ("month_part", _N + r"\s*月\s*(底|末|初|中旬|上旬|下旬|中)" + _BEFORE),
@@ -215,6 +217,14 @@ def _resolve(kind: str, g: tuple[str | None, ...], today: date, is_workday: IsWo
             return None
         d = nearest_md(today, m, dd, future=future)
         return None if d is None else _before(d, today, g[2])
+    if kind == "year_half":
+        years = {"今年": today.year, "明年": today.year + 1, "去年": today.year - 1}
+        y = years.get(g[0] or "", 0) or int((g[0] or "0").rstrip("年 "))
+        return (date(y, 1, 1), date(y, 6, 30)) if g[1] == "上半年" else (date(y, 7, 1),
+                                                                          date(y, 12, 31))
+    if kind == "year_abs":
+        y = int(g[0] or 0)
+        return (date(y, 1, 1), date(y, 12, 31))
     if kind == "month_part":
         m = cn_int(g[0] or "")
         if m is None or not 1 <= m <= 12:

@@ -1,5 +1,5 @@
-"""Revision 0002 (login attempts, board sessions) upgrades a 0001 database on SQLite and
-PostgreSQL, leaves the schema exactly as storage/models.py declares it, and downgrades."""
+"""Every revision after 0001 upgrades a 0001 database on SQLite and PostgreSQL to the head, leaves
+the schema exactly as storage/models.py declares it, and downgrades back to 0001."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from storage.db import Database
@@ -31,20 +32,22 @@ def _check(url: str) -> None:
         assert "web_sessions" not in inspect(db.engine).get_table_names()
         assert upgrade(db)  # what `dudao serve` does on start
         with db.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            head = ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+            assert MigrationContext.configure(conn).get_current_revision() == head
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         _to(db, "0001", down=True)
         names = inspect(db.engine).get_table_names()
         assert "web_sessions" not in names and "login_attempts" not in names
+        assert "documents" not in names
         assert upgrade(db)
     finally:
         db.close()
 
 
-def test_storage_0002_upgrades_sqlite(tmp_path: Path) -> None:
+def test_storage_migrations_upgrade_and_downgrade_sqlite(tmp_path: Path) -> None:
     _check(f"sqlite:///{tmp_path}/m.db")
 
 
 @pytest.mark.postgres
-def test_storage_0002_upgrades_postgres() -> None:
-    _check(pg_url("dudao_test_migration_0002"))
+def test_storage_migrations_upgrade_and_downgrade_postgres() -> None:
+    _check(pg_url("dudao_test_migrations"))

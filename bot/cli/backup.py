@@ -8,13 +8,17 @@ file was left at ``--out``; a restore whose database load failed: the database i
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.cli import CLI_ACTOR, _Admin, _emit, _mask_db, _settings
+from bot.cli.common import Subcommands, leaf, load
+from bot.cli.session import AdminSession, admin_session
+from config.masking import mask_url
+
+log = logging.getLogger("dudao.backup")
 
 STAGES = {"database": "复制数据库", "files": "复制附件", "verify": "校验备份"}
 
@@ -80,36 +84,32 @@ def _size(n: int) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from bot.app import make_env
-    from bot.services import audit
     from bot.services import backup as backup_svc
-    from storage import service_lock
 
-    settings = _settings(args)
+    settings = load(args)
     out = backup_svc.check_out(Path(args.out))  # bad input fails before the database is touched
-    env = make_env(settings)
-    # Shared like any dudao process: a backup runs beside `dudao serve`, never during a restore.
-    lock = service_lock.take_shared(settings.database_url)
-    progress = ProgressLine(sys.stderr, enabled=not args.json)
-    try:
-        result = backup_svc.create(settings.database_url, settings.service.data_dir, out,
-                                   now=env.clock.now(), progress=progress,
-                                   busy_timeout_ms=settings.database.busy_timeout_ms)
-    except backup_svc.BackupFailed as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        progress.end()
-        lock.release()
-    _audit_backup(settings, result, audit)
-    rows = sum(result.tables.values())
-    text = (f"已备份到 {result.path}（{_size(result.size)}，用时 {result.seconds:.1f} 秒）：数据库 "
-            f"{len(result.tables)} 张表 {rows} 行（结构版本 {result.schema_revision}），"
-            f"附件 {result.files} 个（{_size(result.file_bytes)}）；已校验")
-    if result.missing or result.damaged:
-        print(f"警告：数据库引用的附件中有 {len(result.missing)} 个在文件库中缺失、"
-              f"{len(result.damaged)} 个内容与记录不符，已记入备份清单", file=sys.stderr)
-    _emit(args, _backup_record(result), text)
+    # Held shared like any dudao process: a backup runs beside `dudao serve`, never during a
+    # restore. The schema is left as it is: a backup copies the database as it finds it.
+    with admin_session(args, settings, prepare=False) as admin:
+        progress = ProgressLine(sys.stderr, enabled=not args.json)
+        try:
+            result = backup_svc.create(settings.database_url, settings.service.data_dir, out,
+                                       now=admin.env.clock.now(), progress=progress,
+                                       busy_timeout_ms=settings.database.busy_timeout_ms)
+        except backup_svc.BackupFailed as exc:
+            print(f"错误：{exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            progress.end()
+        _audit_backup(admin, result)
+        rows = sum(result.tables.values())
+        text = (f"已备份到 {result.path}（{_size(result.size)}，用时 {result.seconds:.1f} 秒）："
+                f"数据库 {len(result.tables)} 张表 {rows} 行（结构版本 {result.schema_revision}），"
+                f"附件 {result.files} 个（{_size(result.file_bytes)}）；已校验")
+        if result.missing or result.damaged:
+            print(f"警告：数据库引用的附件中有 {len(result.missing)} 个在文件库中缺失、"
+                  f"{len(result.damaged)} 个内容与记录不符，已记入备份清单", file=sys.stderr)
+        admin.emit(_backup_record(result), text)
     return 0
 
 
@@ -122,37 +122,27 @@ def _backup_record(r: Any) -> dict[str, Any]:
                       "damaged": list(r.damaged)}}
 
 
-def _audit_backup(settings: Any, result: Any, audit: Any) -> None:
-    """Record the backup in the audit log (the archive is written and verified either way).
-
-    Not through ``_Admin``: a backup reads the database as it is and never upgrades its schema.
-    """
-    import logging
-
-    from storage.db import Database
-
-    db = Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms)
+def _audit_backup(admin: AdminSession, result: Any) -> None:
+    """Record the backup in the audit log (the archive is written and verified either way)."""
     try:
-        db.transaction(lambda conn: audit.record(
-            conn, at=result.created_at, actor=CLI_ACTOR, channel="cli", action="backup.create",
-            target=f"backup:{result.path.name}",
-            detail={"path": str(result.path), "bytes": result.size,
-                    "rows": sum(result.tables.values()), "files": result.files,
-                    "missing": len(result.missing)}))
+        admin.run(lambda conn: admin.audit(
+            conn, "backup.create", f"backup:{result.path.name}",
+            {"path": str(result.path), "bytes": result.size,
+             "rows": sum(result.tables.values()), "files": result.files,
+             "missing": len(result.missing)}, at=result.created_at))
     except Exception as exc:
-        logging.getLogger("dudao.backup").warning("backup not recorded in the audit log: %s", exc)
-    finally:
-        db.close()
+        log.warning("backup not recorded in the audit log: %s", exc)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from bot.app import make_env
     from bot.services import restore as restore_svc
 
-    settings = _settings(args)
+    settings = load(args)
     env = make_env(settings)
     progress = ProgressLine(sys.stderr, enabled=not args.json)
     try:
+        # Not in an admin session: the restore takes the service lock alone, itself.
         result = restore_svc.restore(settings.database_url, settings.service.data_dir,
                                      Path(args.file), force=args.force, now=env.clock.now(),
                                      progress=progress)
@@ -162,32 +152,31 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         progress.end()
     # Opening it as every command does brings the schema up to date and records the restore.
-    admin = _Admin(settings)
-    try:
+    with admin_session(args, settings) as admin:
         admin.run(lambda conn: admin.audit(
             conn, "backup.restore", f"backup:{result.archive.name}",
             {"created_at": result.created_at, "dudao_version": result.dudao_version,
              "rows": sum(result.tables.values()), "files": result.files_restored,
              "replaced": str(result.moved_aside) if result.moved_aside else None}))
-    finally:
-        admin.close()
-    rows = sum(result.tables.values())
-    text = (f"已从 {result.archive} 恢复（备份于 {result.created_at}，dudao {result.dudao_version}）："
-            f"数据库 {_mask_db(settings.database_url)}，{len(result.tables)} 张表 {rows} 行；附件写入 {result.files_restored} 个，"
-            f"已有 {result.files_present} 个")
-    if result.moved_aside:
-        text += f"\n原数据库已保留为 {result.moved_aside}"
-    _emit(args, {"archive": str(result.archive), "created_at": result.created_at,
-                 "dudao_version": result.dudao_version, "dialect": result.dialect,
-                 "schema_revision": result.schema_revision, "tables": result.tables,
-                 "files": {"restored": result.files_restored, "present": result.files_present},
-                 "data_files": list(result.data_files),
-                 "moved_aside": str(result.moved_aside) if result.moved_aside else None,
-                 "seconds": round(result.seconds, 3)}, text)
+        rows = sum(result.tables.values())
+        text = (f"已从 {result.archive} 恢复（备份于 {result.created_at}，"
+                f"dudao {result.dudao_version}）：数据库 {mask_url(settings.database_url)}，"
+                f"{len(result.tables)} 张表 {rows} 行；附件写入 {result.files_restored} 个，"
+                f"已有 {result.files_present} 个")
+        if result.moved_aside:
+            text += f"\n原数据库已保留为 {result.moved_aside}"
+        admin.emit({"archive": str(result.archive), "created_at": result.created_at,
+                    "dudao_version": result.dudao_version, "dialect": result.dialect,
+                    "schema_revision": result.schema_revision, "tables": result.tables,
+                    "files": {"restored": result.files_restored,
+                              "present": result.files_present},
+                    "data_files": list(result.data_files),
+                    "moved_aside": str(result.moved_aside) if result.moved_aside else None,
+                    "seconds": round(result.seconds, 3)}, text)
     return 0
 
 
-def add_commands(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     b = leaf(sub, "backup", cmd_backup,
              "备份数据库和附件到一个文件（服务运行时也可备份；写完即校验）")
     b.add_argument("--out", required=True, help="备份文件，如 dudao-20261201.tar")
@@ -196,4 +185,3 @@ def add_commands(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None
     r.add_argument("file", help="dudao backup 写出的备份文件")
     r.add_argument("--force", action="store_true",
                    help="目标数据库已有数据时仍然覆盖（SQLite 原文件会保留）")
-

@@ -1,4 +1,4 @@
-"""Character-level normalisation that keeps positions.
+"""Character-level normalisation of Chinese chat text that keeps positions.
 
 Every function here maps a message to a string of the *same length*, so that a span found in the
 normalised text is the same span in what the user typed (bodies are cut from the original text).
@@ -154,9 +154,16 @@ PUNCT: Final = frozenset(
 )
 
 
+def _noise(c: str) -> bool:
+    """Emoji and other pictographs, joiners and variation selectors: no words in them."""
+    if c < "\u2000":
+        return False
+    return unicodedata.category(c) in ("So", "Cf", "Mn", "Sk", "Cs", "Co")
+
+
 def compact(text: str) -> str:
-    """The normalised text without spaces and punctuation (``#`` and ``/`` are kept)."""
-    return "".join(c for c in text if c not in PUNCT)
+    """The normalised text without spaces, punctuation and emoji (``#`` and ``/`` are kept)."""
+    return "".join(c for c in text if c not in PUNCT and not _noise(c))
 
 
 CN_DIGITS: Final = MappingProxyType(

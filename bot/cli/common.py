@@ -1,0 +1,108 @@
+"""What every command shares: its settings, its errors, reading a time, writing text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.cli import logs
+from config.settings import Settings, load_settings
+
+CLI_ACTOR = f"cli:{os.environ.get('USER', 'root')}"
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """Bad input or a refusal: ``错误：<message>`` on stderr and ``status`` as the exit code."""
+
+    def __init__(self, message: str, *, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Subcommands(Protocol):
+    """The object ``ArgumentParser.add_subparsers()`` returns."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, with an option's default after its help (argparse hides it).
+
+    Only where a default says something: not for flags (False) or options without one (None or
+    ""), nor where the help already names it.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or default is None or default is False or default == ""
+                or default is argparse.SUPPRESS or "默认" in text or "%(default)" in text):
+            return text
+        return f"{text}（默认 %(default)s）"
+
+
+def group(sub: Subcommands, name: str, help_: str) -> Subcommands:
+    """A command group (``dudao unit …``) whose subcommands are added with :func:`leaf`."""
+    parser = sub.add_parser(name, help=help_, formatter_class=HelpFormatter)
+    subcommands: Subcommands = parser.add_subparsers(dest="sub", required=True)
+    return subcommands
+
+
+def leaf(parent: Subcommands, name: str, fn: Command, help_: str, *,
+         json_: bool = True) -> argparse.ArgumentParser:
+    """A command that runs ``fn``; with ``--json`` (after the subcommand) unless ``json_=False``."""
+    parser = parent.add_parser(name, help=help_, description=help_, formatter_class=HelpFormatter)
+    parser.set_defaults(fn=fn)
+    if json_:
+        parser.add_argument("--json", action="store_true", help="机器可读的 JSON 输出")
+    return parser
+
+
+def load(args: argparse.Namespace) -> Settings:
+    """The settings named by ``--config`` (else ./dudao.toml and the environment).
+
+    From here on the log's timestamps are in the configured time zone.
+    """
+    settings = load_settings(Path(args.config) if args.config else None)
+    logs.use_time_zone(settings.service.tz)
+    return settings
+
+
+def parse_time(text: str, settings: Settings) -> datetime:
+    """An ISO time (``2026-09-30T18:00+08:00``); without an offset, in the service's zone."""
+    raw = text.strip().replace(" ", "T", 1)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise CliError(f"时间格式不对：{text!r}，应写作 2026-09-30T18:00+08:00") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.service.tz)
+    return moment
+
+
+def jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def emit(args: argparse.Namespace, records: Any, text: str) -> None:
+    """``records`` as JSON with ``--json``, else ``text``."""
+    if getattr(args, "json", False):
+        print(json.dumps(jsonable(records), ensure_ascii=False, indent=2))
+    else:
+        print(text)

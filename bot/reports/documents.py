@@ -1,0 +1,188 @@
+"""Drafting and issuing official documents (公文): the use cases the CLI, chat and board share.
+
+Each function runs inside the caller's transaction: it builds the content from the records
+(``bot/services/doc_*.py``), records it in the register (``bot/services/documents.py``), lays it
+out (``render``) and writes the .docx, and stores the file's path and sha256. The file is written
+before the transaction commits; if the commit then fails, the file is left without a record (a
+later draft or issue writes its own), never a record without its file.
+
+Callers audit what they did (``document.draft`` / ``document.issue``), as for every admin action.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from bot.core.env import ServiceEnv
+from bot.domain.errors import InvalidInput
+from bot.domain.gongwen import Document, doc_number
+from bot.domain.periods import parse_half
+from bot.reports.render import render, write_atomic
+from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
+from bot.services import documents as register
+from bot.services import units as units_svc
+from bot.services.documents import Actor, DocumentInfo
+
+log = logging.getLogger("dudao.reports.documents")
+
+_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff〔〕（）()\- ]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A document drafted or issued, with its file."""
+
+    info: DocumentInfo
+    document: Document
+    path: Path
+
+    def record(self) -> dict[str, object]:
+        """The ``--json`` record of the CLI."""
+        return {"id": self.info.id, "number": self.info.number, "path": str(self.path),
+                "status": self.info.status, "kind": self.info.kind, "title": self.info.title}
+
+
+def documents_dir(env: ServiceEnv) -> Path:
+    """``[documents] dir``, or ``<data_dir>/documents``; a relative dir is under data_dir."""
+    data_dir = env.settings.service.data_dir
+    configured = env.settings.documents.dir.strip()
+    if not configured:
+        return data_dir / "documents"
+    path = Path(configured)
+    return path if path.is_absolute() else data_dir / path
+
+
+def default_path(env: ServiceEnv, info: DocumentInfo) -> Path:
+    """<documents>/<year>/<id>-<kind>-draft.docx, or …-<year>-<sequence>.docx once issued."""
+    year = info.year or env.local(info.created_at).year
+    tail = "draft" if info.sequence is None else f"{info.year}-{info.sequence}"
+    return documents_dir(env) / str(year) / f"{info.id:05d}-{info.kind}-{tail}.docx"
+
+
+def download_name(info: DocumentInfo) -> str:
+    """What a person saves it as: 豫依法行政领办督〔2027〕3号 关于….docx / 草稿 关于….docx."""
+    head = info.number or "草稿"
+    return _UNSAFE.sub("_", f"{head} {info.title}")[:150].strip("_ ") + ".docx"
+
+
+def _check_out(out: Path | None) -> Path | None:
+    if out is None:
+        return None
+    if out.suffix.lower() != ".docx":
+        raise InvalidInput(f"输出文件应以 .docx 结尾：{out}", log=f"bad --out {out}")
+    return out
+
+
+def _shown(env: ServiceEnv, info: DocumentInfo, doc: Document, today: date) -> Document:
+    """A draft shows its number's place left blank (豫依法行政领办督〔2027〕　号)."""
+    if doc.number is not None or info.kind in register.UNNUMBERED:
+        return doc
+    prefix = env.settings.documents.prefix(info.kind)
+    return replace(doc, number=doc_number(prefix, today.year, None))
+
+
+def _write(conn: Connection, env: ServiceEnv, doc_id: int, doc: Document, now: datetime,
+           out: Path | None) -> Made:
+    info = register.get(conn, doc_id)
+    path = (out or default_path(env, info)).resolve()
+    data = render(_shown(env, info, doc, env.local(now).date()), created=env.local(now))
+    written = write_atomic(path, data)
+    register.set_file(conn, doc_id, path=str(written.path), sha256=written.sha256)
+    log.info("document %s (%s) written to %s (%d bytes)", doc_id, info.kind, path, written.size)
+    return Made(register.get(conn, doc_id), doc, written.path)
+
+
+def _draft(conn: Connection, env: ServiceEnv, doc: Document, *, unit_id: int | None,
+           period: str, source: str, actor: Actor, now: datetime, out: Path | None) -> Made:
+    out = _check_out(out)
+    doc_id = register.create_draft(conn, content=doc, unit_id=unit_id, period=period,
+                                   source=source, actor=actor, now=now)
+    return _write(conn, env, doc_id, doc, now, out)
+
+
+# ---------------------------------------------------------------------------------- drafts
+
+
+def draft_letter(conn: Connection, env: ServiceEnv, unit: str, *, actor: Actor, now: datetime,
+                 out: Path | None = None, year: int | None = None) -> Made:
+    """督导建议书 for a unit named as people name it (开封市, 开封, its code)."""
+    u = units_svc.require(conn, unit)
+    doc = doc_letter.build(conn, env, u.id, now, year=year)
+    return _draft(conn, env, doc, unit_id=u.id, period=env.local(now).date().isoformat(),
+                  source=f"unit:{u.id}", actor=actor, now=now, out=out)
+
+
+def draft_bulletin(conn: Connection, env: ServiceEnv, bulletin_id: int, *, actor: Actor,
+                   now: datetime, out: Path | None = None) -> Made:
+    """通报 from a weekly bulletin draft (``bulletins``: the chat's 通报)."""
+    from bot.services import bulletins
+
+    period = bulletins.get(conn, bulletin_id).period
+    doc = doc_bulletin.build(conn, env, bulletin_id, now)
+    return _draft(conn, env, doc, unit_id=None, period=period, source=f"bulletin:{bulletin_id}",
+                  actor=actor, now=now, out=out)
+
+
+def draft_halfyear(conn: Connection, env: ServiceEnv, half: str, *, actor: Actor, now: datetime,
+                   out: Path | None = None) -> Made:
+    """半年报告 for ``2027H1`` / ``2027H2``."""
+    period = parse_half(half)
+    doc = doc_halfyear.build_halfyear(conn, env, period.year, period.index, now)
+    return _draft(conn, env, doc, unit_id=None, period=str(period), source="",
+                  actor=actor, now=now, out=out)
+
+
+def draft_yearly(conn: Connection, env: ServiceEnv, year: int, *, actor: Actor, now: datetime,
+                 out: Path | None = None) -> Made:
+    """The yearly report section (a draft for the office's yearly report; never issued)."""
+    doc = doc_halfyear.build_yearly(conn, env, year, now)
+    return _draft(conn, env, doc, unit_id=None, period=str(year), source="", actor=actor,
+                  now=now, out=out)
+
+
+def draft_cases(conn: Connection, env: ServiceEnv, year: int,
+                cases: list[doc_cases.CaseRecord], *, actor: Actor, now: datetime,
+                out: Path | None = None) -> Made:
+    """案例汇编 of the given cases (the cases feature passes the year's selected ones)."""
+    doc = doc_cases.build(env, year, cases, now)
+    return _draft(conn, env, doc, unit_id=None, period=str(year), source="", actor=actor,
+                  now=now, out=out)
+
+
+# ---------------------------------------------------------------------------------- issuing
+
+
+def issue(conn: Connection, env: ServiceEnv, doc_id: int, *, actor: Actor, now: datetime,
+          out: Path | None = None) -> Made:
+    """签发: the next number of the year, signed and printed today, written as a new file."""
+    out = _check_out(out)
+    info = register.get(conn, doc_id)
+    prefix = "" if info.kind in register.UNNUMBERED else env.settings.documents.prefix(info.kind)
+    issued = register.issue(conn, doc_id, prefix=prefix, actor=actor, now=now,
+                            today=env.local(now).date())
+    made = _write(conn, env, doc_id, issued.document, now, out)
+    after_issue(conn, env, made)
+    return made
+
+
+def after_issue(conn: Connection, env: ServiceEnv, made: Made) -> list[str]:
+    """What follows an issued document, in the issuing transaction. Returns what was done.
+
+    Hooks for features built elsewhere (issue 17 and the programme issue), not yet wired:
+
+    - Delivery: an issued 督导建议书 goes to the unit's group as a file (OneBot
+      ``upload_group_file`` where the implementation supports it, else a signed download link)
+      and to its officials through the official account (a link). That needs the Adapter
+      protocol to send files, which is another change; until then the file is downloaded from
+      the board (公文 page) and sent by hand, and the reply in chat says so.
+    - Rectification: a letter's demands (``made.document.meta["demands"]``, each with its text
+      and due date, the reply deadline in ``meta["reply_by"]``) become rectification items (整改)
+      of the unit, reminded like tasks.
+    """
+    return []
