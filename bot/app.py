@@ -20,6 +20,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from bot.core.event import ChatRef, UserRef
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.gongwen import Document
 from bot.domain.workdays import WorkCalendar
 from bot.pipeline.delivery import OutboxDelivery
 from bot.pipeline.dispatcher import Dispatcher
@@ -97,7 +99,15 @@ def make_env(settings: Settings, clock: Clock | None = None) -> ServiceEnv:
     cal = WorkCalendar(tz, settings.schedule.work_start, settings.schedule.work_end)
     return ServiceEnv(settings=settings, clock=clock or SystemClock(), calendar=cal, tz=tz,
                       board_url=settings.http.base_url.rstrip("/"),
-                      link_signer=links.BoardLinkSigner(settings))
+                      link_signer=links.BoardLinkSigner(settings), render_document=render_docx)
+
+
+def render_docx(doc: Document, *, created: datetime | None = None) -> bytes:
+    """The services' document renderer: the GB/T 9704 .docx builder, imported when a document
+    is first made (python-docx is not needed to start the service)."""
+    from bot.reports.render import render
+
+    return render(doc, created=created)
 
 
 def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[str]:

@@ -2,7 +2,7 @@
 
 ``督导建议书 开封市`` drafts the unit's supervision letter as a .docx (文件#N); ``签发 文件#N``
 issues a draft with the next number of the year. The file is on the board's 公文 page; sending
-it to the unit's group is not done from here yet (see ``bot.reports.documents.after_issue``).
+it to the unit's group is not done from here yet (see ``bot.services.drafting.after_issue``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
 from bot.domain.roles import ADMIN
-from bot.reports import documents as docs
+from bot.services import drafting as docs
 from bot.services.documents import Actor
 from handlers.common import person_of
 

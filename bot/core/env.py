@@ -12,6 +12,7 @@ from bot.domain.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from bot.core.nlu import Parser
+    from bot.domain.gongwen import Document
     from config.settings import Settings
 
 
@@ -23,6 +24,12 @@ class LinkSigner(Protocol):
         ...
 
 
+class DocumentRenderer(Protocol):
+    """Lays an official document out as .docx bytes (``bot/reports/render.py``)."""
+
+    def __call__(self, doc: Document, *, created: datetime | None = None) -> bytes: ...
+
+
 @dataclass(slots=True)
 class ServiceEnv:
     settings: Settings
@@ -32,6 +39,7 @@ class ServiceEnv:
     parser: Parser | None = None  # set once jieba has loaded (off the event loop)
     board_url: str = ""
     link_signer: LinkSigner | None = None  # given by the composition root
+    render_document: DocumentRenderer | None = None  # given by the composition root
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

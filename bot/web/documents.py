@@ -9,9 +9,9 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
-from bot.reports import documents as docs
 from bot.services import audit
 from bot.services import documents as register
+from bot.services import drafting as docs
 from bot.web.common import admin_only, board, error_page, form_with_csrf, page, run_action, who_of
 from bot.web.ids import path_id
 
