@@ -1,6 +1,6 @@
 """create_app(settings): builds every service, wires them, and owns the start/stop order.
 
-The adapters come from the registry (``bot/adapters/registry.py``: the built-ins, or the
+The adapters come from the registry (``bot/adapters/registry.py``: ``[service] adapters``, or the
 ``adapters`` given here); nothing in this module knows a platform. Start: database (schema
 upgrade, bundled roster, configured admins) → language model (jieba, in a thread) → adapters
 → outbox delivery → scheduler; the dispatcher handles messages once the language model is
@@ -27,7 +27,7 @@ from aiohttp import web
 from sqlalchemy import Connection, select
 
 from bot.adapters.console.adapter import factory as console_factory
-from bot.adapters.registry import DEFAULT, AdapterSpec, create_adapters
+from bot.adapters.registry import AdapterConfigError, AdapterSpec, create_adapters
 from bot.core.adapter import Adapter, Envelope, Sender
 from bot.core.alerts import AlertCoalescer
 from bot.core.env import ServiceEnv
@@ -150,7 +150,7 @@ def _first_roster(spec: str) -> list[Any]:
 
 def build_services(settings: Settings, *, clock: Clock | None = None,
                    adapters: Sequence[AdapterSpec] | None = None) -> Services:
-    """Everything the service runs, wired; ``adapters`` defaults to the built-in ones."""
+    """Everything the service runs, wired; ``adapters`` overrides ``[service] adapters``."""
     from handlers import build_router
 
     env = make_env(settings, clock)
@@ -170,12 +170,23 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
                             batch_max=settings.database.batch_max)
     host = ServiceHost(db=db, dispatcher=dispatcher, files=files, clock=env.clock,
                        board_url=env.board_url)
-    running = create_adapters(DEFAULT if adapters is None else adapters, settings, host)
+    running = _adapters(settings, host, adapters)
     host.serve(running)
     senders.update(_by_platform(running))
     delivery = OutboxDelivery(db=db, clock=env.clock, senders=senders, settings=settings.outbox,
                               alert=host.alerts)
     return Services(settings, db, env, files, dispatcher, delivery, host, running, table)
+
+
+def _adapters(settings: Settings, host: ServiceHost, given: Sequence[AdapterSpec] | None
+              ) -> list[Adapter]:
+    """The adapters given to ``create_app``, else those of ``[service] adapters``."""
+    if given is not None:
+        return create_adapters(given, settings, host)
+    try:
+        return create_adapters(settings.service.adapters, settings, host)
+    except AdapterConfigError as exc:  # a configuration mistake: exit 2 with the reason
+        raise ConfigError(f"[service] adapters: {exc}") from exc
 
 
 def _by_platform(adapters: Sequence[Adapter]) -> Mapping[str, Sender]:

@@ -24,12 +24,12 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.adapters.console.adapter import ConsoleAdapter
-from bot.adapters.registry import AdapterConfigError, create_adapters, factory_of
+from bot.adapters.registry import DEFAULT, AdapterConfigError, create_adapters, factory_of
 from bot.app import SERVICES, build_services, create_app, lifecycle
 from bot.core.adapter import Host
 from bot.core.event import ChatRef, UserRef
 from bot.services import people, tasks
-from config.settings import Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings
 from storage.models import Attachment
 from tests.adapters.loopback import LoopbackAdapter
 from tests.adapters.onebot.conftest import wait_until
@@ -126,3 +126,38 @@ async def test_the_console_is_an_adapter_like_the_others(tmp_path: Path) -> None
         await wait_until(lambda: "可用指令" in out.getvalue(), within=10)
     assert out.getvalue().startswith("督导控制台：你是 qq:10001")
     assert "督导：可用指令" in out.getvalue()
+
+
+async def test_the_configuration_names_the_adapters(tmp_path: Path) -> None:
+    """``[service] adapters`` decides what runs; ``create_app(adapters=...)`` overrides it."""
+    base = settings_for(tmp_path)
+    assert base.service.adapters == DEFAULT  # the built-ins, as config/default.toml says
+
+    def configured(*names: str) -> Settings:
+        return dataclasses.replace(base, service=dataclasses.replace(base.service,
+                                                                     adapters=names))
+
+    services = build_services(configured("tests.adapters.loopback"))
+    try:
+        assert [a.name for a in services.adapters] == ["loopback"]  # no onebot: left out
+    finally:
+        services.db.close()
+    services = build_services(configured("tests.adapters.loopback"), adapters=["onebot"])
+    try:
+        assert [a.name for a in services.adapters] == ["onebot"]
+    finally:
+        services.db.close()
+    with pytest.raises(ConfigError, match=r"\[service\] adapters: adapter 'tests.nowhere'"):
+        build_services(configured("onebot", "tests.nowhere"))
+
+
+def test_the_adapters_key_is_read_and_checked(tmp_path: Path) -> None:
+    def load(env: dict[str, str]) -> Settings:
+        return load_settings(None, env, cwd=tmp_path)
+
+    assert load({"DUDAO_SERVICE_ADAPTERS": "onebot, tests.adapters.loopback"}
+                ).service.adapters == ("onebot", "tests.adapters.loopback")
+    with pytest.raises(ConfigError, match=r"ADAPTERS: expected adapter names"):
+        load({"DUDAO_SERVICE_ADAPTERS": "onebot,my-platform"})
+    with pytest.raises(ConfigError, match=r"ADAPTERS: names .onebot. twice"):
+        load({"DUDAO_SERVICE_ADAPTERS": "onebot,onebot"})
