@@ -40,6 +40,7 @@ from bot.core.env import ServiceEnv  # noqa: E402
 from bot.domain.clock import FixedClock  # noqa: E402
 from bot.domain.workdays import WorkCalendar  # noqa: E402
 from bot.reports import export  # noqa: E402
+from bot.services import stats  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -174,7 +175,7 @@ def run(url: str, label: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     settings = load_settings(None, {}, cwd=tmp)
     env = ServiceEnv(settings=settings, clock=FixedClock(NOW), calendar=WorkCalendar(TZ), tz=TZ)
     read_s, data = _median(lambda: db.transaction(
-        lambda c: export.read_year(c, env, 2026, NOW)), args.repeats)
+        lambda c: stats.read_year(c, env, 2026, NOW)), args.repeats)
     build_s, wb = _median(lambda: export.build_workbook(env, data), args.repeats)
     out = tmp / f"{label}.xlsx"
     save_s, _ = _median(lambda: export.save_atomic(wb, out), args.repeats)

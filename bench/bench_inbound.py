@@ -10,6 +10,11 @@ which is how the load generator matches it.
 
     python bench/bench_inbound.py --quick      # ~2 minutes
     python bench/bench_inbound.py              # the full measurement (~15 minutes)
+
+``--compare NAME=DIR`` runs another tree of dudao beside this one, as one more target of the
+same harness run, so both are measured interleaved on the same machine at the same time (for a
+change's before/after: ``git archive main | tar -x -C /tmp/main``, then ``--compare
+main=/tmp/main``). Each tree gets its own database, seeded alike, and its own port.
 """
 
 from __future__ import annotations
@@ -60,19 +65,12 @@ def seed(env: dict[str, str]) -> None:
     db.close()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--port", type=int, default=18180)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    ap.add_argument("extra", nargs="*", help="passed on to bench.py")
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="dudao-bench-"))
-    env = {
+def service_env(work: Path, port: int) -> dict[str, str]:
+    return {
         "DUDAO_DATABASE_URL": f"sqlite:///{work}/dudao.db",
         "DUDAO_SERVICE_DATA_DIR": str(work / "data"),
         "DUDAO_ONEBOT_ACCESS_TOKEN": TOKEN,
-        "DUDAO_HTTP_PORT": str(args.port),
+        "DUDAO_HTTP_PORT": str(port),
         "DUDAO_SERVICE_LOG_LEVEL": "WARNING",
         # Replies are acknowledgements to the person who just asked; the spacing that protects
         # QQ accounts from risk control applies to broadcasts and is switched off here so the
@@ -82,28 +80,57 @@ def main() -> int:
         "DUDAO_OUTBOX_JITTER_MS": "0",
         "DUDAO_SCHEDULE_ENABLED": "false",
     }
+
+
+def start(name: str, root: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``dudao serve`` of the tree at ``root`` on a freshly seeded database; the harness target."""
+    work = Path(tempfile.mkdtemp(prefix=f"dudao-bench-{name}-"))
+    env = service_env(work, port)
     seed(env)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env={**os.environ, **env},
-                            cwd=work)
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"],
+                            env={**os.environ, **env, "PYTHONPATH": path}, cwd=work)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, f"{name}=ws://127.0.0.1:{port}/onebot/v11/ws,pid={proc.pid},token={TOKEN}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--port", type=int, default=18180)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--name", default="dudao", help="this tree's name in the tables")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
+                    help="also run the dudao tree at DIR, named NAME (repeatable)")
+    ap.add_argument("extra", nargs="*", help="passed on to bench.py")
+    args = ap.parse_args()
+    trees = [(args.name, ROOT)] + [(spec.split("=", 1)[0], Path(spec.split("=", 1)[1]).resolve())
+                                   for spec in args.compare]
+    running: list[subprocess.Popen[bytes]] = []
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        target = f"dudao=ws://127.0.0.1:{args.port}/onebot/v11/ws,pid={proc.pid},token={TOKEN}"
+        targets = []
+        for i, (name, root) in enumerate(trees):
+            proc, target = start(name, root, args.port + i)
+            running.append(proc)
+            targets += ["--target", target]
         # No fixed --self-id: the harness connects each run as a new account (20001, 20002…).
         # Its message ids restart at 1 every run, and dudao rightly drops a message it has
         # already stored (same account, chat and message id) as a re-delivery.
-        cmd = [str(SHARED_BENCH / "run_peer.sh"), "--out", args.out, "--target", target]
+        cmd = [str(SHARED_BENCH / "run_peer.sh"), "--out", args.out, *targets]
         if args.quick:
             cmd.append("--quick")
         cmd += args.extra
         return subprocess.call(cmd)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        for proc in running:
+            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

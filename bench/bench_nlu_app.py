@@ -4,7 +4,7 @@ Starts the real service in a fresh process (SQLite in a temporary directory, the
 roster, 30 open tasks), the way `dudao serve` does, and measures:
 - the time from start-up until the parser is installed (database preparation excluded), and
   resident memory before and after;
-- a rebuild after a new task (bot/nlu_vocab.refresh_parser: read, build in a thread, swap);
+- a rebuild after a new task (bot/pipeline/language.refresh_parser: read, build in a thread, swap);
 - ``env.parser.parse`` per message over the labelled phrasings (tests/nlu/phrasings.toml);
 - a whole natural-language question through the dispatcher (dedupe, identity, parse, handler,
   outbox row, commit), per message, sequentially.
@@ -37,10 +37,10 @@ def rss_mib() -> float:
 
 
 async def run(tmp: Path) -> dict[str, Any]:
-    from bot.app import _lifecycle_console, build_services, prepare_database
+    from bot.app import build_services, lifecycle, prepare_database
     from bot.core.event import ChatRef, MessageEvent, Text, UserRef
     from bot.core.nlu.evaluate import load
-    from bot.nlu_vocab import refresh_parser
+    from bot.pipeline.language import refresh_parser
     from bot.services import tasks as tasks_svc
     from config.settings import load_settings
 
@@ -59,7 +59,7 @@ async def run(tmp: Path) -> dict[str, Any]:
     services.db.transaction(seed)
     rss_before = rss_mib()
     started = time.perf_counter()
-    async with _lifecycle_console(services):
+    async with lifecycle(services):
         for _ in range(6000):  # the parser loads in the background, as in `dudao serve`
             if services.env.parser is not None:
                 break

@@ -5,7 +5,7 @@ dictionary read from jieba's dict.txt + the vocabulary's own words), resident me
 after (VmRSS from /proc/self/status), a rebuild with the same vocabulary, and the time of every
 single parse over all evaluation sets (tests/nlu: the labelled phrasings, the natural messages,
 the generated training and held-out sets) — median, p99 and maximum over several repeats, with
-the garbage collector frozen after start-up as the service does (bot/nlu_vocab.py).
+the garbage collector frozen after start-up as the service does (bot/pipeline/language.py).
 
     .venv/bin/python bench/nlu_bench.py [--repeats 7] [--json]
 

@@ -59,9 +59,9 @@ from bot.domain.flags import (  # noqa: E402
     REASON_RED,
     REASON_YELLOW,
 )
-from bot.reports import documents as docs  # noqa: E402
 from bot.reports.gongwen import A4  # noqa: E402
 from bot.services import bulletins  # noqa: E402
+from bot.services import drafting as docs  # noqa: E402
 from bot.services.doc_cases import CASE_KINDS, CaseRecord  # noqa: E402
 from bot.services.documents import Actor  # noqa: E402
 from config.settings import load_settings  # noqa: E402

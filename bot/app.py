@@ -1,43 +1,51 @@
 """create_app(settings): builds every service, wires them, and owns the start/stop order.
 
-Start: database (schema upgrade, bundled roster, configured admins) → language model (jieba, in
-a thread; the bot answers canonical commands meanwhile) → dispatcher → outbox delivery →
-scheduler. Stop, in reverse: adapters stop accepting, the dispatcher finishes what it queued
-(nothing received is dropped), delivery drains replies briefly (the rest stays in the outbox
-table for the next start), the scheduler waits for a running sweep, the database closes.
+The adapters come from the registry (``bot/adapters/registry.py``: ``[service] adapters``, or the
+``adapters`` given here); nothing in this module knows a platform. Start: database (schema
+upgrade, bundled roster, configured admins) → language model (jieba, in a thread) → adapters
+→ outbox delivery → scheduler; the dispatcher handles messages once the language model is
+ready (events received meanwhile wait in its queue, at most ``[nlu] startup_wait_s``, so a
+question asked in the first seconds is understood). Stop, in reverse: adapters stop taking events, the dispatcher finishes what it queued (nothing
+received is dropped), delivery drains replies briefly (the rest stays in the outbox table for
+the next start), adapters release what sending needed, the scheduler waits for a running sweep,
+the database closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import dataclasses
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from bot.adapters.onebot import Downloader, HttpFileFetcher, UrlPolicy
-from bot.adapters.onebot.adapter import OneBotAdapter
-from bot.adapters.onebot_sender import OneBotSender
+from bot.adapters.console.adapter import factory as console_factory
+from bot.adapters.registry import AdapterConfigError, AdapterSpec, create_adapters
+from bot.core.adapter import Adapter, Envelope, Sender
 from bot.core.alerts import AlertCoalescer
-from bot.core.dispatcher import Dispatcher
 from bot.core.env import ServiceEnv
-from bot.core.event import Event, MessageEvent
+from bot.core.event import ChatRef, UserRef
 from bot.core.message import OutgoingMessage
-from bot.core.outbox import OutboxDelivery, OutboxSettings
 from bot.core.router import RouteTable
-from bot.core.sending import Sender
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.gongwen import Document
 from bot.domain.workdays import WorkCalendar
-from bot.files import FileStore
-from bot.services import alerts as alerts_svc
+from bot.pipeline.delivery import OutboxDelivery
+from bot.pipeline.dispatcher import Dispatcher
+from bot.pipeline.host import ServiceHost
 from bot.services import people as people_svc
 from bot.services import units as units_svc
-from config.settings import ConfigError, Settings
+from bot.services.files import FileStore
+from bot.web import health, links
+from bot.web.board import setup_board
+from config.settings import ConfigError, Settings, WechatMpSettings
 from storage import locks, service_lock
 from storage.blobs import files_root
 from storage.db import Database
@@ -57,23 +65,30 @@ class Services:
     files: FileStore
     dispatcher: Dispatcher
     delivery: OutboxDelivery
-    onebot: OneBotAdapter
-    senders: dict[str, Sender]
+    host: ServiceHost
+    adapters: list[Adapter]
     table: RouteTable
-    background: set[asyncio.Task[Any]] = field(default_factory=set)
     scheduler: Any = None
-    alerts: AlertCoalescer | None = None
-    extra_cleanup: list[Any] = field(default_factory=list)
-    # Set once messages are being handled: at start the dispatcher may wait (a few seconds at
-    # most, [nlu] startup_wait_s) for the language model, so that a question asked meanwhile is
-    # understood instead of answered "没太明白"; the console waits for it before its prompt.
-    handling: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the language model has loaded (or failed to, or is switched off): at start the
+    # dispatcher waits for it, a few seconds at most (``[nlu] startup_wait_s``), so that a
+    # question asked meanwhile is understood instead of answered "没太明白".
     parser_loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+    @property
+    def alerts(self) -> AlertCoalescer:
+        return self.host.alerts
+
+    @property
+    def handling(self) -> asyncio.Event:
+        """Set once messages are being handled (the console waits for it before its prompt)."""
+        return self.host.handling
+
+    def adapter(self, name: str) -> Adapter:
+        """The running adapter called ``name`` (``onebot``, ``wechat_mp``…)."""
+        for a in self.adapters:
+            if a.name == name:
+                return a
+        raise KeyError(f"no adapter {name!r} is running")
 
 
 SERVICES = web.AppKey("services", Services)
@@ -83,7 +98,16 @@ def make_env(settings: Settings, clock: Clock | None = None) -> ServiceEnv:
     tz = settings.service.tz
     cal = WorkCalendar(tz, settings.schedule.work_start, settings.schedule.work_end)
     return ServiceEnv(settings=settings, clock=clock or SystemClock(), calendar=cal, tz=tz,
-                      board_url=settings.http.base_url.rstrip("/"))
+                      board_url=settings.http.base_url.rstrip("/"),
+                      link_signer=links.BoardLinkSigner(settings), render_document=render_docx)
+
+
+def render_docx(doc: Document, *, created: datetime | None = None) -> bytes:
+    """The services' document renderer: the GB/T 9704 .docx builder, imported when a document
+    is first made (python-docx is not needed to start the service)."""
+    from bot.reports.render import render
+
+    return render(doc, created=created)
 
 
 def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[str]:
@@ -125,103 +149,55 @@ def _first_roster(spec: str) -> list[Any]:
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None,
-                   extra_senders: dict[str, Sender] | None = None) -> Services:
-    from handlers import build_router, route_message
+                   adapters: Sequence[AdapterSpec] | None = None) -> Services:
+    """Everything the service runs, wired; ``adapters`` overrides ``[service] adapters``."""
+    from handlers import build_router
 
     env = make_env(settings, clock)
     db = Database(settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms,
                   pool_size=settings.database.pool_size)
     files = FileStore(files_root(settings.service.data_dir))
     table = RouteTable(build_router())
-    holder: dict[str, Any] = {}
-
-    def sink(event: Event) -> None:
-        holder["sink"](event)
-
-    ob = settings.onebot
-    policy = UrlPolicy.build(own_port=settings.http.port, public_url=settings.http.public_url,
-                             allow=ob.download_allow_hosts,
-                             trust_impl_host=ob.download_trust_impl_host)
-    downloads = Downloader(policy=policy, max_bytes=ob.download_max_mb * 1024 * 1024,
-                           concurrency=ob.download_concurrency,
-                           inflight_bytes=ob.download_inflight_mb * 1024 * 1024)
-    onebot = OneBotAdapter(access_token=ob.access_token, secret=ob.secret, sink=sink,
-                           max_frame_bytes=ob.max_frame_mb * 1024 * 1024,
-                           downloader=HttpFileFetcher(downloads),
-                           call_timeout=ob.action_timeout_s, pictures=files,
-                           push_max_bytes=ob.push_max_kb * 1024,
-                           push_concurrency=settings.http.max_unauthenticated_reads)
-    senders: dict[str, Sender] = {"qq": OneBotSender(onebot, "qq"),
-                                  "wx": OneBotSender(onebot, "wx")}
-    senders.update(extra_senders or {})
-    o = settings.outbox
-    delivery = OutboxDelivery(
-        db=db, clock=env.clock, senders=senders,
-        settings=OutboxSettings(o.poll_interval_s, o.account_interval_ms, o.group_interval_ms,
-                                o.jitter_ms, o.broadcast_per_minute, o.max_attempts,
-                                o.retry_backoff_s, o.risk_backoff_s, o.split_chars))
+    senders: dict[str, Sender] = {}
 
     async def send_direct(msg: OutgoingMessage, account: str | None) -> None:
         sender = senders.get(msg.chat.platform)
         if sender is not None:
-            await sender.send(account, msg)
+            await sender.send(Envelope(None, msg, account, "reply", ""))
 
-    from bot.handlers_notice import handle_notice
-
-    dispatcher = Dispatcher(db=db, env=env, table=table, route_message=route_message,
-                            on_notice=handle_notice, deliver=delivery.push,
-                            send_direct=send_direct, batch_max=settings.database.batch_max)
-    services = Services(settings, db, env, files, dispatcher, delivery, onebot, senders, table)
-
-    def alert(text: str) -> None:
-        services.spawn(_alert_admins(services, text))
-
-    services.alerts = AlertCoalescer(alert)
-    delivery.alert = services.alerts
-    holder["sink"] = lambda event: _accept_event(services, event)
-    return services
+    dispatcher = Dispatcher(db=db, env=env, table=table,
+                            deliver=lambda items: delivery.push(items), send_direct=send_direct,
+                            batch_max=settings.database.batch_max)
+    host = ServiceHost(db=db, dispatcher=dispatcher, files=files, clock=env.clock,
+                       board_url=env.board_url)
+    running = _adapters(settings, host, adapters)
+    host.serve(running)
+    senders.update(_by_platform(running))
+    delivery = OutboxDelivery(db=db, clock=env.clock, senders=senders, settings=settings.outbox,
+                              alert=host.alerts)
+    return Services(settings, db, env, files, dispatcher, delivery, host, running, table)
 
 
-def _accept_event(services: Services, event: Event) -> None:
-    """Adapters hand events here. Attachments are fetched first (their handles expire)."""
-    if isinstance(event, MessageEvent) and event.attachments:
-        services.spawn(_with_files(services, event))
-    else:
-        services.dispatcher.submit(event)
-
-
-async def _with_files(services: Services, event: MessageEvent) -> None:
-    stored = []
-    missing = []
-    for seg in event.attachments:
-        name = seg.name or (seg.file if hasattr(seg, "file") else "") or "file"
-        try:
-            kept = await services.onebot.fetch_attachment(
-                event.self_id, event.chat, seg, functools.partial(services.files.writer, name))
-        except Exception as exc:
-            log.warning("attachment %r of %s not fetched: %s", name, event.dedupe_key, exc)
-            kept = None
-        if kept is None:
-            missing.append(name)  # the handler tells the sender to send it again
-        else:
-            stored.append(kept)
-    services.dispatcher.submit(replace(event, files=tuple(stored), missing_files=tuple(missing)))
-
-
-async def _alert_admins(services: Services, text: str) -> None:
-    now = services.env.clock.now()
-
+def _adapters(settings: Settings, host: ServiceHost, given: Sequence[AdapterSpec] | None
+              ) -> list[Adapter]:
+    """The adapters given to ``create_app``, else those of ``[service] adapters``."""
+    if given is not None:
+        return create_adapters(given, settings, host)
     try:
-        await services.db.run(lambda conn: alerts_svc.tell_admins(conn, text, now=now))
-    except Exception as exc:
-        log.error("could not queue an admin alert: %s", exc)
+        return create_adapters(settings.service.adapters, settings, host)
+    except AdapterConfigError as exc:  # a configuration mistake: exit 2 with the reason
+        raise ConfigError(f"[service] adapters: {exc}") from exc
+
+
+def _by_platform(adapters: Sequence[Adapter]) -> Mapping[str, Sender]:
+    return {platform: a for a in adapters for platform in a.platforms}
 
 
 async def _load_parser(services: Services) -> None:
     if not services.settings.nlu.enabled:
         services.parser_loaded.set()
         return
-    from bot.nlu_vocab import build_parser, freeze_long_lived, keep_fresh
+    from bot.pipeline.language import build_parser, freeze_long_lived, keep_fresh
 
     try:
         services.env.parser = await build_parser(services.db, services.env)
@@ -249,50 +225,51 @@ async def _handle_when_understood(services: Services) -> None:
             log.warning("language model not ready after %.0f s; handling messages without it",
                         wait)
     services.dispatcher.start()
-    services.handling.set()
+    services.host.handling.set()
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               services: Services | None = None) -> web.Application:
-    services = services or build_services(settings, clock=clock)
+               services: Services | None = None,
+               adapters: Sequence[AdapterSpec] | None = None) -> web.Application:
+    services = services or build_services(settings, clock=clock, adapters=adapters)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[SERVICES] = services
-    from bot.web.health import routes as health_routes
-
-    app.add_routes(health_routes())
-    app.add_routes(services.onebot.routes())
-    _add_optional_routes(app, services)
+    app.add_routes(health.routes(lambda: health_report(services)))
+    for adapter in services.adapters:
+        app.add_routes(adapter.routes())
+    setup_board(app, db=services.db, env=services.env, files=services.files,
+                spawn=services.host.spawn)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
 
-def _add_optional_routes(app: web.Application, services: Services) -> None:
-    try:
-        from bot.wechat_wiring import setup_wechat
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        setup_wechat(app, services)
-    try:
-        from bot.web.board import setup_board
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        setup_board(app, services)
+async def health_report(services: Services) -> tuple[dict[str, Any], bool]:
+    """``/healthz``: the database, every running adapter's state, the pipeline's counters."""
+    db_ok = await services.db.ping()
+    body = {
+        "status": "ok" if db_ok else "degraded",
+        "database": {"ok": db_ok, "dialect": services.db.dialect},
+        "adapters": {a.name: a.health() for a in services.adapters},
+        "dispatcher": dict(services.dispatcher.stats),
+        "outbox": {"sent": services.delivery.sent, "failed": services.delivery.failed},
+        "nlu": services.env.parser is not None,
+    }
+    return body, db_ok
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    async with _lifecycle_console(app[SERVICES], serve=True):
+    async with lifecycle(app[SERVICES], serve=True):
         yield
 
 
 @contextlib.asynccontextmanager
-async def _lifecycle_console(services: Services, *, serve: bool = False) -> AsyncIterator[None]:
+async def lifecycle(services: Services, *, serve: bool = False) -> AsyncIterator[None]:
+    """The service running (``serve``: with its scheduler) for the body of the ``with``."""
     # Held for the whole life of the service: `dudao restore` refuses to replace a database that
     # a running service holds, and the service does not start while a restore runs.
     lock = await asyncio.to_thread(service_lock.take_shared, services.db.url)
     if not services.db.is_sqlite:
-        services.spawn(_keep_lock(lock))  # cancelled with the other background tasks
+        services.host.spawn(_keep_lock(lock))  # cancelled with the other background tasks
     try:
         async with _running(services, serve=serve):
             yield
@@ -312,34 +289,68 @@ async def _running(services: Services, *, serve: bool) -> AsyncIterator[None]:
     done = await asyncio.to_thread(prepare_database, services.db, services.settings, services.env)
     for line in done:
         log.info("%s", line)
-    services.spawn(_load_parser(services))
-    services.spawn(_handle_when_understood(services))
+    services.host.spawn(_load_parser(services))
+    # Adapters take events at once; they wait in the dispatcher's queue until it starts.
+    starting = asyncio.ensure_future(_handle_when_understood(services))
+    for adapter in services.adapters:
+        await adapter.start()
     services.delivery.start()
-    if serve:
-        # Implementations that only offer a forward WebSocket (NapCat "WebSocket 服务器",
-        # go-cqhttp's ws server): we connect out and reconnect with capped back-off.
-        for url in services.settings.onebot.forward_urls:
-            services.onebot.start_forward(url)
     if serve and services.settings.schedule.enabled:
-        try:
-            from bot.scheduler import Scheduler
-        except ImportError:  # pragma: no cover
-            pass
-        else:
-            services.scheduler = Scheduler(services.db, services.env)
-            services.scheduler.start()
+        from bot.scheduler import Scheduler
+
+        services.scheduler = Scheduler(services.db, services.env)
+        services.scheduler.start()
     yield
-    await services.onebot.close()
-    for fn in services.extra_cleanup:
-        await fn()
+    for adapter in services.adapters:
+        await adapter.stop()
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
     services.dispatcher.start()  # if it was still waiting: handle what was queued, then stop
     await services.dispatcher.stop()
-    if services.alerts is not None:
-        services.alerts.flush()  # queued in the outbox: sent after the next start if not now
+    services.alerts.flush()  # queued in the outbox: sent after the next start if not now
     await services.delivery.stop()
+    for adapter in services.adapters:
+        await adapter.close()
     if services.scheduler is not None:
         await services.scheduler.stop()
-    for task in list(services.background):
-        task.cancel()
-    await asyncio.gather(*services.background, return_exceptions=True)
+    await services.host.stop()
     await asyncio.to_thread(services.db.close)
+
+
+# ----------------------------------------------------------------------------- the console
+
+
+def run_console(settings: Settings, *, identity: str, chat: str) -> int:
+    """``dudao console``: the service with the terminal as its only platform."""
+    try:
+        who = UserRef.parse(identity)
+        here = ChatRef.parse(chat)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_console(settings, who, here))
+
+
+async def _console(settings: Settings, who: UserRef, chat: ChatRef) -> int:
+    # Answers are printed at once: the pacing that protects QQ accounts has nothing to protect.
+    quiet = dataclasses.replace(settings.outbox, poll_interval_s=3600, account_interval_ms=0,
+                                group_interval_ms=0, jitter_ms=0, broadcast_per_minute=0)
+    create, finished = console_factory(who, chat)
+    services = build_services(dataclasses.replace(settings, outbox=quiet), adapters=[create])
+    async with lifecycle(services):
+        await finished.wait()
+    return 0
+
+
+async def create_menu(db: Database, mp: WechatMpSettings, menu: Mapping[str, Any]) -> None:
+    """``menu/create`` outside the running service (``dudao wechat menu``), with the access
+    token shared through the database like the service's."""
+    import aiohttp
+
+    from bot.adapters.wechat_mp.api import WeChatAPI
+    from bot.services.app_tokens import DbTokenStore
+
+    async with aiohttp.ClientSession() as session:
+        api = WeChatAPI(session, app_id=mp.app_id, app_secret=mp.app_secret,
+                        api_base=mp.api_base, token_store=DbTokenStore(db))
+        await api.create_menu(menu)

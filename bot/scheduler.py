@@ -33,18 +33,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.domain.errors import DomainError
-from bot.services import audit, backup_job
+from bot.services import backup_job, periodic
 from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
 from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
 from bot.services.reminders import SweepResult, sweep_reminders
-from storage import locks
-from storage.db import Database
-from storage.models import AuditEntry
 
 log = logging.getLogger("dudao.scheduler")
 
@@ -56,7 +54,6 @@ JOB_HALFYEAR = "halfyear_reminder"
 JOB_BACKUP = backup_job.JOB
 FULL_FLAG_CHECK = timedelta(hours=1)
 FLAG_MARGIN = timedelta(minutes=5)
-_LOCK_KEYS = {JOB_WEEKLY: locks.LockKey.WEEKLY_BULLETIN, JOB_DIGEST: locks.LockKey.DAILY_DIGEST}
 
 
 @dataclass(slots=True)
@@ -110,44 +107,6 @@ def digest_due_from(env: ServiceEnv, at: datetime) -> datetime:
     return datetime.combine(env.local(at).date(), env.settings.schedule.digest_time, tzinfo=env.tz)
 
 
-def _lock(conn: Connection, job: str) -> None:
-    locks.hold(conn, _LOCK_KEYS[job])
-
-
-def _weekly_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], int | None]:
-    def job(conn: Connection) -> int | None:
-        _lock(conn, JOB_WEEKLY)
-        if bulletins_svc.exists(conn, bulletins_svc.KIND_WEEKLY, bulletins_svc.iso_period(env, at)):
-            return None
-        bid = bulletins_svc.draft_weekly(conn, env, at)
-        audit.record(conn, at=at, actor="system", channel="system", action="bulletin.draft",
-                     target=f"bulletin:{bid}", detail={"period": bulletins_svc.iso_period(env, at)})
-        return bid
-
-    return job
-
-
-def _digest_job(env: ServiceEnv, at: datetime) -> Callable[[Connection], tuple[bool, int | None]]:
-    target = f"digest:{env.local(at).date().isoformat()}"
-
-    def job(conn: Connection) -> tuple[bool, int | None]:
-        _lock(conn, JOB_DIGEST)
-        since = env.calendar.midnight(env.local(at).date())
-        done = conn.execute(
-            select(AuditEntry.id)
-            .where(AuditEntry.at >= since, AuditEntry.action == "schedule.digest",
-                   AuditEntry.target == target).limit(1)
-        ).first()
-        if done is not None:
-            return False, None
-        bid = bulletins_svc.daily_digest(conn, env, at)
-        audit.record(conn, at=at, actor="system", channel="system", action="schedule.digest",
-                     target=target, detail={"bulletin": bid})
-        return True, bid
-
-    return job
-
-
 # ---------------------------------------------------------------------------------- running
 
 
@@ -182,11 +141,12 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
         if ok and report.halfyear is not None:
             report.ran.append(JOB_HALFYEAR)
     if at >= weekly_due_from(env, at):
-        ok, report.bulletin_id = await attempt(JOB_WEEKLY, _weekly_job(env, at))
+        ok, report.bulletin_id = await attempt(
+            JOB_WEEKLY, lambda conn: periodic.weekly_draft(conn, env, at))
         if ok and report.bulletin_id is not None:
             report.ran.append(JOB_WEEKLY)
     if at >= digest_due_from(env, at):
-        ok, outcome = await attempt(JOB_DIGEST, _digest_job(env, at))
+        ok, outcome = await attempt(JOB_DIGEST, lambda conn: periodic.daily_digest(conn, env, at))
         if ok and outcome[0]:
             report.ran.append(JOB_DIGEST)
             report.digest_id = outcome[1]

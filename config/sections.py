@@ -69,6 +69,7 @@ class ServiceSettings(Section):
     data_dir: Path
     log_level: str
     roster: str
+    adapters: tuple[str, ...]
 
     @property
     def tz(self) -> ZoneInfo:

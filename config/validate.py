@@ -131,6 +131,24 @@ def _database_url(value: Any) -> Any:
 _IDENTITY_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9_]*):([^\s:]+)")
 
 
+_ADAPTER_RE: Final = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def _adapters(value: Any) -> Any:
+    # Whether a name is a built-in or an importable module is known when the service starts
+    # (bot/adapters/registry.py; config imports nothing of bot/): here only its spelling.
+    out: list[str] = []
+    for item in value:
+        name = item.strip()
+        if not _ADAPTER_RE.fullmatch(name):
+            raise Invalid("expected adapter names (onebot, wechat_mp, wecom_robot) or dotted "
+                          f"module paths, got {json.dumps(item, ensure_ascii=False)}")
+        if name in out:
+            raise Invalid(f"names {name!r} twice")
+        out.append(name)
+    return tuple(out)
+
+
 def _identities(value: Any) -> Any:
     out: list[str] = []
     for item in value:
@@ -279,6 +297,7 @@ CHECKS: Final[Mapping[tuple[str, str], Check]] = MappingProxyType(
         ("service", "timezone"): _timezone,
         ("service", "log_level"): _one_of(LOG_LEVELS, fold=str.upper),
         ("service", "roster"): _roster,
+        ("service", "adapters"): _adapters,
         ("http", "host"): _non_empty,
         ("http", "port"): _between(1, 65535),
         ("http", "public_url"): _url("http", "https"),

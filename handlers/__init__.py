@@ -1,94 +1,45 @@
-"""The chat vocabulary of DESIGN §5: one Router per area, composed here in a fixed order."""
+"""The chat vocabulary: one Router per area, composed here in a fixed order.
+
+The canonical forms, who may use them and the natural phrasings they answer are declared on
+each handler (its HandlerSpec); routing, roles and "was the bot addressed" are decided by
+``bot/core/router.py``. Observers of notices and subscription events are registered the same
+way (``Router.observe``), and so is the conversation that answers plain words
+(``handlers/natural.py``: ``Router.fallback`` and ``Router.expects_answer``).
+"""
 
 from __future__ import annotations
 
-import logging
-
-from bot.core.context import Context
-from bot.core.event import ChatKind
-from bot.core.router import Route, Router, RouteTable
-from handlers import natural
-
-log = logging.getLogger("dudao.handlers")
+from bot.core.router import Route, Router
+from handlers import (
+    board_link,
+    bulletins,
+    documents,
+    due_soon,
+    dynamics,
+    flags,
+    natural,
+    notices,
+    queries,
+    records,
+    remind,
+    review,
+    submissions,
+    subscriptions,
+    tasks,
+    units,
+)
+from handlers import help as help_mod
 
 
 def build_router() -> Router:
-    from handlers import (
-        ask,
-        board_link,
-        documents,
-        due_soon,
-        dynamics,
-        flags,
-        notices,
-        queries,
-        records,
-        remind,
-        review,
-        submissions,
-        tasks,
-        units,
-    )
-    from handlers import help as help_mod
-
     root = Router("root")
     # Order matters only for command words that share a prefix; longer words win anyway.
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
-                 notices.router, records.router, board_link.router, documents.router,
-                 remind.router, ask.router)
-    for extra in _optional_routers():
-        root.include(extra)
+                 notices.router, records.router, board_link.router, bulletins.router,
+                 documents.router, remind.router, natural.router, subscriptions.router)
     return root
-
-
-def _optional_routers() -> list[Router]:
-    out: list[Router] = []
-    try:
-        from handlers import bulletins
-    except ImportError:  # pragma: no cover - area not built yet
-        pass
-    else:
-        out.append(bulletins.router)
-    return out
 
 
 def all_routes() -> list[Route]:
     return build_router().all_routes()
-
-
-def _allowed(route: Route, ctx: Context) -> bool:
-    roles = route.spec.roles
-    return not roles or (ctx.person is not None and ctx.person.role in roles)
-
-
-def route_message(ctx: Context, table: RouteTable) -> bool:
-    """Pick the handler for a message and run it. Returns whether anything handled it."""
-    ev = ctx.event
-    text = ev.text
-    addressed = ev.to_me or ev.chat.kind is ChatKind.PRIVATE
-    match = table.by_command(text)
-    if match is not None and natural.reads_otherwise(ctx, match.command):
-        match = None  # "退回的呢？", "通知下谁还没回复收到": a command word, not a command
-    if match is not None:
-        ctx.command, ctx.args = match.command, match.args
-        explicit = addressed or text[:1] in "/#＃／"
-        if not _allowed(match.route, ctx) and not explicit and ctx.person is not None:
-            # A known person using a word reserved for another role without addressing the bot
-            # ("通知大家…" from a liaison) is talking to people, not to us. An unknown person
-            # is answered: they are told how to bind.
-            return False
-        match.route.fn(ctx)  # ctx.parse is made on first use, if the handler needs slots
-        return True
-    # A file sent as a reply to one of our reminders is a submission for that task.
-    if ev.reply_to and (ev.files or ev.attachments):
-        sub = table.by_intent("submit")
-        if sub is not None and ctx.person is not None and ctx.person.role == "liaison":
-            ctx.command, ctx.args = "提交", text
-            sub.fn(ctx)
-            return True
-    if not addressed:
-        # "是" / "不是，是开封" answering a question the bot just asked this person
-        return natural.answer_unaddressed(ctx)
-    natural.handle(ctx, table)
-    return True

@@ -16,7 +16,6 @@ from datetime import date
 from bot.core.context import Context
 from bot.core.nlu import Form, Query
 from bot.core.nlu.timeexpr import find_time
-from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.text import compact, normalize
 from bot.services import query as query_svc
@@ -24,22 +23,10 @@ from bot.services import standings as standings_svc
 from bot.services import units as units_svc
 from handlers.answers import RENDERERS
 from handlers.answers.words import ASKED_STATE
-from handlers.common import ensure_visible, require_person, visible_units
+from handlers.common import ensure_visible, person_of, visible_units
 from handlers.slots import this_year
 
-router = Router("ask")
-
-ASK = HandlerSpec("ask", (), "直接提问", "例如：郑州还有哪些没交？这周有什么要交的？我们单位几面红旗？"
-                  "开封有逾期的吗？谁没确认通知？", intents=("query",), area="ask")
 NOT_VISIBLE = "您只能查询本单位（或下属单位）的情况"
-
-
-@router.handler(ASK)
-def ask(ctx: Context) -> None:
-    parse = ctx.parse
-    if parse is None or parse.query is None:
-        raise InvalidInput("没太明白您想查询什么，发送“帮助”查看用法", log="query without a frame")
-    answer(ctx, parse.query)
 
 
 # -- resolving a frame for the person asking ------------------------------------------------
@@ -55,7 +42,7 @@ def answer(ctx: Context, q: Query) -> None:
 
 
 def _resolve(ctx: Context, q: Query, subject: str, form: str) -> query_svc.Ask:
-    person = require_person(ctx)
+    person = person_of(ctx)
     visible = visible_units(ctx)
     units: frozenset[int] | None
     if q.unit_ids:

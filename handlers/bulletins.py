@@ -5,23 +5,24 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import NotFound
+from bot.domain.roles import ADMIN
 from bot.services import bulletins as bulletins_svc
-from handlers.common import require_admin
+from handlers.common import person_of
 
 router = Router("bulletins")
 
 DRAFT = HandlerSpec("bulletin_draft", ("通报",), "通报",
                     "按当前数据起草本周进度通报（审核后用“发布通报”发布）",
-                    intents=("bulletin_draft",), roles=("admin",), area="bulletins")
+                    intents=("bulletin_draft",), roles=(ADMIN,), area="bulletins",
+                    action="起草通报")
 PUBLISH = HandlerSpec("bulletin_publish", ("发布通报",), "发布通报 [编号]",
                       "把通报草稿（默认最新一份）发到各交流群；督导建议书私信发给单位",
-                      intents=("bulletin_publish",), roles=("admin",), area="bulletins",
-                      example="发布通报 3")
+                      intents=("bulletin_publish",), roles=(ADMIN,), area="bulletins",
+                      example="发布通报 3", action="发布通报")
 
 
 @router.handler(DRAFT)
 def draft(ctx: Context) -> None:
-    require_admin(ctx)
     bid = bulletins_svc.draft_weekly(ctx.conn, ctx.env, ctx.now, notify_admins=False)
     info = bulletins_svc.get(ctx.conn, bid)
     ctx.audit("bulletin.draft", f"bulletin:{bid}", {"period": info.period})
@@ -30,7 +31,7 @@ def draft(ctx: Context) -> None:
 
 @router.handler(PUBLISH)
 def publish(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     digits = "".join(ch for ch in ctx.args if ch.isdigit())
     if digits:
         bid = int(digits)

@@ -1,36 +1,34 @@
-"""Small helpers the handler modules share: permission checks and argument parsing."""
+"""Small helpers the handler modules share: who is asking, what they may see, argument parsing.
+
+Which role may call a handler is declared in its HandlerSpec and enforced by the router
+(``bot/core/router.py``); what is left here are the finer rules: a person without a unit, the
+units a liaison or an official may look at.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from bot.core.context import Context
+from bot.core.context import Context, Member
+from bot.core.router import NOT_BOUND
 from bot.domain.errors import NotAllowed
+from bot.domain.roles import ADMIN, OFFICIAL
 from bot.services import units as units_svc
-from bot.services.people import PersonInfo
-from handlers import texts
 
 SUBMISSION_NO = re.compile(r"[#＃]\s*(\d+)")
 
 
-def require_person(ctx: Context) -> PersonInfo:
+def person_of(ctx: Context) -> Member:
+    """The registered person asking (the router lets only them reach a handler that declares
+    roles; a handler called some other way still refuses a stranger)."""
     if ctx.person is None:
-        raise NotAllowed(texts.NOT_BOUND, log=f"{ctx.event.sender.key} is not bound")
+        raise NotAllowed(NOT_BOUND, log=f"{ctx.event.sender.key} is not bound")
     return ctx.person
 
 
-def require_admin(ctx: Context, action: str = "") -> PersonInfo:
-    """The admin asking; anyone else is told who may ("只有管理员可以发布任务")."""
-    p = require_person(ctx)
-    if p.role != "admin":
-        text = f"只有管理员可以{action}" if action else texts.ADMIN_ONLY
-        raise NotAllowed(text, log=f"{ctx.event.sender.key} is not an admin")
-    return p
-
-
-def require_unit(ctx: Context) -> tuple[PersonInfo, int]:
-    p = require_person(ctx)
+def require_unit(ctx: Context) -> tuple[Member, int]:
+    p = person_of(ctx)
     if p.unit_id is None:
         raise NotAllowed("您的账号没有关联单位", log="person without unit")
     return p, p.unit_id
@@ -39,12 +37,12 @@ def require_unit(ctx: Context) -> tuple[PersonInfo, int]:
 def visible_units(ctx: Context) -> set[int] | None:
     """The units this person may ask about: None for admins (all of them), an official's unit
     and the units below it, a liaison's own unit; nothing for a person without a unit."""
-    p = require_person(ctx)
-    if p.role == "admin":
+    p = person_of(ctx)
+    if p.role == ADMIN:
         return None
     if p.unit_id is None:
         return set()
-    if p.role == "official":
+    if p.role == OFFICIAL:
         return units_svc.subtree_ids(ctx.conn, p.unit_id)
     return {p.unit_id}
 

@@ -2,7 +2,7 @@
 
 ``督导建议书 开封市`` drafts the unit's supervision letter as a .docx (文件#N); ``签发 文件#N``
 issues a draft with the next number of the year. The file is on the board's 公文 page; sending
-it to the unit's group is not done from here yet (see ``bot.reports.documents.after_issue``).
+it to the unit's group is not done from here yet (see ``bot.services.drafting.after_issue``).
 """
 
 from __future__ import annotations
@@ -11,34 +11,34 @@ import re
 
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.reports import documents as docs
+from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
+from bot.services import drafting as docs
 from bot.services.documents import Actor
-from handlers.common import require_person
+from handlers.common import person_of
 
 router = Router("documents")
 
 LETTER = HandlerSpec("document_letter", ("督导建议书",), "督导建议书 单位",
                      "为单位起草督导建议书（.docx，列明黄旗、逾期和退回情况及整改要求）",
-                     roles=("admin",), area="documents", example="督导建议书 开封市")
+                     roles=(ADMIN,), area="documents", action="起草督导建议书",
+                     example="督导建议书 开封市")
 ISSUE = HandlerSpec("document_issue", ("签发",), "签发 文件#编号",
                     "签发公文草稿：取本年度下一个文号，生成正式文件",
-                    roles=("admin",), area="documents", example="签发 文件#3")
+                    roles=(ADMIN,), area="documents", action="签发公文", example="签发 文件#3")
 
 _DOC_NO = re.compile(r"^(?:文件)?\s*[#＃]?\s*(\d+)\s*$")
 NOT_DELIVERED = "文件可在督导看板“公文”页下载；自动送达单位群和单位领导尚未接入，请下载后送达。"
 
 
-def _admin(ctx: Context, what: str) -> Actor:
-    p = require_person(ctx)
-    if p.role != "admin":
-        raise NotAllowed(f"只有管理员可以{what}", log=f"{ctx.event.sender.key} is not an admin")
+def _actor(ctx: Context) -> Actor:
+    p = person_of(ctx)
     return Actor(p.actor, p.id)
 
 
 @router.handler(LETTER)
 def draft_letter(ctx: Context) -> None:
-    actor = _admin(ctx, "起草督导建议书")
+    actor = _actor(ctx)
     unit = ctx.args.strip()
     if not unit:
         raise InvalidInput(f"请写明单位，例如：{LETTER.example}", log="letter without unit")
@@ -54,7 +54,7 @@ def draft_letter(ctx: Context) -> None:
 
 @router.handler(ISSUE)
 def issue(ctx: Context) -> None:
-    actor = _admin(ctx, "签发公文")
+    actor = _actor(ctx)
     m = _DOC_NO.match(ctx.args.strip())
     if m is None:
         raise InvalidInput(f"请写明文件编号，例如：{ISSUE.example}",

@@ -5,28 +5,30 @@ from __future__ import annotations
 import re
 
 from bot.core.context import Context
-from bot.core.router import HandlerSpec, Router
+from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.roles import ADMIN, LIAISON
 from bot.services import dynamics as dyn_svc
 from bot.services import standings as standings_svc
 from bot.services import units as units_svc
-from handlers.common import require_admin, require_person, require_unit
-from handlers.slots import named_units, not_a_command, parse_for, period_label, time_range
+from handlers.common import person_of, require_unit
+from handlers.slots import named_units, parse_for, period_label, time_range
 
 router = Router("dynamics")
 
 POST = HandlerSpec("dynamic", ("动态", "工作动态"), "动态 内容（可附图片）",
                    "报送本单位的工作动态，管理员审核后分享到各群（只发“动态”则查看最新动态）",
-                   intents=("dynamic",), area="dynamics",
-                   example="动态 今天上午我市召开行政执法工作推进会")
+                   intents=("dynamic",), roles=ANYONE_REGISTERED, area="dynamics",
+                   example="动态 今天上午我市召开行政执法工作推进会", word_alone=True)
 LATEST = HandlerSpec("latest_dynamics", ("最新动态",), "最新动态 [单位] [时间]",
-                     "查看最近的工作动态", area="dynamics")
+                     "查看最近的工作动态", roles=ANYONE_REGISTERED, area="dynamics",
+                     word_alone=True)
 PUBLISH = HandlerSpec("dynamic_publish", ("发布动态",), "发布动态 编号",
-                      "把一条工作动态分享到其他交流群", roles=("admin",), area="dynamics",
-                      example="发布动态 3")
+                      "把一条工作动态分享到其他交流群", roles=(ADMIN,), area="dynamics",
+                      example="发布动态 3", action="发布动态", word_alone=True)
 FEATURE = HandlerSpec("dynamic_feature", ("精选动态", "精选"), "精选 编号",
-                      "把一条工作动态标为精选（未分享过的同时分享）", roles=("admin",),
-                      area="dynamics", example="精选 3")
+                      "把一条工作动态标为精选（未分享过的同时分享）", roles=(ADMIN,),
+                      area="dynamics", example="精选 3", action="精选动态", word_alone=True)
 SHOWN = 5
 PREVIEW = 60
 # Words after 动态 that ask to see dynamics rather than post one (without the language layer).
@@ -47,12 +49,10 @@ def _is_query(ctx: Context) -> bool:
 
 @router.handler(POST)
 def dynamic(ctx: Context) -> None:
-    if not_a_command(ctx, POST):
-        return
     if _is_query(ctx):
         _list(ctx)
         return
-    if require_person(ctx).role != "liaison":
+    if person_of(ctx).role != LIAISON:  # everyone reads dynamics; liaisons post them
         raise NotAllowed("工作动态由单位联络员报送", log="non-liaison posts a dynamic")
     person, unit_id = require_unit(ctx)
     if ctx.event.missing_files:
@@ -70,20 +70,18 @@ def dynamic(ctx: Context) -> None:
 
 @router.handler(LATEST)
 def latest(ctx: Context) -> None:
-    if not_a_command(ctx, LATEST):
-        return
     _list(ctx)
 
 
 def _list(ctx: Context) -> None:
-    person = require_person(ctx)
+    person = person_of(ctx)
     p = parse_for(ctx, POST)
     units = named_units(ctx, p)
     (start, end), timed = time_range(ctx, p, (ctx.env.local(ctx.now).date(),) * 2)
     since = until = None
     if timed:
         since, until = standings_svc.bounds(ctx.env, start, end)
-    is_admin = person.role == "admin"
+    is_admin = person.role == ADMIN
     own = {person.unit_id} if person.unit_id is not None else set()
     rows, total = dyn_svc.latest(ctx.conn, limit=SHOWN,
                                  unit_ids={u.id for u in units} if units else None,
@@ -116,9 +114,6 @@ def _number(ctx: Context) -> int:
 
 
 def _share(ctx: Context, *, featured: bool) -> None:
-    if not_a_command(ctx, FEATURE if featured else PUBLISH):
-        return
-    require_admin(ctx)
     did = _number(ctx)
     res = dyn_svc.share(ctx.conn, did, featured=featured, now=ctx.now)
     ctx.audit("dynamic.feature" if featured else "dynamic.publish", f"dynamic:{did}",

@@ -1,11 +1,12 @@
 """Messages in plain words: a message addressed to the bot that is no command.
 
-The language layer reads it (bot/core/nlu); this module keeps the conversation around it
-(bot/services/conversations.py): a question is answered and remembered, so that "那开封呢？" or
-"退回的呢？" completes it; a message the parser is unsure of gets a question back ("您是想查询
-郑州市的进度吗？"), never a guess, and 是 / 对 / 嗯 or "不是，是开封" answers that question within
-``[nlu] conversation_ttl_s``. Actions are routed to their handlers; a person whose role does not
-allow one is told in one line who may.
+The language layer reads it (bot/core/nlu) and the router (bot/core/router.py) sends an action
+it recognises ("给各地市发个通知：…") to that action's handler, roles checked there. This module
+keeps the conversation around the rest (bot/services/conversations.py): a question is answered
+and remembered, so that "那开封呢？" or "退回的呢？" completes it; a message the parser is unsure
+of gets a question back ("您是想查询郑州市的进度吗？"), never a guess, and 是 / 对 / 嗯 or "不是，是
+开封" answers that question within ``[nlu] conversation_ttl_s`` — in a group also without @,
+from the person asked (:func:`answers_question`, which the router asks).
 """
 
 from __future__ import annotations
@@ -17,96 +18,77 @@ from typing import Any, Final
 from bot.core.context import Context
 from bot.core.nlu import Form, Intent, Parse, Query
 from bot.core.nlu.frame import from_json, to_json
-from bot.core.router import PREFIXES, Route, RouteTable
+from bot.core.router import UNKNOWN, HandlerSpec, Router
+from bot.domain.errors import InvalidInput
 from bot.services import conversations
 from bot.services import units as units_svc
-from handlers import ask, texts
+from handlers import ask
 
-# Who may do what, for the one-line refusal ("只有管理员可以发布任务").
-_ACTIONS: Final = {
-    "publish_task": "发布任务", "notice": "发通知", "remind": "催办", "accept": "审核提交",
-    "return": "退回提交", "innovation": "记录创新举措", "incident": "记录通报批评",
-    "bulletin_draft": "起草通报", "bulletin_publish": "发布通报", "submit": "提交材料",
-    "dynamic": "发布工作动态",
-}
-_ROLE_NAMES: Final = {"admin": "管理员", "liaison": "单位联络员", "official": "单位领导"}
+router = Router("natural")
+
+# Questions, and answers to the bot's questions. Anyone may ask: the answer says who may see it
+# (a stranger is told how to bind, a liaison sees their unit: handlers/ask.py).
+ASK = HandlerSpec("ask", (), "直接提问", "例如：郑州还有哪些没交？这周有什么要交的？我们单位几面红旗？"
+                  "开封有逾期的吗？谁没确认通知？", intents=("query", "confirm", "deny"),
+                  area="ask")
+
 # A short answer to a question the bot asked; outside a conversation it is only talk.
 _ANSWER_GATE: Final = re.compile(
     r"^\s*(是|是的|是啊|对|对的|对啊|嗯|嗯嗯|没错|不是|不对|不)([,，。.!！\s]|$).{0,12}$")
-_SEPARATORS: Final = " \t\r\n:：,，、;；.。!！"
-_ENDS_ASKING: Final = re.compile(r"([?？]|[吗呢么嘛]|没有|了没)[啊呀吧哈\s]*$")
 NOTHING_PENDING = "没有需要确认的问题。发送“帮助”查看可用的指令，或直接提问，例如：郑州还有哪些没交？"
 TELL_ME = "好的，请告诉我您想查询什么，例如：郑州还有哪些没交？"
 
 
-def reads_otherwise(ctx: Context, command: str) -> bool:
-    """Whether a message that starts with a command word is, read whole, something else: a
-    question ("退回的呢？", "提交了吗") or another request ("通知下谁还没回复收到"). Only messages
-    where that is possible are parsed (the command word run together with more words, or a
-    question at the end), so "提交 月报 见附件" costs nothing more."""
-    text = ctx.event.text.lstrip()
-    if text[:1] in PREFIXES:
-        return False  # "/通过 …" is always the command
-    after = text[len(command):] if text.startswith(command) else ""
-    glued = bool(after) and after[0] not in _SEPARATORS
-    if not (glued or _ENDS_ASKING.search(text)):
-        return False
-    parser = ctx.env.parser
-    if parser is None or not parser.language:
-        return False
+@router.handler(ASK)
+def converse(ctx: Context) -> None:
+    """A question ("郑州还有哪些没交？", "那开封呢？") or an answer to the bot's question."""
     parse = ctx.parse
-    return parse is not None and not parse.canonical
-
-
-def handle(ctx: Context, table: RouteTable) -> None:
-    """A message addressed to the bot that no command word claimed."""
-    text = ctx.event.text
-    parser = ctx.env.parser
-    if parser is None or not parser.language or not text:
-        _not_understood(ctx, table, text)
-        return
-    parse = ctx.parse if ctx.parse is not None else parser.parse(text, now=ctx.now)
-    if parse.intent in (Intent.CONFIRM, Intent.DENY):
+    if parse is not None and parse.intent in (Intent.CONFIRM, Intent.DENY):
         _answer_to_question(ctx, parse)
         return
+    if parse is None or parse.query is None:
+        raise InvalidInput("没太明白您想查询什么，发送“帮助”查看用法", log="query without a frame")
+    if parse.follow_up:
+        _follow_up(ctx, parse.query)
+    else:
+        _answer(ctx, parse.query, parse)
+
+
+@router.fallback
+def understand(ctx: Context) -> bool:
+    """An addressed message that no command or recognised intent took: a question the parser
+    was not sure enough of is still answered, an unsure reading is asked back. False leaves the
+    "not understood" (with suggestions) to the router."""
+    parse = ctx.parse if ctx.env.parser is not None and ctx.env.parser.language else None
+    if parse is None:
+        return False
+    if parse.intent in (Intent.CONFIRM, Intent.DENY):
+        _answer_to_question(ctx, parse)
+        return True
     if parse.intent is Intent.QUERY and parse.query is not None and parse.clarify is None:
         if parse.follow_up:
             _follow_up(ctx, parse.query)
         else:
             _answer(ctx, parse.query, parse)
-        return
+        return True
     if parse.clarify is not None:
         _ask_back(ctx, parse)
-        return
-    route = table.by_intent(parse.intent.value)
-    if route is not None and parse.confidence >= 0.5:
-        if not _allowed(route, ctx):
-            ctx.reply(_refusal(route, parse))
-            return
-        ctx.parse = parse
-        ctx.command, ctx.args = "", text
-        route.fn(ctx)
-        return
-    _not_understood(ctx, table, text)
+        return True
+    return False
 
 
-def answer_unaddressed(ctx: Context) -> bool:
-    """A short 是 / 对 / 不是 in a group without @: an answer if the bot asked this person a
-    question a moment ago (then handled and True), else talk (False, and the bot stays silent).
-    Only such short messages read the conversation, so ordinary chatter costs nothing."""
+@router.expects_answer
+def answers_question(ctx: Context) -> bool:
+    """Whether a short 是 / 对 / 不是 not addressed to the bot answers the question the bot asked
+    this person a moment ago. Only such short messages read the conversation, so ordinary
+    chatter costs nothing."""
     if not _ANSWER_GATE.match(ctx.event.text) or ctx.person is None:
         return False
-    state = _load(ctx)
-    if state.pending is None:
-        return False
     parser = ctx.env.parser
-    if parser is None:
+    if parser is None or _load(ctx).pending is None:
         return False
-    parse = parser.parse(ctx.event.text, now=ctx.now)
-    if parse.intent not in (Intent.CONFIRM, Intent.DENY):
-        return False
-    _answer_to_question(ctx, parse, state)
-    return True
+    parse = ctx.parse
+    return parse is not None and parse.intent in (Intent.CONFIRM, Intent.DENY)
 
 
 # -- the conversation -------------------------------------------------------------------------
@@ -162,7 +144,7 @@ def _ask_back(ctx: Context, parse: Parse) -> None:
                       date_to=q.date_to)
         _ask(ctx, guess, parse.clarify)
         return
-    ctx.reply(parse.clarify or texts.UNKNOWN)
+    ctx.reply(parse.clarify or UNKNOWN)
 
 
 def _ask(ctx: Context, guess: Query, question: str | None = None) -> None:
@@ -172,9 +154,8 @@ def _ask(ctx: Context, guess: Query, question: str | None = None) -> None:
     _remember(ctx, pending={"query": to_json(guess), "question": text})
 
 
-def _answer_to_question(ctx: Context, parse: Parse,
-                        state: conversations.State | None = None) -> None:
-    state = state or _load(ctx)
+def _answer_to_question(ctx: Context, parse: Parse) -> None:
+    state = _load(ctx)
     pending = (state.pending or {}).get("query")
     if pending is None:
         ctx.reply(NOTHING_PENDING)
@@ -197,23 +178,3 @@ def _said_only(q: Query) -> Query:
     said = q.said & {"unit_ids", "kinds", "mine", "task_ids", "states", "colour", "date_from",
                      "date_to"}
     return replace(q, subject=None, form=None, ref="", said=frozenset(said))
-
-
-# -- routing, refusals, not understood ---------------------------------------------------------
-
-
-def _allowed(route: Route, ctx: Context) -> bool:
-    roles = route.spec.roles
-    return not roles or ctx.person is None or ctx.person.role in roles
-
-
-def _refusal(route: Route, parse: Parse) -> str:
-    who = "或".join(_ROLE_NAMES.get(r, r) for r in route.spec.roles)
-    what = _ACTIONS.get(parse.intent.value, route.spec.summary)
-    return f"只有{who}可以{what}"
-
-
-def _not_understood(ctx: Context, table: RouteTable, text: str) -> None:
-    suggestions = table.suggest(text)
-    hint = f"您是不是想用：{'、'.join(suggestions)}？" if suggestions else ""
-    ctx.reply((hint + "\n" if hint else "") + texts.UNKNOWN)

@@ -8,21 +8,22 @@ import re
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import records as records_svc
 from bot.services import units as units_svc
-from handlers.common import require_admin
-from handlers.slots import command_parse, not_a_command, parse_for, points
+from handlers.common import person_of
+from handlers.slots import command_parse, parse_for, points
 
 router = Router("records")
 
 INNOVATION = HandlerSpec("innovation", ("创新举措", "创新"), "创新 单位 说明 [分值]",
                          "记录单位的创新举措：记红旗并加分", intents=("innovation",),
-                         roles=("admin",), area="records",
-                         example="创新 郑州市 推行非现场执法监管 2")
+                         roles=(ADMIN,), area="records", action="记录创新举措",
+                         example="创新 郑州市 推行非现场执法监管 2", word_alone=True)
 INCIDENT = HandlerSpec("incident", ("通报批评",), "通报批评 单位 说明 [分值]",
                        "记录粗暴、野蛮、趋利执法等问题：记黄旗并扣分", intents=("incident",),
-                       roles=("admin",), area="records",
-                       example="通报批评 开封市 执法人员野蛮执法 3")
+                       roles=(ADMIN,), area="records", action="记录通报批评",
+                       example="通报批评 开封市 执法人员野蛮执法 3", word_alone=True)
 # A value at the end: "… 2", "… 2分", "…，加2分", "扣 3 分". A number glued to the text without
 # 分 ("案卷评查100") belongs to the text.
 _POINTS = re.compile(
@@ -55,9 +56,7 @@ def _units_and_reason(ctx: Context, spec: HandlerSpec) -> tuple[list[units_svc.U
 
 
 def _record(ctx: Context, spec: HandlerSpec) -> None:
-    if not_a_command(ctx, spec):
-        return
-    admin = require_admin(ctx, "记录创新举措" if spec is INNOVATION else "记录通报批评")
+    admin = person_of(ctx)
     units, text = _units_and_reason(ctx, spec)
     reason, value = _split_points(text)
     if not reason:

@@ -10,28 +10,25 @@ from bot.core.context import Context
 from bot.core.nlu import Intent, Parse
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.roles import ADMIN
 from bot.services import notices as notices_svc
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
 from bot.services import urging
 from handlers import ask
-from handlers.common import require_admin
 from handlers.slots import command_action
 
 router = Router("remind")
 
 REMIND = HandlerSpec("remind", ("催办",), "催办 [任务] [范围]",
                      "提醒还没提交的单位（或还没确认通知的单位）抓紧，每个群一条消息",
-                     intents=("remind",), roles=("admin",), area="remind",
+                     intents=("remind",), roles=(ADMIN,), area="remind", action="催办",
                      example="催办 三季度调研报告 各地市")
 
 
 @router.handler(REMIND)
 def remind(ctx: Context) -> None:
-    require_admin(ctx, "催办")
     parse = command_action(ctx, Intent.REMIND)
-    if parse is None:
-        return
     if parse.query is None:
         raise InvalidInput(f"请写明催办什么，例如：{REMIND.example}", log="remind without a frame")
     units = _units(ctx, parse)

@@ -6,17 +6,19 @@ from bot.core.context import Context
 from bot.core.event import ChatRef
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import submissions as subs_svc
 from bot.services.flag_rules import refresh_task_unit_flag
-from handlers.common import first_submission_no, require_admin
+from handlers.common import first_submission_no, person_of
 
 router = Router("review")
 
 ACCEPT = HandlerSpec("accept", ("通过",), "通过 #编号 [优/良/一般]", "审核通过一份提交",
-                     intents=("accept",), roles=("admin",), area="review", example="通过 #12 优")
+                     intents=("accept",), roles=(ADMIN,), area="review", example="通过 #12 优",
+                     action="审核提交")
 RETURN = HandlerSpec("return", ("退回",), "退回 #编号 原因", "退回一份提交并说明原因",
-                     intents=("return",), roles=("admin",), area="review",
-                     example="退回 #12 缺少盖章扫描件")
+                     intents=("return",), roles=(ADMIN,), area="review",
+                     example="退回 #12 缺少盖章扫描件", action="退回提交")
 
 
 def _number(ctx: Context) -> int:
@@ -38,7 +40,7 @@ def _tell_unit(ctx: Context, sub: subs_svc.SubmissionInfo, text: str) -> None:
 
 @router.handler(ACCEPT)
 def accept(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     sid = _number(ctx)
     rating = None
     for r in ("一般", "优", "良"):
@@ -58,7 +60,7 @@ def accept(ctx: Context) -> None:
 
 @router.handler(RETURN)
 def return_(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     sid = _number(ctx)
     reason = ctx.parse.body if ctx.parse is not None and ctx.parse.body else ctx.args
     reason = reason.replace(f"#{sid}", "").replace(f"＃{sid}", "").strip()

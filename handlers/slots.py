@@ -6,31 +6,16 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import Connection
-
 from bot.core.context import Context
-from bot.core.env import ServiceEnv
-from bot.core.nlu import Intent, Parse, Parser, Query, TaskName, UnitName, Vocabulary
+from bot.core.nlu import Intent, Parse, Parser, Query
 from bot.core.nlu.timeexpr import find_time
-from bot.core.router import PREFIXES, HandlerSpec
+from bot.core.router import HandlerSpec, NotACommand
 from bot.domain.text import normalize
-from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from handlers import texts
+from bot.services.vocabulary import read_vocabulary
 
 _SPLIT = re.compile(r"[\s,，、;；和及与]+")
-_SEPARATORS = " \t\r\n:：,，、;；.。!！?？"
 _YEAR = re.compile(r"(20\d\d)\s*年(?!\d)")
-
-
-def read_vocabulary(conn: Connection, env: ServiceEnv) -> Vocabulary:
-    """Active units and open tasks, in a stable order (so equal data gives an equal value): what
-    the language layer knows by name."""
-    units = tuple(UnitName(u.id, u.name, u.short_name, u.aliases, u.kind)
-                  for u in units_svc.list_units(conn))
-    tasks = tuple(TaskName(tid, title, env.local(due).date())
-                  for tid, title, due in tasks_svc.open_titles(conn))
-    return Vocabulary(units=units, tasks=tasks)
 
 
 def command_parse(ctx: Context) -> Parse:
@@ -47,66 +32,30 @@ def command_parse(ctx: Context) -> Parse:
     return parser.parse(ctx.event.text, now=ctx.now)
 
 
-def command_query(ctx: Context) -> Query | None:
-    """The question a query command asks (进度 郑州, 谁没交 月报…), or None when the message only
-    starts with the command word ("进度条卡住了", "旗帜鲜明讲政治"): talk in a group gets
-    silence, talk addressed to the bot the usual "not understood"."""
+def command_query(ctx: Context) -> Query:
+    """The question a query command asks (进度 郑州, 谁没交 月报…). A message that only starts
+    with the command word ("进度条卡住了") raises :class:`NotACommand`: the router treats it as
+    talk (silence in a group, the usual "not understood" when the bot was addressed)."""
     p = command_parse(ctx)
     if p.intent is Intent.QUERY and p.canonical and p.query is not None:
         return p.query
-    _talk(ctx)
-    return None
+    raise NotACommand(f"{ctx.command!r} opens talk, not a query")
 
 
-def command_action(ctx: Context, intent: Intent) -> Parse | None:
+def command_action(ctx: Context, intent: Intent) -> Parse:
     """The request, read by the parser: the command ("通知 各地市 …") or, on the natural path,
-    the free-form parse ("给各地市发个通知：…"); None (after the same handling of talk as
-    :func:`command_query`) when the message is not that request after all."""
+    the free-form parse ("给各地市发个通知：…"). A message that is not that request after all
+    raises :class:`NotACommand`, as in :func:`command_query`."""
     p = command_parse(ctx) if ctx.command else ctx.parse
     if p is not None and p.intent is intent:
         return p
-    _talk(ctx)
-    return None
-
-
-def _talk(ctx: Context) -> None:
-    addressed = ctx.event.to_me or not ctx.in_group or ctx.event.text.lstrip()[:1] in PREFIXES
-    if addressed:
-        ctx.reply(texts.UNKNOWN)
+    raise NotACommand(f"not a {intent.value} request")
 
 
 def parse_for(ctx: Context, spec: HandlerSpec) -> Parse | None:
     """The parse, if it is about this handler's intent (a command word may parse differently)."""
     p = ctx.parse
     return p if p is not None and p.intent.value in spec.intents else None
-
-
-def not_a_command(ctx: Context, spec: HandlerSpec) -> bool:
-    """Whether a message that merely starts with the command word is ordinary talk
-    ("旗帜鲜明讲政治", "动态调整清单", "创新驱动发展"), in which case the handler must not act.
-
-    A command word followed by a separator (or nothing) is a command. Run together with more
-    words it is one only if the language layer reads the message as this intent, or — without
-    the language layer — if the bot was addressed (@, private chat, / or # prefix). Talk in a
-    group gets silence; talk addressed to the bot gets the usual "not understood".
-    """
-    if not ctx.command:
-        return False
-    body = ctx.event.text.lstrip()
-    prefixed = body[:1] in PREFIXES
-    if prefixed:
-        body = body[1:].lstrip()
-    rest = body[len(ctx.command):] if body.startswith(ctx.command) else ""
-    if not rest or rest[0] in _SEPARATORS:
-        return False
-    addressed = ctx.event.to_me or not ctx.in_group or prefixed
-    if ctx.parse is not None and spec.intents:
-        talk = ctx.parse.intent.value not in spec.intents
-    else:
-        talk = not addressed
-    if talk and addressed:
-        ctx.reply(texts.UNKNOWN)
-    return talk
 
 
 def named_units(ctx: Context, parse: Parse | None) -> list[units_svc.UnitInfo]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core.context import Context
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotAllowed
-from bot.services import outbox as outbox_svc
+from bot.domain.roles import LIAISON, OFFICIAL
 from bot.services import submissions as subs_svc
 from bot.services import tasks as tasks_svc
 from handlers import ask
@@ -20,18 +20,17 @@ router = Router("submissions")
 
 SUBMIT = HandlerSpec("submit", ("提交", "报送", "上报"), "提交 [任务] 内容（可附文件、图片）",
                      "为本单位提交任务材料；回复提醒消息发文件也算提交", intents=("submit",),
-                     roles=("liaison",), area="submissions", example="提交 三季度调研报告 见附件")
+                     roles=(LIAISON,), area="submissions", example="提交 三季度调研报告 见附件",
+                     action="提交材料", takes_files=True)
 MY_TASKS = HandlerSpec("my_tasks", ("我的任务", "待办"), "我的任务", "本单位还没交的任务",
-                       roles=("liaison", "official"), area="submissions")
+                       roles=(LIAISON, OFFICIAL), area="submissions",
+                       action="查看本单位的待办")
 
 
 def _task_from_reply(ctx: Context) -> int | None:
     """A reply to one of our reminders is a submission for that reminder's task."""
-    if not ctx.event.reply_to:
-        return None
-    found = outbox_svc.find_by_platform_id(ctx.conn, ctx.event.chat.key, ctx.event.reply_to)
-    if found and found[1].startswith("task:"):
-        return int(found[1].split(":")[1])
+    if ctx.quoted is not None and ctx.quoted.cause.startswith("task:"):
+        return int(ctx.quoted.cause.split(":")[1])
     return None
 
 
@@ -64,8 +63,6 @@ def _choose_task(ctx: Context, unit_id: int) -> tuple[tasks_svc.OwedTask, str]:
 @router.handler(SUBMIT)
 def submit(ctx: Context) -> None:
     person, unit_id = require_unit(ctx)
-    if person.role != "liaison":
-        raise NotAllowed("提交材料需要由单位联络员进行", log="non-liaison submit")
     if ctx.event.missing_files:
         raise InvalidInput(f"附件“{'、'.join(ctx.event.missing_files)}”没能下载下来，请重新发送",
                            log="attachment download failed")
@@ -92,7 +89,6 @@ def submit(ctx: Context) -> None:
 
 @router.handler(MY_TASKS)
 def my_tasks(ctx: Context) -> None:
-    require_unit(ctx)
     q = command_query(ctx)
-    if q is not None:
-        ask.answer(ctx, q)
+    require_unit(ctx)
+    ask.answer(ctx, q)

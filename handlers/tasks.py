@@ -9,25 +9,24 @@ from bot.core.context import Context
 from bot.core.nlu import Intent
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import tasks as tasks_svc
 from bot.services import units as units_svc
-from handlers.common import require_admin
+from handlers.common import person_of
 from handlers.slots import command_action
 
 router = Router("tasks")
 
 PUBLISH = HandlerSpec("publish_task", ("发布任务",), "发布任务 标题 截止 7月15日 [范围]",
                       "发布一项任务（范围：全部、各地市、直管县、省直部门、单位名，可用“和”连接）",
-                      intents=("publish_task",), roles=("admin",), area="tasks",
+                      intents=("publish_task",), roles=(ADMIN,), area="tasks", action="发布任务",
                       example="发布任务 三季度调研报告 截止 9月30日 各地市")
 
 
 @router.handler(PUBLISH)
 def publish(ctx: Context) -> None:
-    admin = require_admin(ctx, "发布任务")
+    admin = person_of(ctx)
     p = command_action(ctx, Intent.PUBLISH_TASK)
-    if p is None:
-        return
     if p.unknown_name:
         raise units_svc.unknown_unit(units_svc.list_units(ctx.conn), p.unknown_name)
     if p.deadline is None:

@@ -7,10 +7,11 @@ from bot.core.event import ChatRef
 from bot.core.nlu import Intent
 from bot.core.router import HandlerSpec, Router
 from bot.domain.errors import InvalidInput
+from bot.domain.roles import ADMIN
 from bot.services import groups as groups_svc
 from bot.services import people as people_svc
 from bot.services import units as units_svc
-from handlers.common import require_admin
+from handlers.common import person_of
 from handlers.slots import command_parse
 
 router = Router("units")
@@ -18,7 +19,7 @@ router = Router("units")
 BIND = HandlerSpec("bind", ("绑定",), "绑定 单位 [邀请码]", "把您的账号绑定到本单位",
                    intents=("bind",), area="units", example="绑定 郑州市 K7M2QX9P")
 APPROVE = HandlerSpec("approve_bind", ("批准绑定", "同意绑定"), "批准绑定 编号",
-                      "批准一条绑定申请", roles=("admin",), area="units")
+                      "批准一条绑定申请", roles=(ADMIN,), area="units", action="批准绑定申请")
 
 
 @router.handler(BIND)
@@ -64,7 +65,7 @@ def bind(ctx: Context) -> None:
 
 @router.handler(APPROVE)
 def approve(ctx: Context) -> None:
-    admin = require_admin(ctx)
+    admin = person_of(ctx)
     digits = "".join(ch for ch in ctx.args if ch.isdigit())
     if not digits:
         raise InvalidInput("请写明申请编号，例如：批准绑定 3", log="approve without id")

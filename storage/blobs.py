@@ -1,6 +1,6 @@
 """Where attachments live on disk: content-addressed files under ``<data_dir>/files``.
 
-The layout is known here once, for the file store that writes attachments (bot/files.py) and for
+The layout is known here once, for the file store that writes attachments (bot/services/files.py) and for
 backup and restore, which copy them: ``files/<first two hex digits>/<sha256>``.
 """
 

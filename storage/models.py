@@ -428,7 +428,7 @@ class AppToken(Base):
 
 class WeChatQuota(Base):
     """Calls of one WeChat API made in one period (a Beijing day or month), shared by every
-    process so that a quota is never exceeded (``storage/quota_store.py``)."""
+    process so that a quota is never exceeded (``bot/services/api_quota.py``)."""
 
     __tablename__ = "wechat_quota"
     app_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -56,7 +56,7 @@ def _say(made: Any, *, issued: bool) -> str:
 def _draft_then(args: argparse.Namespace, draft: Callable[[Connection, Any, Any, Any], Any]
                 ) -> int:
     """Draft (and with ``--issue`` issue) in one transaction: a failed issue keeps no draft."""
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     with admin_session(args) as admin:
         now = admin.env.clock.now()
@@ -79,7 +79,7 @@ def _draft_then(args: argparse.Namespace, draft: Callable[[Connection, Any, Any,
 
 def cmd_doc_letter(args: argparse.Namespace) -> int:
     from bot.domain.periods import parse_year
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     year = parse_year(args.year) if args.year else None
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_letter(
@@ -87,7 +87,7 @@ def cmd_doc_letter(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_bulletin(args: argparse.Namespace) -> int:
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_bulletin(
         conn, env, args.id, actor=actor, now=now, out=_out(args)))
@@ -95,7 +95,7 @@ def cmd_doc_bulletin(args: argparse.Namespace) -> int:
 
 def cmd_doc_halfyear(args: argparse.Namespace) -> int:
     from bot.domain.periods import parse_half
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     parse_half(args.half)  # bad input fails before the database is touched
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_halfyear(
@@ -104,7 +104,7 @@ def cmd_doc_halfyear(args: argparse.Namespace) -> int:
 
 def cmd_doc_yearly(args: argparse.Namespace) -> int:
     from bot.domain.periods import parse_year
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     year = parse_year(args.year)
     return _draft_then(args, lambda conn, env, actor, now: docs.draft_yearly(
@@ -112,7 +112,7 @@ def cmd_doc_yearly(args: argparse.Namespace) -> int:
 
 
 def cmd_doc_issue(args: argparse.Namespace) -> int:
-    from bot.reports import documents as docs
+    from bot.services import drafting as docs
 
     with admin_session(args) as admin:
         now = admin.env.clock.now()

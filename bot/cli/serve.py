@@ -23,7 +23,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Imported after the log level is set: importing alembic logs its plugin set-up.
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import SERVICES, create_app
     from bot.web.access_log import RedactingAccessLogger
 
     host = args.host or settings.http.host
@@ -46,10 +46,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"dudao {_version()} listening on {base}", flush=True)
         print(f"  health:       {base}/healthz", flush=True)
         print(f"  board:        {base}/", flush=True)
-        print(f"  OneBot v11:   ws://{base.removeprefix('http://')}/onebot/v11/ws "
-              f"(HTTP push: {base}/onebot/v11/http)", flush=True)
-        print(f"  OneBot v12:   ws://{base.removeprefix('http://')}/onebot/v12/ws", flush=True)
-        print(f"  WeChat MP:    {base}/wechat/mp", flush=True)
+        running = {a.name for a in app[SERVICES].adapters}  # [service] adapters, configured
+        if "onebot" in running:
+            print(f"  OneBot v11:   ws://{base.removeprefix('http://')}/onebot/v11/ws "
+                  f"(HTTP push: {base}/onebot/v11/http)", flush=True)
+            print(f"  OneBot v12:   ws://{base.removeprefix('http://')}/onebot/v12/ws",
+                  flush=True)
+        if "wechat_mp" in running:
+            print(f"  WeChat MP:    {base}/wechat/mp", flush=True)
         print(f"  database:     {mask_url(settings.database_url)}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -107,7 +111,7 @@ def _version() -> str:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.adapters.console.runner import run_console
+    from bot.app import run_console
 
     return run_console(load(args), identity=args.as_, chat=args.group)
 

@@ -27,7 +27,7 @@ def cmd_wechat_menu(args: argparse.Namespace) -> int:
     mp = settings.wechat_mp
     if not (mp.app_id and mp.app_secret):
         raise CliError("未配置公众号 [wechat_mp] app_id 和 app_secret，无法创建菜单")
-    from bot.wechat_wiring import create_menu
+    from bot.app import create_menu
 
     with admin_session(args, settings) as admin:
         try:

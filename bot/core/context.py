@@ -1,22 +1,48 @@
-"""The one object a handler gets: the event, who sent it, the open transaction, and ways to answer."""
+"""What a handler gets: the event, who sent it, the open transaction, and ways to answer.
+
+:class:`Context` is for messages, :class:`NoticeContext` for notices and subscription events;
+both collect what the handler wants sent (``outgoing``, written to the outbox by the dispatcher
+in the same transaction) and what it did (``audits``, written with the rest of the batch's).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
 
-from bot.core.event import ChatKind, ChatRef, MessageEvent
+from bot.core.event import ChatKind, ChatRef, MessageEvent, NoticeEvent
 from bot.core.message import OutgoingMessage
-from bot.services import audit, groups
-from bot.services.groups import GroupInfo
 
 if TYPE_CHECKING:
     from bot.core.env import ServiceEnv
     from bot.core.nlu import Parse
-    from bot.services.people import PersonInfo
+
+
+class Member(Protocol):
+    """A registered person, as the router and the handlers see them."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def unit_id(self) -> int | None: ...
+
+    @property
+    def unit_name(self) -> str | None: ...
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them (``person:8``)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -27,35 +53,69 @@ class Outgoing:
     account: str | None
 
 
-@dataclass(slots=True)
-class Context:
-    event: MessageEvent
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """One audit entry a handler made (who did what to which record), written by the pipeline."""
+
+    at: datetime
+    actor: str
+    channel: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Quoted:
+    """The bot's own message that a message replies to: its outbox row's kind and cause."""
+
+    kind: str
+    cause: str
+
+
+@dataclass(slots=True, kw_only=True)
+class _Work:
     conn: Connection
     env: ServiceEnv
     now: datetime
-    person: PersonInfo | None
+    person: Member | None
+    outgoing: list[Outgoing] = field(default_factory=list)
+    audits: list[AuditNote] = field(default_factory=list)
+
+    def send(self, chat: ChatRef, text: str, *, kind: str = "notify", cause: str = "",
+             mentions: tuple[str, ...] = (), account: str | None = None) -> None:
+        """Queue ``text`` to any chat; on the platform it came from, by the account that heard."""
+        event = self._event()
+        msg = OutgoingMessage.text(chat, text, mentions=mentions)
+        same_platform = chat.platform == event.platform
+        self.outgoing.append(Outgoing(msg, kind, cause,
+                                      account or (event.self_id if same_platform else None)))
+
+    def audit(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+        self.audits.append(AuditNote(self.now, self.actor, "chat", action, target, detail or {}))
+
+    @property
+    def actor(self) -> str:
+        raise NotImplementedError
+
+    def _event(self) -> MessageEvent | NoticeEvent:
+        raise NotImplementedError
+
+
+@dataclass(slots=True, kw_only=True)
+class Context(_Work):
+    event: MessageEvent
     command: str = ""
     args: str = ""
-    outgoing: list[Outgoing] = field(default_factory=list)
-    # When given, audit rows are collected here and written by the caller with the others of
-    # its batch (one statement); it must drop them if this message's work is rolled back.
-    audit_rows: list[dict[str, Any]] | None = None
+    # Decided by the router: the bot was @-ed, asked privately, or a message of the bot's was
+    # replied to (``quoted``); ``prefixed``: the text starts with / or #.
+    addressed: bool = False
+    prefixed: bool = False
+    quoted: Quoted | None = None
     # The language layer's reading of the message, made on first use: a canonical command
     # ("提交 …") rarely needs it, and parsing costs a few hundred microseconds a message.
     _parse: Parse | None = field(default=None, init=False)
     _parsed: bool = field(default=False, init=False)
-    # The registered group the message came from, looked up on first use: most messages never
-    # need it, and the lookup was a tenth of the cost of handling a submission (bench/README.md).
-    _group: GroupInfo | None = field(default=None, init=False)
-    _group_loaded: bool = field(default=False, init=False)
-
-    @property
-    def group(self) -> GroupInfo | None:
-        if not self._group_loaded:
-            chat = self.event.chat.key
-            self._group = groups.get_by_chat(self.conn, chat) if self.in_group else None
-            self._group_loaded = True
-        return self._group
 
     @property
     def parse(self) -> Parse | None:
@@ -83,17 +143,27 @@ class Context:
                                    reply_to=self.event.message_id if self.in_group else None)
         self.outgoing.append(Outgoing(msg, "reply", cause, self.event.self_id))
 
-    def send(self, chat: ChatRef, text: str, *, kind: str = "notify", cause: str = "",
-             mentions: tuple[str, ...] = (), account: str | None = None) -> None:
-        msg = OutgoingMessage.text(chat, text, mentions=mentions)
-        same_platform = chat.platform == self.event.platform
-        self.outgoing.append(Outgoing(msg, kind, cause,
-                                      account or (self.event.self_id if same_platform else None)))
+    def _event(self) -> MessageEvent:
+        return self.event
 
-    def audit(self, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-        row = audit.entry(at=self.now, actor=self.actor, channel="chat", action=action,
-                          target=target, detail=detail)
-        if self.audit_rows is None:
-            audit.record_many(self.conn, [row])
-        else:
-            self.audit_rows.append(row)
+
+@dataclass(slots=True, kw_only=True)
+class NoticeContext(_Work):
+    event: NoticeEvent
+
+    @property
+    def actor(self) -> str:
+        if self.person is not None:
+            return self.person.actor
+        return self.event.user.key if self.event.user else "system"
+
+    def reply(self, text: str) -> None:
+        """Answer the person the notice is about, privately (where the platform allows it)."""
+        ev = self.event
+        chat = ChatRef(ev.platform, ChatKind.PRIVATE, ev.user.id) if ev.user else ev.chat
+        if chat is not None:
+            self.outgoing.append(Outgoing(OutgoingMessage.text(chat, text), "reply", "",
+                                          ev.self_id))
+
+    def _event(self) -> NoticeEvent:
+        return self.event

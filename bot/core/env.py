@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
@@ -12,7 +12,22 @@ from bot.domain.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from bot.core.nlu import Parser
+    from bot.domain.gongwen import Document
     from config.settings import Settings
+
+
+class LinkSigner(Protocol):
+    """Signs read-only board links (the board's key, ``bot/web/security.py``)."""
+
+    def view_link(self, unit_id: int, expires: int) -> str:
+        """The token of a link to ``unit_id`` (and below) valid until ``expires`` (epoch s)."""
+        ...
+
+
+class DocumentRenderer(Protocol):
+    """Lays an official document out as .docx bytes (``bot/reports/render.py``)."""
+
+    def __call__(self, doc: Document, *, created: datetime | None = None) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -23,6 +38,8 @@ class ServiceEnv:
     tz: ZoneInfo
     parser: Parser | None = None  # set once jieba has loaded (off the event loop)
     board_url: str = ""
+    link_signer: LinkSigner | None = None  # given by the composition root
+    render_document: DocumentRenderer | None = None  # given by the composition root
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

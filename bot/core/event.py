@@ -1,8 +1,10 @@
 """Platform-neutral inbound events.
 
 Only adapters know OneBot JSON, WeChat XML or WeCom JSON; everything past an adapter sees these
-frozen dataclasses. Identities are written ``platform:id`` (``qq:10001``, ``wx:wxid_x``,
-``mp:oABC``) and chats ``platform:group:id`` / ``platform:user:id`` (DESIGN §5).
+frozen dataclasses: a message, a notice (something else that happened in a chat), or a
+subscription event (following or leaving an account). Identities are written ``platform:id``
+(``qq:10001``, ``wx:wxid_x``, ``mp:oABC``) and chats ``platform:group:id`` /
+``platform:user:id``.
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ Segment = Text | Mention | Reply | Image | File | Face | Other | StoredImage
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    """An attachment downloaded when it arrived and kept by content hash (see bot/files.py)."""
+    """An attachment downloaded when it arrived and kept by content hash
+    (``bot/services/files.py``)."""
 
     name: str
     sha256: str
@@ -201,6 +204,14 @@ class NoticeEvent:
         user = self.user.key if self.user else "-"
         extra = ",".join(f"{k}={v}" for k, v in sorted(self.detail.items()))
         return f"notice:{self.platform}:{self.self_id}:{self.kind}:{chat}:{user}:{self.time.timestamp():.0f}:{extra}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEvent(NoticeEvent):
+    """A person's relation to an account changed: ``subscribe`` (关注; ``detail["key"]`` is the
+    QR scene, e.g. an invite code), ``unsubscribe`` (取消关注), ``scan`` (a QR code scanned by a
+    follower), ``click`` (a menu button; ``detail["key"]``), or ``unreachable`` (the platform
+    refuses to deliver to them any more; ``detail["reason"]``). ``user`` is always set."""
 
 
 Event = MessageEvent | NoticeEvent

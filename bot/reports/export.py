@@ -23,8 +23,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import Connection, text
 
+from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.periods import parse_year
@@ -32,7 +32,6 @@ from bot.services import stats as stats_svc
 from bot.services.stats import Completion, FlagCounts, HalfYearReport, YearStats
 from bot.services.tasks import SYSTEM_NAMES
 from bot.services.units import KIND_NAMES
-from storage.db import Database
 
 log = logging.getLogger("dudao.reports.export")
 
@@ -378,18 +377,6 @@ def save_atomic(wb: Workbook, out: Path) -> None:
         raise
 
 
-def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:
-    """All the numbers of the export from one snapshot.
-
-    On PostgreSQL the transaction is made REPEATABLE READ so that the per-unit, per-task and
-    half-year figures cannot disagree because a review committed between two of the queries
-    (SQLite's transaction is a snapshot already).
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-    return stats_svc.year_stats(conn, env, year, now=now)
-
-
 def totals_of(data: YearStats) -> dict[str, Any]:
     comp, flags, bonus, deduction = data.unit_totals
     rate = comp.on_time_rate
@@ -410,7 +397,7 @@ def export_year(db: Database, env: ServiceEnv, year: int | str, out: Path, *,
     say = progress or (lambda _stage: None)
     now = env.clock.now()
     say("读取数据")
-    data = db.transaction(lambda conn: read_year(conn, env, y, now))
+    data = db.transaction(lambda conn: stats_svc.read_year(conn, env, y, now))
     wb = build_workbook(env, data, progress)
     say("保存文件")
     save_atomic(wb, out)

@@ -1,19 +1,16 @@
 """Lays a ``bot.domain.gongwen.Document`` out on the page (``GongwenBuilder``) and writes the file.
 
 The order is the standard's: 版头 (mark, number, red rule), title, 主送机关, body, 附件说明,
-signature and date, attachments, 版记. The file is written next to its destination and renamed
-into place, so a reader never sees half a document.
+signature and date, attachments, 版记. ``render`` is the renderer the composition root gives the
+services (``ServiceEnv.render_document``); the services write the file
+(``bot/services/drafting.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 from bot.domain.gongwen import (
     AttachmentStart,
@@ -29,13 +26,6 @@ from bot.domain.gongwen import (
     text_width,
 )
 from bot.reports.gongwen import A4, GongwenBuilder, PageSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    path: Path
-    sha256: str
-    size: int
 
 
 def render(doc: Document, *, page: PageSpec = A4, created: datetime | None = None) -> bytes:
@@ -83,19 +73,6 @@ def _blocks(b: GongwenBuilder, blocks: tuple[Block, ...]) -> None:
             b.toc(block.heading, [(e.text, e.anchor, e.page) for e in block.entries])
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"unknown block {block!r}")
-
-
-def write_atomic(path: Path, data: bytes) -> Written:
-    """Write ``data`` to ``path`` (its folder created), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return Written(path, hashlib.sha256(data).hexdigest(), len(data))
 
 
 # ---------------------------------------------------------------------------------- pages

@@ -14,7 +14,7 @@ Steps (``dudao backup --out FILE`` and the daily job both run :func:`create`):
    no temporary file): nothing that looks like a valid backup and is not.
 
 Attachments are written once and never change or disappear while the service runs (content-
-addressed, bot/files.py), and one is stored before the row that refers to it commits, so every
+addressed, bot/services/files.py), and one is stored before the row that refers to it commits, so every
 file the copied database refers to is on disk when step 2 reads it.
 """
 

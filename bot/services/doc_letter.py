@@ -7,7 +7,7 @@ returned version and why; then the demands (补报, 修改, 说明原因, 整改
 
 The demands are also kept as data (``Document.meta["demands"]``, each with its text and due
 date, and ``meta["reply_by"]``): when the letter is issued, the programme issue's rectification
-items (整改) are created from them — see ``after_issue`` in ``bot/reports/documents.py``. Overdue
+items (整改) are created from them — see ``after_issue`` in ``bot/services/drafting.py``. Overdue
 rectifications will join the problems listed here once that feature exists.
 """
 

@@ -4,7 +4,7 @@ An attempt is *reserved* before its password is checked, so parallel requests ca
 checked against a count none of them has raised yet (500 concurrent guesses were all checked
 when the count was read first and raised after the check). For each key one atomic statement
 counts the attempt only while the count stays within the limit, the way the WeChat quotas are
-counted (``storage/quota_store.py``)::
+counted (``bot/services/api_quota.py``)::
 
     INSERT INTO login_attempts (key, window_start, used) VALUES (:key, :now, 1)
     ON CONFLICT (key) DO UPDATE SET

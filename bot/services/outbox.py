@@ -1,6 +1,6 @@
 """The outbox table: messages are written in the transaction that caused them.
 
-Delivery (``bot/core/outbox.py``) claims due rows, sends them through the adapter's rate-limited
+Delivery (``bot/pipeline/delivery.py``) claims due rows, sends them through the adapter's rate-limited
 queue and records the result here. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so
 several processes never take the same row; a claim is a lease (``not_before`` pushed into the
 future), so a process that dies with claimed rows leaves them to be retried after the lease.
@@ -8,11 +8,12 @@ future), so a process that dies with claimed rows leaves them to be retried afte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from bot.core.message import OutgoingMessage
 from bot.core.serialize import dump
@@ -70,6 +71,48 @@ def enqueue_many(conn: Connection, rows: list[tuple[OutgoingMessage, str, str, s
     return [int(i) for i in res.scalars()]
 
 
+def claim_for_accounts(conn: Connection, accounts: Mapping[str, list[str]], *, now: datetime,
+                       exclude: set[int], limit: int = 200) -> list[PendingMessage]:
+    """Claim (lease) due rows that one of ``accounts`` (platform -> account ids this process can
+    send through; "" = the platform's account-less sender) may send, oldest first.
+
+    A row with an account is taken only by the process holding that account; a row without
+    one by any process with an account of its platform.
+    """
+    conds = []
+    for platform, accs in accounts.items():
+        if not accs:
+            continue
+        named = [a for a in accs if a]
+        conds.append(and_(OutboxMessage.account.is_(None),
+                          OutboxMessage.chat.like(f"{platform}:%")))
+        if named:
+            conds.append(and_(OutboxMessage.account.in_(named),
+                              OutboxMessage.chat.like(f"{platform}:%")))
+        if "" in accs:
+            conds.append(OutboxMessage.chat.like(f"{platform}:%"))
+    if not conds:
+        return []
+    q = (
+        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account,
+               OutboxMessage.content, OutboxMessage.kind, OutboxMessage.cause,
+               OutboxMessage.attempts)
+        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now, or_(*conds))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if exclude:
+        q = q.where(OutboxMessage.id.not_in(exclude))
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows = conn.execute(q).all()
+    if rows:
+        conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                     .values(not_before=now + CLAIM_LEASE))
+    return [PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause, r.attempts)
+            for r in rows]
+
+
 def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime) -> None:
     if results:
         # One executemany for the whole flush, not a statement per message.
@@ -91,6 +134,12 @@ def mark_unconfirmed(conn: Connection, oid: int, *, error: str, now: datetime) -
     conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid).values(
         state="sent", sent_at=now, last_error=f"unconfirmed: {error}"[:500],
         attempts=OutboxMessage.attempts + 1))
+
+
+def postpone(conn: Connection, oid: int, *, error: str, retry_at: datetime) -> None:
+    """Try again at ``retry_at`` without counting an attempt (no account could send it)."""
+    conn.execute(update(OutboxMessage).where(OutboxMessage.id == oid)
+                 .values(not_before=retry_at, last_error=error[:500]))
 
 
 def mark_retry(conn: Connection, oid: int, *, error: str, retry_at: datetime,

@@ -11,11 +11,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.core.event import UserRef
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.roles import ROLE_NAMES as ROLE_NAMES
+from bot.domain.roles import ROLES as ROLES
 from bot.services import units as units_svc
 from storage.models import BindRequest, Identity, Invite, Person, Unit
-
-ROLES = ("admin", "liaison", "official")
-ROLE_NAMES = {"admin": "管理员", "liaison": "联络员", "official": "领导"}
 
 
 @dataclass(frozen=True, slots=True)

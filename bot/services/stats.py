@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, literal, select, text
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -497,6 +497,18 @@ def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
     ]
     return YearStats(year=window.start.year, window=window, as_of=now,
                      units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports)
+
+
+def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:
+    """All the numbers of the export from one snapshot.
+
+    On PostgreSQL the transaction is made REPEATABLE READ so that the per-unit, per-task and
+    half-year figures cannot disagree because a review committed between two of the queries
+    (SQLite's transaction is a snapshot already).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    return year_stats(conn, env, year, now=now)
 
 
 # ---------------------------------------------------------------------------------- the records

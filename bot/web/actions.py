@@ -46,7 +46,7 @@ async def review(request: web.Request) -> web.StreamResponse:
     accept = action == "accept"
     rating = _text(form, "rating") or None
     reason = _text(form, "reason") or None
-    admin_id, env, now = who_of(request).person_id, b.services.env, b.now()
+    admin_id, env, now = who_of(request).person_id, b.env, b.now()
 
     def act(conn: Connection) -> str:
         sub, flag = board_actions.review(conn, env, sid, accept=accept, rating=rating,
@@ -77,7 +77,7 @@ async def override_flag(request: web.Request) -> web.StreamResponse:
 async def publish_task(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    env = b.services.env
+    env = b.env
     try:
         day = datetime.strptime(_text(form, "due_date"), "%Y-%m-%d").date()
         clock = datetime.strptime(_text(form, "due_time") or "18:00", "%H:%M").time()
@@ -128,7 +128,7 @@ async def record_event(request: web.Request) -> web.StreamResponse:
         points = abs(float(raw_points)) if raw_points else None
     except ValueError:
         raise back(request, form, err="分值要写数字") from None
-    admin_id, env, now = who_of(request).person_id, b.services.env, b.now()
+    admin_id, env, now = who_of(request).person_id, b.env, b.now()
 
     def act(conn: Connection) -> str:
         return board_actions.record_event(conn, env, unit_id=unit_id, kind=kind, reason=reason,

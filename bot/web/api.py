@@ -69,7 +69,7 @@ def _iso(moment: datetime | None) -> str | None:
 @api
 async def api_units(request: web.Request) -> web.StreamResponse:
     kind = request.query.get("kind") or None
-    units = await board(request).services.db.run(lambda c: units_svc.list_units(c, kind=kind))
+    units = await board(request).db.run(lambda c: units_svc.list_units(c, kind=kind))
     return web.json_response([{"id": u.id, "code": u.code, "name": u.name,
                                "short_name": u.short_name, "kind": u.kind,
                                "parent_id": u.parent_id} for u in units])
@@ -77,7 +77,7 @@ async def api_units(request: web.Request) -> web.StreamResponse:
 
 @api
 async def api_tasks(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda c: board_svc.task_overview(c))
+    rows = await board(request).db.run(lambda c: board_svc.task_overview(c))
     return web.json_response([{"id": t.id, "title": t.title, "due": _iso(t.due),
                                "system": t.system, "status": t.status, "submitted": t.done,
                                "units": t.total} for t in rows])
@@ -86,8 +86,8 @@ async def api_tasks(request: web.Request) -> web.StreamResponse:
 @api
 async def api_board(request: web.Request) -> web.StreamResponse:
     q = request.query
-    tz = board(request).services.env.tz
-    g = await board(request).services.db.run(lambda c: board_svc.grid(
+    tz = board(request).env.tz
+    g = await board(request).db.run(lambda c: board_svc.grid(
         c, tz=tz, kind=q.get("kind") or None, system=q.get("system") or None,
         period=q.get("period", "")))
     by_unit: dict[int, dict[str, str]] = {}
@@ -114,7 +114,7 @@ def _counts(c: Any) -> dict[str, int]:
 @api
 async def api_unit(request: web.Request) -> web.StreamResponse:
     uid = path_id(request, "unit_id")
-    d = await board(request).services.db.run(lambda c: board_svc.unit_detail(c, uid))
+    d = await board(request).db.run(lambda c: board_svc.unit_detail(c, uid))
     return web.json_response({
         "id": d.unit.id, "name": d.unit.name, "kind": d.unit.kind, "parent": d.parent,
         "flags": {k: d.counts.get(k, 0) for k in ("red", "blue", "yellow")},

@@ -78,7 +78,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         # Reserved before the password is checked: N requests in parallel get at most `limit`
         # checks between them, whichever process serves them.
-        await b.services.db.run(lambda conn: login_limits.reserve(conn, keys, limit=limit, now=now))
+        await b.db.run(lambda conn: login_limits.reserve(conn, keys, limit=limit, now=now))
     except login_limits.TooManyAttempts as exc:
         log.warning("login refused for %s: too many attempts", address)
         resp = page(request, "login.html", status=429, next=nxt, login_name=login_name,
@@ -86,7 +86,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     password = str(form.get("password", ""))
-    creds = await b.services.db.run(lambda conn: board_actions.admin_credentials(conn, login_name))
+    creds = await b.db.run(lambda conn: board_actions.admin_credentials(conn, login_name))
     stored = creds[1] if creds else _dummy_hash()
     ok = await asyncio.to_thread(verify_password, password, stored) and creds is not None
     pid = creds[0] if creds and ok else None
@@ -102,7 +102,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return web_sessions.open_admin(conn, person_id=pid, password_hash=stored, now=now,
                                        expires=datetime.fromtimestamp(expires, UTC))
 
-    token = await b.services.db.run(finish_attempt)
+    token = await b.db.run(finish_attempt)
     if token is None or pid is None:
         log.info("failed board login from %s", address)
         return page(request, "login.html", status=401, next=nxt, login_name=login_name,
@@ -124,7 +124,7 @@ def _sweep_now_and_then(request: web.Request) -> None:
     if mono - b.last_sweep < SWEEP_EVERY_S and b.last_sweep:
         return
     b.last_sweep = mono
-    now, db = b.now(), b.services.db
+    now, db = b.now(), b.db
 
     async def sweep() -> None:
         try:
@@ -132,7 +132,7 @@ def _sweep_now_and_then(request: web.Request) -> None:
         except Exception as exc:  # housekeeping: the next sweep tries again
             log.warning("could not delete idle login-limit rows: %s", exc)
 
-    b.services.spawn(sweep())
+    b.spawn(sweep())
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -153,7 +153,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
             audit.record(conn, at=now, actor=actor, channel="web", action="web.logout",
                          target=actor)
 
-    await b.services.db.run(end)
+    await b.db.run(end)
     raise resp
 
 
@@ -169,7 +169,7 @@ async def open_view_link(request: web.Request) -> web.StreamResponse:
     if who is not None and who.is_admin:  # an admin opening a link keeps the admin session
         raise web.HTTPFound(f"/units/{unit_id}")
     until = min(expires, int(now.timestamp()) + b.settings.web.session_hours * 3600)
-    token = await b.services.db.run(lambda conn: web_sessions.open_viewer(
+    token = await b.db.run(lambda conn: web_sessions.open_viewer(
         conn, unit_id=unit_id, now=now, expires=datetime.fromtimestamp(until, UTC)))
     if token is None:
         return page(request, "error.html", status=404,
@@ -192,7 +192,7 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
         raise back(request, form, err="有效天数要写数字") from None
     now = b.now()
     admin_id = who_of(request).person_id
-    base = b.services.env.board_url or f"{request.scheme}://{request.host}"
+    base = b.env.board_url or f"{request.scheme}://{request.host}"
 
     def act(conn: Connection) -> links.ViewLink:
         board_actions.record_link(conn, admin_id=admin_id, unit_id=unit_id, days=days, now=now)
@@ -200,7 +200,7 @@ async def make_view_link(request: web.Request) -> web.StreamResponse:
                                     days=days, now=now)
 
     try:
-        link = await b.services.db.run(act)
+        link = await b.db.run(act)
     except DomainError as exc:
         raise back(request, form, err=exc.message) from None
     # Shown in this response, never put in a URL: a redirect to ``?msg=…/v/…`` left a link

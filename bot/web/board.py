@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
+from bot.core.blobs import BlobStore
+from bot.core.database import Database
+from bot.core.env import ServiceEnv
 from bot.web import actions, api, auth, documents, links, pages
 from bot.web.common import BOARD, Board, Handler, error_page, make_jinja
 from bot.web.ids import BadId
 
-if TYPE_CHECKING:
-    from bot.app import Services
-
 log = logging.getLogger("dudao.web")
 
 
-def setup_board(app: web.Application, services: Services) -> Board:
-    state = Board(services, links.signer_for(services.settings), make_jinja())
+def setup_board(app: web.Application, *, db: Database, env: ServiceEnv, files: BlobStore,
+                spawn: Callable[[Coroutine[Any, Any, Any]], None]) -> Board:
+    state = Board(db, env, files, spawn, links.signer_for(env.settings), make_jinja())
     app[BOARD] = state
     app.middlewares.append(not_found)
     app.add_routes(auth.routes())

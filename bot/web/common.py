@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import jinja2
@@ -16,13 +16,13 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import Connection
 
+from bot.core.blobs import BlobStore
+from bot.core.database import Database
+from bot.core.env import ServiceEnv
 from bot.domain.errors import DomainError
 from bot.domain.submissions import SubmissionStatus
 from bot.services import web_sessions
 from bot.web.security import Session, Signer
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 SESSION_COOKIE = "dudao_session"
 CSRF_COOKIE = "dudao_csrf"
@@ -37,7 +37,12 @@ SOURCE_LABELS = {"rule": "规则", "override": "管理员改旗", "innovation": 
 
 @dataclass
 class Board:
-    services: Services
+    """What the board's handlers are given (by the composition root, ``bot/app.py``)."""
+
+    db: Database
+    env: ServiceEnv
+    files: BlobStore
+    spawn: Callable[[Coroutine[Any, Any, Any]], None]  # background work, cancelled at shutdown
     signer: Signer
     jinja: jinja2.Environment
     # When the last sweep of idle login-limit rows ran (loop time); per app, not per module.
@@ -45,15 +50,15 @@ class Board:
 
     @property
     def settings(self) -> Any:
-        return self.services.settings
+        return self.env.settings
 
     def now(self) -> datetime:
-        return self.services.env.clock.now()
+        return self.env.clock.now()
 
     def fmt(self, moment: datetime | None) -> str:
         if moment is None:
             return ""
-        return f"{self.services.env.local(moment):%Y-%m-%d %H:%M}"
+        return f"{self.env.local(moment):%Y-%m-%d %H:%M}"
 
 
 BOARD = web.AppKey("board", Board)
@@ -102,7 +107,7 @@ async def current(request: web.Request) -> Who | None:
     who: Who | None = None
     if s is not None and s.token:
         token = s.token
-        view = await b.services.db.run(lambda conn: web_sessions.lookup(conn, token, now))
+        view = await b.db.run(lambda conn: web_sessions.lookup(conn, token, now))
         if view is not None:
             session = Session(view.role, view.person_id, view.unit_id, s.expires, token)
             who = Who(session, view.name, view.scope)
@@ -300,7 +305,7 @@ async def run_action(request: web.Request, form: Any, fn: Callable[[Connection],
                      ) -> NoReturn:
     """Run an admin action as one unit of work and go back with its result or its refusal."""
     try:
-        msg = await board(request).services.db.run(fn)
+        msg = await board(request).db.run(fn)
     except DomainError as exc:
         raise back(request, form, err=exc.message) from None
     # Chat messages the action queued are delivered by the outbox poller within seconds.

@@ -9,9 +9,9 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError
-from bot.reports import documents as docs
 from bot.services import audit
 from bot.services import documents as register
+from bot.services import drafting as docs
 from bot.web.common import admin_only, board, error_page, form_with_csrf, page, run_action, who_of
 from bot.web.ids import path_id
 
@@ -30,7 +30,7 @@ def routes() -> list[web.RouteDef]:
 async def documents_page(request: web.Request) -> web.StreamResponse:
     status = request.query.get("status", "")
     status = status if status in register.STATUS_NAMES else ""
-    rows = await board(request).services.db.run(
+    rows = await board(request).db.run(
         lambda conn: register.list_documents(conn, status=status or None))
     return page(request, "documents.html", rows=rows, shown=status,
                 statuses=register.STATUS_NAMES, unnumbered=register.UNNUMBERED)
@@ -40,7 +40,7 @@ async def documents_page(request: web.Request) -> web.StreamResponse:
 async def download(request: web.Request) -> web.StreamResponse:
     doc_id = path_id(request, "doc_id")
     try:
-        info = await board(request).services.db.run(lambda conn: register.get(conn, doc_id))
+        info = await board(request).db.run(lambda conn: register.get(conn, doc_id))
     except DomainError as exc:
         return error_page(request, 404, exc.message)
     path = Path(info.path) if info.path else None
@@ -59,7 +59,7 @@ async def issue(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     doc_id = path_id(request, "doc_id")
-    person_id, env, now = who_of(request).person_id, b.services.env, b.now()
+    person_id, env, now = who_of(request).person_id, b.env, b.now()
     actor = register.Actor(f"person:{person_id}", person_id)
 
     def act(conn: Connection) -> str:

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+Report = Callable[[], Awaitable[tuple[dict[str, Any], bool]]]
+"""The service's state as JSON, and whether it is healthy (given by the composition root)."""
 
-def routes() -> list[web.RouteDef]:
+
+def routes(report: Report) -> list[web.RouteDef]:
+    async def healthz(request: web.Request) -> web.Response:
+        body, ok = await report()
+        return web.json_response(body, status=200 if ok else 503)
+
     return [web.get("/healthz", healthz)]
-
-
-async def healthz(request: web.Request) -> web.Response:
-    from bot.app import SERVICES
-
-    services = request.app[SERVICES]
-    db_ok = await services.db.ping()
-    accounts: list[dict[str, Any]] = []
-    for acc in services.onebot.accounts().values():
-        accounts.append({
-            "platform": acc.platform, "self_id": acc.self_id, "protocol": acc.protocol,
-            "connected": acc.connected, "online": acc.online,
-            "last_heartbeat": acc.last_heartbeat.isoformat() if acc.last_heartbeat else None,
-            "frames_in": acc.frames_in, "bad_frames": acc.bad_frames,
-        })
-    body = {
-        "status": "ok" if db_ok else "degraded",
-        "database": {"ok": db_ok, "dialect": services.db.dialect},
-        "adapters": {"onebot": accounts},
-        "dispatcher": dict(services.dispatcher.stats),
-        "outbox": {"sent": services.delivery.sent, "failed": services.delivery.failed},
-        "nlu": services.env.parser is not None,
-    }
-    return web.json_response(body, status=200 if db_ok else 503)

@@ -1,36 +1,24 @@
-"""Read-only board links made outside a web request: by ``dudao unit link`` and the chat command.
+"""The board's signer for read-only links, and the links themselves (``bot/services/view_links.py``).
 
-The token is :meth:`bot.web.security.Signer.view_link` under the board's own key, so a link made
-here opens exactly like one made on the unit page (``/v/<token>``: the unit and the units below
-it, read-only, until it expires). No aiohttp here: the CLI and the chat handlers import this.
+The CLI (``dudao unit link``), the unit page and, through ``ServiceEnv.link_signer``, the chat
+command 看板 sign with the same key, so every link opens the same way.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
-
-from bot.domain.errors import InvalidInput
-from bot.services import units as units_svc
+from bot.services.view_links import MAX_DAYS as MAX_DAYS
+from bot.services.view_links import ViewLink as ViewLink
+from bot.services.view_links import check_days as check_days
+from bot.services.view_links import make_view_link as make_view_link
+from bot.services.view_links import view_url as view_url
 from bot.web.security import Signer, load_secret
 
 if TYPE_CHECKING:
     from config.settings import Settings
-
-MAX_DAYS = 366
-
-
-@dataclass(frozen=True, slots=True)
-class ViewLink:
-    url: str
-    unit_id: int
-    unit: str
-    expires_at: datetime
 
 
 @functools.cache
@@ -45,26 +33,12 @@ def signer_for(settings: Settings) -> Signer:
     return _signer(settings.web.secret_key, settings.service.data_dir)
 
 
-def view_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/v/{token}"
+class BoardLinkSigner:
+    """The board's signer for the chat handlers, found on first use (the key file is read, or
+    made, only when a link is asked for)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
 
-def check_days(days: int) -> int:
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"有效天数应在 1 到 {MAX_DAYS} 天之间")
-    return days
-
-
-def make_view_link(conn: Connection, *, signer: Signer, base_url: str, unit_id: int, days: int,
-                   now: datetime) -> ViewLink:
-    """A signed read-only link to ``unit_id`` (and its subtree) valid for ``days`` from ``now``.
-
-    Raises NotFound for an unknown unit and InvalidInput for a lifetime out of range; the caller
-    audits (it knows who asked and through which channel).
-    """
-    check_days(days)
-    unit = units_svc.get(conn, unit_id)
-    expires = int((now + timedelta(days=days)).timestamp())
-    token = signer.view_link(unit.id, expires)
-    return ViewLink(view_url(base_url, token), unit.id, unit.name,
-                    datetime.fromtimestamp(expires, now.tzinfo))
+    def view_link(self, unit_id: int, expires: int) -> str:
+        return signer_for(self._settings).view_link(unit_id, expires)

@@ -18,7 +18,7 @@ from bot.web.common import admin_only, board, error_page, page, signed_in, who_o
 from bot.web.gridhtml import grid_html, unit_list_html
 from bot.web.ids import path_id, query_id
 
-# DESIGN §4, as the legend under the grid.
+# the flag rules (bot/domain/flags.py), as the legend under the grid.
 RULES = (
     ("red", "红旗", "按时报送且审核评价为“优”：按时完成，成效显著"),
     ("blue", "蓝旗", "按时报送但评价为“良”或“一般”，或被退回（未完全达到要求）；"
@@ -53,10 +53,10 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     system = request.query.get("system", "")
     period = request.query.get("period", "")
     scope = set(who.scope) if who.scope is not None else None
-    tz = b.services.env.tz
+    tz = b.env.tz
     problem = ""
     try:
-        g = await b.services.db.run(lambda conn: board_svc.grid(
+        g = await b.db.run(lambda conn: board_svc.grid(
             conn, tz=tz, kind=kind or None, system=system or None, period=period,
             unit_ids=scope))
     except DomainError as exc:
@@ -85,10 +85,10 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
     unit_id = path_id(request, "unit_id")
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的情况")
-    tz, now = b.services.env.tz, b.now()
+    tz, now = b.env.tz, b.now()
     all_years = request.query.get("all") == "1"
     try:
-        v = await b.services.db.run(lambda conn: board_svc.unit_view(
+        v = await b.db.run(lambda conn: board_svc.unit_view(
             conn, unit_id, now=now, tz=tz, all_years=all_years))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
@@ -102,16 +102,16 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
 async def task_page(request: web.Request) -> web.StreamResponse:
     b = board(request)
     task_id = path_id(request, "task_id")
-    tz = b.services.env.tz
+    tz = b.env.tz
     try:
-        d = await b.services.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
+        d = await b.db.run(lambda conn: board_svc.task_detail(conn, task_id, tz))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     latest: dict[int, int] = {}
     for s in d.submissions:  # oldest first: the last seen per unit is the one to review
         latest[s.unit_id] = s.id
     returned = [s for s in d.submissions if s.status == "returned"]
-    today = b.services.env.local(b.now()).date()
+    today = b.env.local(b.now()).date()
     chart = charts.submission_progress(d.daily, len(d.units), published=d.published,
                                        due=d.task.due.astimezone(tz).date(), today=today)
     late = [u for u in d.units if u.late]
@@ -125,8 +125,8 @@ async def task_page(request: web.Request) -> web.StreamResponse:
 @admin_only
 async def tasks_page(request: web.Request) -> web.StreamResponse:
     b = board(request)
-    rows = await b.services.db.run(lambda conn: board_svc.task_overview(conn))
-    local = b.services.env.local(b.now())
+    rows = await b.db.run(lambda conn: board_svc.task_overview(conn))
+    local = b.env.local(b.now())
     return page(request, "tasks.html", rows=rows, systems=SYSTEM_NAMES, kinds=KIND_NAMES,
                 default_due=f"{local.year}-{local.month:02d}-{local.day:02d}")
 
@@ -139,7 +139,7 @@ async def charts_page(request: web.Request) -> web.StreamResponse:
                                         list[tuple[int, str, int, int, int]]]:
         return board_svc.task_overview(conn, limit=30), board_svc.flags_by_unit(conn, limit=40)
 
-    tasks, flags = await b.services.db.run(load)
+    tasks, flags = await b.db.run(load)
     completion = charts.completion_bars([(t.id, t.title, t.done, t.total)
                                          for t in reversed(tasks)])
     return page(request, "charts.html", completion=completion,
@@ -153,13 +153,13 @@ async def notices_page(request: web.Request) -> web.StreamResponse:
         refs = {part.strip() for n in rows for part in n.targets.split(",")}
         return rows, board_svc.reference_names(conn, refs)
 
-    rows, names = await board(request).services.db.run(load)
+    rows, names = await board(request).db.run(load)
     return page(request, "notices.html", rows=rows, names=names, L=labels)
 
 
 @admin_only
 async def dynamics_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.dynamics(conn))
+    rows = await board(request).db.run(lambda conn: board_svc.dynamics(conn))
     return page(request, "dynamics.html", rows=rows,
                 statuses={"pending": "待审", "published": "已发布", "featured": "精选"},
                 counts=Counter(r.status for r in rows))
@@ -167,7 +167,7 @@ async def dynamics_page(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def bulletins_page(request: web.Request) -> web.StreamResponse:
-    rows = await board(request).services.db.run(lambda conn: board_svc.bulletins(conn))
+    rows = await board(request).db.run(lambda conn: board_svc.bulletins(conn))
     return page(request, "bulletins.html", rows=rows, kinds=labels.BULLETIN_KINDS)
 
 
@@ -183,7 +183,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         return rows, board_svc.reference_names(conn, refs)
 
     b = board(request)
-    rows, names = await b.services.db.run(load)
+    rows, names = await b.db.run(load)
     return page(request, "audit.html", rows=rows, names=names, L=labels,
                 more=rows[-1].id if len(rows) == 100 else None)
 
@@ -193,12 +193,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     b, who = board(request), who_of(request)
     aid = path_id(request, "attachment_id")
     try:
-        name, sha, unit_id = await b.services.db.run(lambda conn: board_svc.attachment(conn, aid))
+        name, sha, unit_id = await b.db.run(lambda conn: board_svc.attachment(conn, aid))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
     if not who.can_see(unit_id):
         return error_page(request, 403, "只读链接只能查看本单位及下级单位的材料")
-    path = b.services.files.open_path(sha)
+    path = b.files.open_path(sha)
     if path is None:
         return error_page(request, 404, "附件文件已不在服务器上")
     return web.FileResponse(path, headers={

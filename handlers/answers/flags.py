@@ -8,7 +8,7 @@ from bot.services import query as query_svc
 from bot.services import standings as standings_svc
 from bot.services.flag_rules import COLOR_NAMES
 from handlers.answers.words import MAX_NAMES, MAX_REASONS, MAX_UNITS, TOP_N
-from handlers.common import require_person
+from handlers.common import person_of
 from handlers.slots import period_label, points
 
 
@@ -35,7 +35,7 @@ def render_flags(ctx: Context, q: Query, a: query_svc.Ask, r: query_svc.FlagAnsw
         if not rows:
             return f"{label}还没有任何单位获得旗帜或加减分"
         if q.mine or q.unit_ids:
-            wanted = set(q.unit_ids) or ({p} if (p := require_person(ctx).unit_id) else set())
+            wanted = set(q.unit_ids) or ({p} if (p := person_of(ctx).unit_id) else set())
             place = [f"{s.unit_name}排第 {i} 名（{_counts(s)}）" for i, s in enumerate(rows, 1)
                      if s.unit_id in wanted]
             if place:

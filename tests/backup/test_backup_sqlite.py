@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import _lifecycle_console, build_services
+from bot.app import build_services, lifecycle
 from bot.cli.backup import ProgressLine
 from bot.services import backup as backup_svc
 from bot.services import backup_archive
@@ -200,14 +200,14 @@ async def test_nothing_opens_the_database_while_a_restore_holds_it(
         assert "数据库正在恢复" in capsys.readouterr().err
         settings = load_settings(site.config, QUIET)
         with pytest.raises(service_lock.LockBusy):  # `dudao serve` and `dudao console`
-            async with _lifecycle_console(build_services(settings)):
+            async with lifecycle(build_services(settings)):
                 pass
     finally:
         restoring.release()
     assert site.run("task", "list") == 0
     # and while a service runs, a second one shares the database (restore does not)
     settings = load_settings(site.config, QUIET)
-    async with _lifecycle_console(build_services(settings)):
+    async with lifecycle(build_services(settings)):
         with pytest.raises(service_lock.LockBusy):
             service_lock.take_exclusive(site.url)
         assert site.run("task", "list") == 0

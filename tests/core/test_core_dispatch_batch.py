@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import make_env, prepare_database
-from bot.core.dispatcher import Delivered, Dispatcher
+from bot.core.adapter import Envelope
 from bot.core.event import ChatRef, MessageEvent, Text, UserRef
 from bot.core.message import OutgoingMessage
 from bot.core.router import RouteTable
+from bot.pipeline.dispatcher import Dispatcher
 from bot.services import units
 from config.settings import load_settings
-from handlers import build_router, route_message
+from handlers import build_router
 from storage.db import Database
 
 
@@ -22,7 +23,7 @@ def _private(sender: str, text: str, message_id: str) -> MessageEvent:
                         segments=(Text(text),), time=datetime.now(UTC), to_me=True)
 
 
-def _texts(delivered: list[Delivered]) -> list[str]:
+def _texts(delivered: list[Envelope]) -> list[str]:
     return ["".join(s.text for s in d.message.segments if isinstance(s, Text)) for d in delivered]
 
 
@@ -35,13 +36,12 @@ async def test_a_binding_earlier_in_the_batch_is_seen_by_the_next_message(tmp_pa
     prepare_database(db, settings, env)
     code = db.transaction(lambda c: units.create_invite(c, units.require(c, "洛阳市"),
                                                         now=env.clock.now()))
-    delivered: list[Delivered] = []
+    delivered: list[Envelope] = []
 
     async def send_direct(msg: OutgoingMessage, account: str | None) -> None:
         raise AssertionError(f"nothing should be answered outside the outbox: {msg}")
 
     dispatcher = Dispatcher(db=db, env=env, table=RouteTable(build_router()),
-                            route_message=route_message, on_notice=None,
                             deliver=delivered.extend, send_direct=send_direct)
     # Queued before the consumer starts, so the three messages form ONE batch.
     dispatcher.submit(_private("40001", "我的任务", "m1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import SERVICES, Services, create_app
@@ -70,4 +72,22 @@ async def bot(tmp_path: Path, db_url: str) -> AsyncIterator[Bot]:
     finally:
         await impl.close()
         await session.close()
+        await server.close()
+
+
+@contextlib.asynccontextmanager
+async def file_server(path: str, body: bytes) -> AsyncIterator[str]:
+    """An HTTP server on 127.0.0.1 serving ``body`` at ``path`` (the implementation's own file
+    server, from which attachments are fetched); yields the file's URL."""
+
+    async def serve(_: web.Request) -> web.Response:
+        return web.Response(body=body)
+
+    app = web.Application()
+    app.router.add_get(path, serve)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url(path))
+    finally:
         await server.close()

@@ -240,4 +240,4 @@ async def test_push_floods_and_nested_frames_leave_the_service_working(
                                 headers={"X-Signature": signature(body, TOKEN)}) as resp:
         assert resp.status == 400
     await still_works(bot, site)
-    assert bot.services.onebot.accounts()["3889000001"].bad_frames >= 1
+    assert bot.services.adapter("onebot").accounts()["3889000001"].bad_frames >= 1

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, select
 
+from bot.app import render_docx
 from bot.core.env import ServiceEnv
 from bot.domain.clock import FixedClock
 from bot.domain.workdays import WorkCalendar
@@ -37,7 +38,8 @@ NOW = at("2026-12-31 12:00")  # 年底总结 (due 18:00) is the one deadline sti
 
 def make_env(clock: FixedClock, tmp_path: Path) -> ServiceEnv:
     settings = load_settings(None, {}, cwd=tmp_path)
-    return ServiceEnv(settings=settings, clock=clock, calendar=WorkCalendar(TZ), tz=TZ)
+    return ServiceEnv(settings=settings, clock=clock, calendar=WorkCalendar(TZ), tz=TZ,
+                      render_document=render_docx)
 
 
 @dataclass

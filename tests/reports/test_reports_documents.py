@@ -1,7 +1,7 @@
 """What the official documents say: every figure equals an independent count of the raw rows for
 the same period (tests/reports/doc_oracle.py), on SQLite and PostgreSQL.
 
-The documents are generated as the CLI generates them (bot.reports.documents), written to .docx
+The documents are generated as the CLI generates them (bot.services.drafting), written to .docx
 and read back with python-docx.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.errors import InvalidInput
-from bot.reports import documents as docs
 from bot.services import bulletins
+from bot.services import drafting as docs
 from bot.services.documents import Actor
 from tests.reports import doc_oracle as oracle
 from tests.reports.conftest import NOW, TZ, Seeded, at

@@ -18,10 +18,10 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from bot.domain.gongwen import Document, Paragraph, text_width
-from bot.reports import documents as docs
 from bot.reports.gongwen import A4, PageSpec
 from bot.reports.render import render
 from bot.services import bulletins
+from bot.services import drafting as docs
 from bot.services.doc_cases import CaseRecord
 from bot.services.documents import Actor
 from tests.reports.conftest import NOW, at, new_db, seed_year

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Connection, select
 
 from bot.domain.errors import Conflict, InvalidInput
-from bot.reports import documents as docs
 from bot.services import documents as register
+from bot.services import drafting as docs
 from bot.services.documents import Actor
 from config.settings import load_settings
 from storage.db import Database

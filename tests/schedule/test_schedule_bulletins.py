@@ -9,8 +9,10 @@ from sqlalchemy import Connection, insert, select
 
 from bot.core.context import Context
 from bot.core.event import ChatRef, MessageEvent, Text, UserRef
-from bot.domain.errors import Conflict, InvalidInput, NotAllowed
+from bot.core.router import RouteTable
+from bot.domain.errors import Conflict, InvalidInput
 from bot.services import bulletins, flag_rules, groups, people, submissions
+from handlers import build_router
 from handlers import bulletins as bulletin_handlers
 from storage.models import Bulletin, Dynamic
 from tests.schedule.conftest import ADMIN_GROUP, EXCHANGE, World, at, outbox
@@ -183,8 +185,15 @@ def test_chat_commands_draft_and_publish(world: World) -> None:
     assert "已发布：1 条消息" in ctx.outgoing[0].message.plain
     assert [m.chat for m in outbox(world.db)[before:]] == [EXCHANGE]
 
-    def liaison(conn: Connection) -> None:
-        bulletin_handlers.draft(_ctx(world, conn, "qq:30001", "通报", now))
+    # Who may draft is decided by the router (the spec's roles), which refuses in one line.
+    table = RouteTable(build_router())
+    drafts = len(world.tx(lambda c: c.execute(select(Bulletin.id)).all()))
 
-    with pytest.raises(NotAllowed):
-        world.tx(liaison)
+    def liaison(conn: Connection) -> Context:
+        ctx = _ctx(world, conn, "qq:30001", "通报", now)
+        table.route(ctx)
+        return ctx
+
+    refused = world.tx(liaison)
+    assert [o.message.plain for o in refused.outgoing] == ["只有管理员可以起草通报"]
+    assert len(world.tx(lambda c: c.execute(select(Bulletin.id)).all())) == drafts

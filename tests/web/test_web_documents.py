@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import docx
 from sqlalchemy import Connection, select
 
-from bot.reports import documents as docs
+from bot.services import drafting as docs
 from bot.services.documents import Actor
 from storage.models import AuditEntry, DocumentRecord
 from tests.web.conftest import NOW, Web

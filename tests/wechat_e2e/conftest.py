@@ -18,8 +18,8 @@ import pytest
 import xmltodict
 from aiohttp.test_utils import TestServer
 
+from bot.adapters.wechat_mp import WeChatMpAdapter
 from bot.app import SERVICES, Services, create_app
-from bot.wechat_wiring import WECHAT, WeChatWiring
 from config.settings import load_settings
 from storage.db import Database
 from tests.adapters.wechat.conftest import APP_ID, TOKEN, FakeWeChat, FakeWeCom, sign
@@ -70,7 +70,7 @@ def signed_query(openid: str) -> dict[str, str]:
 class WeChatBot:
     server: TestServer
     services: Services
-    wiring: WeChatWiring
+    wiring: WeChatMpAdapter
     session: aiohttp.ClientSession
     wechat: FakeWeChat
     wecom: FakeWeCom
@@ -133,7 +133,10 @@ async def make_bot(tmp_path: Path, aiohttp_server: Any) -> AsyncIterator[MakeBot
         await server.start_server()
         session = aiohttp.ClientSession()
         started.append((server, session))
-        return WeChatBot(server, app[SERVICES], app[WECHAT], session, wechat, wecom)
+        services = app[SERVICES]
+        wiring = services.adapter("wechat_mp")
+        assert isinstance(wiring, WeChatMpAdapter)
+        return WeChatBot(server, services, wiring, session, wechat, wecom)
 
     yield make
     for server, session in started:

@@ -13,16 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.wechat_mp.api import WeChatAPI
-from bot.adapters.wechat_mp.menu import DEFAULT_MENU
+from bot.adapters.wechat_mp.menu import DEFAULT_MENU, create_default_menu
 from bot.core.event import ChatRef
 from bot.core.message import OutgoingMessage
 from bot.services import groups, notices, people, tasks
 from bot.services import outbox as outbox_svc
-from bot.wechat_wiring import create_default_menu
+from bot.services.app_tokens import DbTokenStore
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import AppToken, AuditEntry, Identity, OutboxMessage
-from storage.token_store import DbTokenStore
 from tests.adapters.wechat.conftest import APP_ID, FakeWeChat
 from tests.support.pg import pg_url
 from tests.wechat_e2e.conftest import (

@@ -1,11 +1,11 @@
-"""OneBot v11/v12 adapter: reverse WebSocket and HTTP push in, actions out (onebot.md)."""
+"""OneBot v11/v12: reverse WebSocket and HTTP push in, actions out (https://onebot.dev/)."""
 
-from bot.adapters.onebot.adapter import OneBotAdapter
-from bot.adapters.onebot.download import Downloader
+from bot.adapters.download import Downloader
+from bot.adapters.onebot.adapter import OneBotAdapter, create
 from bot.adapters.onebot.errors import ActionFailed, ActionTimeout, NotConnected, OneBotError
 from bot.adapters.onebot.files import FileFetcher, HttpFileFetcher
 from bot.adapters.onebot.transport import AccountState
-from bot.adapters.onebot.url_policy import UrlPolicy
+from bot.adapters.url_policy import UrlPolicy
 
 __all__ = [
     "AccountState",
@@ -18,4 +18,5 @@ __all__ = [
     "OneBotAdapter",
     "OneBotError",
     "UrlPolicy",
+    "create",
 ]

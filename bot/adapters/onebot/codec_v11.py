@@ -14,11 +14,10 @@ from typing import Any
 from bot.adapters.onebot import cq
 from bot.adapters.onebot.values import (
     MalformedEvent,
-    data_of,
+    decode_segments,
     ident,
     opt_ident,
     opt_int,
-    other_data,
     scalar,
     timestamp,
 )
@@ -32,7 +31,6 @@ from bot.core.event import (
     Mention,
     MessageEvent,
     NoticeEvent,
-    Other,
     Reply,
     Segment,
     StoredImage,
@@ -100,31 +98,6 @@ _SEGMENTS: dict[str, Callable[[dict[str, Any]], Segment]] = {
 }
 
 
-def decode_segments(raw: list[Any], self_id: str) -> tuple[tuple[Segment, ...], bool, str | None]:
-    """Core segments, whether the bot was @-ed (those @s removed), and the quoted message id."""
-    out: list[Segment] = []
-    at_me = False
-    strip_next = False
-    reply_to: str | None = None
-    for item in raw:
-        kind, data = data_of(item)
-        conv = _SEGMENTS.get(kind)
-        seg = conv(data) if conv is not None else Other(kind, other_data(data))
-        if type(seg) is Mention and seg.user_id == self_id:
-            # "@bot 提交 …" is a command to us: drop the @ and the space the client puts after it.
-            at_me = strip_next = True
-            continue
-        if strip_next and type(seg) is Text:
-            seg = Text(seg.text.lstrip())
-            if not seg.text:
-                continue
-        strip_next = False
-        if type(seg) is Reply and reply_to is None:
-            reply_to = seg.message_id
-        out.append(seg)
-    return tuple(out), at_me, reply_to
-
-
 def _raw_message(payload: dict[str, Any]) -> list[Any]:
     message = payload.get("message")
     if type(message) is list:
@@ -153,7 +126,7 @@ def _message_event(p: dict[str, Any]) -> MessageEvent | None:
         private = True
     else:  # guild channels and the like: not served
         return None
-    segments, at_me, reply_to = decode_segments(_raw_message(p), self_id)
+    segments, at_me, reply_to = decode_segments(_raw_message(p), self_id, _SEGMENTS)
     sender = p.get("sender")
     name = ""
     if type(sender) is dict:
@@ -277,7 +250,8 @@ def _id_param(value: str) -> int | str:
 
 
 def encode_segment(seg: Segment) -> dict[str, Any]:
-    """One core segment as a v11 array segment; every data value is a string (onebot.md §3)."""
+    """One core segment as a v11 array segment; every data value is a string
+    (https://github.com/botuniverse/onebot-11/blob/master/message/array.md)."""
     if isinstance(seg, Text):
         return {"type": "text", "data": {"text": seg.text}}
     if isinstance(seg, Mention):

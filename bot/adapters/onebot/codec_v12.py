@@ -1,6 +1,6 @@
 """OneBot 12 payloads <-> core events and messages (WeChat bridges such as ComWeChat).
 
-v12 differs from v11 in names rather than ideas (onebot.md §5): ``type``/``detail_type``,
+v12 differs from v11 in names rather than ideas (https://12.onebot.dev/): ``type``/``detail_type``,
 ``self{platform,user_id}`` instead of ``self_id``, string ids, ``mention``/``mention_all``,
 ``reply{message_id}``, media by ``file_id``. The bot's platform decides the prefix of our
 identities: ``wechat`` becomes ``wx`` (``wx:group:123@chatroom``).
@@ -13,11 +13,10 @@ from typing import Any
 
 from bot.adapters.onebot.values import (
     MalformedEvent,
-    data_of,
+    decode_segments,
     ident,
     opt_ident,
     opt_int,
-    other_data,
     scalar,
     timestamp,
 )
@@ -95,31 +94,12 @@ _SEGMENTS: dict[str, Callable[[dict[str, Any]], Segment]] = {
 }
 
 
-def decode_segments(raw: Any, self_id: str) -> tuple[tuple[Segment, ...], bool, str | None]:
-    """Core segments, whether the bot was mentioned (mentions removed), and the quoted id."""
+def _segments(raw: Any, self_id: str) -> tuple[tuple[Segment, ...], bool, str | None]:
     if raw is None:
         return (), False, None
     if type(raw) is not list:  # v12 has no string form
         raise MalformedEvent(f"message is {type(raw).__name__}, not a segment list")
-    out: list[Segment] = []
-    at_me = strip_next = False
-    reply_to: str | None = None
-    for item in raw:
-        kind, data = data_of(item)
-        conv = _SEGMENTS.get(kind)
-        seg = conv(data) if conv is not None else Other(kind, other_data(data))
-        if type(seg) is Mention and seg.user_id == self_id:
-            at_me = strip_next = True
-            continue
-        if strip_next and type(seg) is Text:
-            seg = Text(seg.text.lstrip())
-            if not seg.text:
-                continue
-        strip_next = False
-        if type(seg) is Reply and reply_to is None:
-            reply_to = seg.message_id
-        out.append(seg)
-    return tuple(out), at_me, reply_to
+    return decode_segments(raw, self_id, _SEGMENTS)
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -138,7 +118,7 @@ def _message_event(p: dict[str, Any]) -> MessageEvent | None:
         chat = ChatRef(prefix, ChatKind.PRIVATE, user_id)
     else:  # channel messages (guilds) are not served
         return None
-    segments, at_me, reply_to = decode_segments(p.get("message"), self_id)
+    segments, at_me, reply_to = _segments(p.get("message"), self_id)
     return MessageEvent(
         platform=prefix, self_id=self_id, chat=chat, sender=UserRef(prefix, user_id),
         message_id=ident(p.get("message_id"), "message_id"), segments=segments,

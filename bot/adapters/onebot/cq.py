@@ -5,8 +5,9 @@ adapter works on the array form ``{"type": ..., "data": {...}}``, so this module
 We never *send* CQ strings (user text could inject codes); ``encode`` exists for logs, tests and
 the message store.
 
-Escaping follows onebot.md §3.2 exactly: in text ``&``, ``[``, ``]``; in parameter values also
-``,``. Decoding is one left-to-right pass over the four entities, which is what the prescribed
+Escaping follows the spec exactly
+(https://github.com/botuniverse/onebot-11/blob/master/message/string.md): in text ``&``,
+``[``, ``]``; in parameter values also ``,``. Decoding is one left-to-right pass over the four entities, which is what the prescribed
 "``&amp;`` last" replace order achieves, so ``&amp;#91;`` decodes to the literal ``&#91;``.
 """
 

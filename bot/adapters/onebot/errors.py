@@ -2,8 +2,9 @@
 
 The outbox decides from these whether a send may be retried: a ``NotConnected`` send never left
 us, an ``ActionTimeout`` may or may not have been delivered, and an ``ActionFailed`` with
-``risk_control`` set must not be retried blindly (onebot.md §7.1: retrying under QQ risk control
-makes it worse, and go-cqhttp sometimes reports failure for a message it did deliver).
+``risk_control`` set must not be retried blindly: retrying under QQ risk control makes it worse
+(https://github.com/NapNeko/NapCatQQ/issues/788), and go-cqhttp sometimes reports failure for a
+message it did deliver (https://github.com/Mrs4s/go-cqhttp/issues/382).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Downloading attachments while their handles are still valid.
 
 Implementations forget media and file handles quickly (NapCat: 24 h, 5000 entries; image URLs
-carry an expiring ``rkey`` — onebot.md §6, §7.5), so the bytes are fetched when the event
+carry an expiring ``rkey``: https://github.com/NapNeko/NapCatQQ/issues/190), so the bytes are
+fetched when the event
 arrives. Order of attempts: the segment's own http(s) URL; then ``get_file`` (base64 or URL in
 the answer); then, for group files, ``get_group_file_url``. Paths on the implementation's host are
 never read: in split deployments they are not ours. Every URL goes through the
-:class:`~bot.adapters.onebot.download.Downloader` (allowed addresses only, bounded, streamed to
+:class:`~bot.adapters.download.Downloader` (allowed addresses only, bounded, streamed to
 disk); the implementation's own address counts as allowed, as its file server is often on the
 same host. Failures give None, never an exception.
 """
@@ -17,9 +18,9 @@ import binascii
 import logging
 from typing import Any, Protocol
 
-from bot.adapters.onebot.download import Downloader
+from bot.adapters.download import Downloader
 from bot.adapters.onebot.errors import OneBotError
-from bot.adapters.onebot.url_policy import IPAddress, parse_ip
+from bot.adapters.url_policy import IPAddress, parse_ip
 from bot.core.blobs import NewBlob
 from bot.core.event import ChatKind, ChatRef, File, Image, StoredFile
 

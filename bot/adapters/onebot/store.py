@@ -3,7 +3,7 @@
 Responses can come back out of order (NapCat and go-cqhttp handle frames concurrently), so each
 call gets a unique string echo and a Future. The Future is removed in ``finally`` whatever
 happens, and when the socket dies ``fail_all`` wakes every waiter at once instead of letting them
-sit out their timeouts (onebot.md §7.3).
+sit out their timeouts.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ class PushSignature:
 class Backoff:
     """Capped exponential back-off with jitter for the forward-WS client: 1 s, 2 s, 4 s … 60 s.
 
-    Implementations themselves reconnect at a fixed 3-5 s with no back-off (onebot.md §7.3);
+    Implementations themselves reconnect at a fixed 3-5 s with no back-off;
     as the client we should not hammer a restarting implementation the same way.
     """
 

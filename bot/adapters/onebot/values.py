@@ -1,8 +1,8 @@
 """Lenient readers for OneBot payload values shared by the v11 and v12 codecs.
 
 Implementations disagree on types (NapCat sends ``file_size`` as a number, v12 sends every id as
-a string, Lagrange ``subType`` as an int; onebot.md §3), so ids are read from int *or* string and
-kept as text. A value of a shape nothing sends (an id that is an object, a bool) raises
+a string, Lagrange ``subType`` as an int), so ids are read from int *or* string and kept as
+text. A value of a shape nothing sends (an id that is an object, a bool) raises
 ``MalformedEvent``: the adapter counts that frame as bad instead of guessing.
 """
 
@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import time as _time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-# NapCat falls back to Date.now() (milliseconds) when the raw time is missing (onebot.md §6).
+from bot.core.event import Mention, Other, Reply, Segment, Text
+
+# NapCat falls back to Date.now() (milliseconds) when the raw time is missing.
 _MS_THRESHOLD = 1e12
 
 
@@ -95,3 +98,34 @@ def data_of(segment: Any) -> tuple[str, dict[str, Any]]:
 
 def other_data(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), scalar(v)) for k, v in data.items())
+
+
+SegmentReader = Callable[[dict[str, Any]], Segment]
+
+
+def decode_segments(raw: list[Any], self_id: str, readers: Mapping[str, SegmentReader]
+                    ) -> tuple[tuple[Segment, ...], bool, str | None]:
+    """Core segments, whether the bot was mentioned (those mentions removed), and the quoted
+    message id. ``readers`` maps a segment type of the protocol to its reader; other types are
+    kept as :class:`Other`."""
+    out: list[Segment] = []
+    at_me = False
+    strip_next = False
+    reply_to: str | None = None
+    for item in raw:
+        kind, data = data_of(item)
+        read = readers.get(kind)
+        seg = read(data) if read is not None else Other(kind, other_data(data))
+        if type(seg) is Mention and seg.user_id == self_id:
+            # "@bot 提交 …" is a command to us: drop the @ and the space the client puts after it.
+            at_me = strip_next = True
+            continue
+        if strip_next and type(seg) is Text:
+            seg = Text(seg.text.lstrip())
+            if not seg.text:
+                continue
+        strip_next = False
+        if type(seg) is Reply and reply_to is None:
+            reply_to = seg.message_id
+        out.append(seg)
+    return tuple(out), at_me, reply_to

@@ -4,16 +4,13 @@ Only this package knows WeChat XML/JSON; it turns callbacks into core events
 (``bot.core.event``) with platform ``mp``.
 """
 
+from bot.adapters.wechat_mp.adapter import WeChatMpAdapter, create
 from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.callback import WeChatCallback
 from bot.adapters.wechat_mp.errors import Decision, WeChatAPIError, WeChatTransportError
 from bot.adapters.wechat_mp.quota import InMemoryQuotaTracker, QuotaLimits, QuotaTracker
-from bot.adapters.wechat_mp.tokens import (
-    AccessTokenManager,
-    CachedToken,
-    InMemoryTokenStore,
-    TokenStore,
-)
+from bot.adapters.wechat_mp.tokens import AccessTokenManager, InMemoryTokenStore
+from bot.core.ports import CachedToken, TokenStore
 
 __all__ = [
     "AccessTokenManager",
@@ -27,5 +24,7 @@ __all__ = [
     "WeChatAPI",
     "WeChatAPIError",
     "WeChatCallback",
+    "WeChatMpAdapter",
     "WeChatTransportError",
+    "create",
 ]

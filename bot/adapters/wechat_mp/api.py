@@ -1,5 +1,5 @@
 """Our own asyncio client for the official-account API (wechatpy's client is synchronous and
-retries token errors without bound, wechat.md §1.5).
+retries token errors without bound).
 
 - Access tokens come from ``POST /cgi-bin/stable_token`` through an :class:`AccessTokenManager`
   over a shared :class:`TokenStore` (one refresh at a time across processes), refreshed
@@ -34,8 +34,11 @@ from bot.adapters.wechat_mp.errors import (
     decide,
 )
 from bot.adapters.wechat_mp.quota import QuotaTracker
-from bot.adapters.wechat_mp.tokens import AccessTokenManager, CachedToken, TokenStore
+from bot.adapters.wechat_mp.tokens import AccessTokenManager
 from bot.adapters.wechat_mp.util import mask
+from bot.core.blobs import BlobWriter, NewBlob
+from bot.core.event import StoredFile
+from bot.core.ports import CachedToken, TokenStore
 
 log = logging.getLogger("dudao.wechat_mp")
 
@@ -113,6 +116,42 @@ class WeChatAPI:
         log.info("mass send to tag %s accepted", tag_id)
         return int(result.get("msg_id", 0))
 
+    async def download_media(self, media_id: str, new_blob: NewBlob, *,
+                             max_bytes: int) -> StoredFile | None:
+        """A file a user sent (``GET /cgi-bin/media/get``; WeChat keeps it three days), streamed
+        into ``new_blob()``. None, with a log line, when WeChat answers with an error or the file
+        is larger than ``max_bytes``.
+        https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Get_temporary_materials.html
+        """
+        token = await self.tokens.get()
+        for attempt in (1, 2):
+            try:
+                async with self._session.get(
+                    f"{self._base}/cgi-bin/media/get", timeout=self._timeout,
+                    params={"access_token": token, "media_id": media_id},
+                ) as resp:
+                    if resp.status != 200:
+                        log.warning("media/get answered HTTP %s", resp.status)
+                        return None
+                    if resp.content_type in ("application/json", "text/plain"):
+                        answer = json.loads(await resp.read() or b"{}")
+                        errcode = _errcode(answer) if isinstance(answer, dict) else -1
+                        if errcode in TOKEN_ERRCODES and attempt == 1:
+                            token = await self.tokens.get(stale=token)
+                            continue
+                        log.warning("media/get refused: errcode %s", errcode)
+                        return None
+                    if (resp.content_length or 0) > max_bytes:
+                        log.warning("media/get: file of %s bytes is over %s", resp.content_length,
+                                    max_bytes)
+                        return None
+                    return await _stream(resp, new_blob(), max_bytes)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                # the text of aiohttp's errors contains the URL, with the access token in it
+                log.warning("media/get failed: %s", type(exc).__name__)
+                return None
+        return None
+
     async def create_menu(self, menu: Mapping[str, Any]) -> None:
         await self.call("/cgi-bin/menu/create", menu, api="menu")
         log.info("menu created")
@@ -183,7 +222,7 @@ class WeChatAPI:
         token = data.get("access_token")
         if errcode != 0 or not isinstance(token, str) or not token:
             # 40001/40125 here mean a wrong AppSecret, 40013 a wrong app id, 40164 an IP that
-            # is not whitelisted: nothing a retry fixes (wechat.md §5).
+            # is not whitelisted: nothing a retry fixes.
             decision = decide(errcode)
             if decision in (Decision.RETRY_AFTER_REFRESH, Decision.FAIL):
                 decision = Decision.ALERT_ADMIN
@@ -194,6 +233,25 @@ class WeChatAPI:
         except (TypeError, ValueError):
             expires_in = 7200.0
         return CachedToken(token, self._now() + expires_in)
+
+
+async def _stream(resp: aiohttp.ClientResponse, blob: BlobWriter, max_bytes: int
+                  ) -> StoredFile | None:
+    """The response body into ``blob`` (a BlobWriter), refused past ``max_bytes``."""
+    size = 0
+    try:
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                log.warning("media/get: file over %s bytes; left out", max_bytes)
+                await blob.discard()
+                return None
+            await blob.write(chunk)
+        stored: StoredFile = await blob.commit()
+        return stored
+    except BaseException:
+        await blob.discard()
+        raise
 
 
 def _errcode(data: Mapping[str, Any]) -> int:

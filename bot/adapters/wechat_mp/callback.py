@@ -60,6 +60,7 @@ from bot.core.event import (
     NoticeEvent,
     Other,
     Segment,
+    SubscriptionEvent,
     Text,
     UserRef,
 )
@@ -74,6 +75,9 @@ MODES = ("plain", "compatible", "safe")
 
 Handle = Callable[[Event], Awaitable[str | None]]
 LateReply = Callable[[str, str], Awaitable[None]]
+
+# Events about the follower's relation to the account (the rest are plain notices).
+SUBSCRIPTION_KINDS = frozenset({"subscribe", "unsubscribe", "scan", "click"})
 
 _ENVELOPE_KEYS = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType", "Event",
                             "MsgId", "Encrypt"})
@@ -272,7 +276,8 @@ class WeChatCallback:
             try:
                 plaintext = self._crypto.decrypt(encrypt, msg_signature, timestamp, nonce)
             except Exception as exc:
-                # wrong AES key, bad base64/padding, another app id (wechat.md §1.5 pitfall 1)
+                # wrong AES key, bad base64/padding, another app id: wechatpy raises all kinds
+                # of exceptions for these (https://github.com/wechatpy/wechatpy/issues/799)
                 raise _Reject(400, f"cannot decrypt ({type(exc).__name__})") from None
             inner = _parse_body(plaintext.encode("utf-8"))
         else:
@@ -387,8 +392,9 @@ class WeChatCallback:
                 raise _Reject(400, "event without Event")
             kind, detail = _event_kind(name, raw, message)
             key = f"evt:{openid}:{create}:{name}"
-            return NoticeEvent(platform=PLATFORM, self_id=self._app_id, kind=kind, chat=None,
-                               user=user, time=when, detail=detail), key
+            make = SubscriptionEvent if kind in SUBSCRIPTION_KINDS else NoticeEvent
+            return make(platform=PLATFORM, self_id=self._app_id, kind=kind, chat=None,
+                        user=user, time=when, detail=detail), key
 
         msg_id = _field(raw, "MsgId")
         if not msg_id:
@@ -481,7 +487,7 @@ def _event_kind(name: str, raw: Mapping[str, Any], message: Any) -> tuple[str, d
     extra = {"ticket": ticket} if ticket else {}
     if event == "subscribe":
         # wechatpy turns a subscribe with EventKey "qrscene_<scene>" into subscribe_scan and
-        # strips the prefix (wechat.md §1.4); other keys (issue #178) are not scenes.
+        # strips the prefix; other keys (wechatpy issue #178) are not scenes.
         if getattr(message, "event", "") == "subscribe_scan":
             return "subscribe", {"key": str(message.scene_id or ""), **extra}
         return "subscribe", {}

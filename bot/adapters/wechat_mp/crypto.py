@@ -1,8 +1,9 @@
 """Signatures and the safe-mode AES envelope of the official-account callback.
 
 wechatpy does the AES work (``WeChatCrypto`` and its ``PrpCrypto``); we add what it lacks
-(wechat.md §1.5): signatures compared in constant time, and the 16-byte random prefix of
-encrypted replies taken from ``secrets`` instead of ``random``.
+(https://github.com/wechatpy/wechatpy, ``wechatpy/crypto``): signatures compared in constant
+time, and the 16-byte random prefix of encrypted replies taken from ``secrets`` instead of
+``random``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class MessageCrypto:
 
         Raises whatever wechatpy raises on bad input: ``InvalidSignatureException``,
         ``InvalidAppIdException``, ``binascii.Error``, ``UnicodeDecodeError``, ``struct.error``,
-        ``ValueError``… (wechat.md §1.5 pitfall 1); the caller catches them all.
+        ``ValueError``… (https://github.com/wechatpy/wechatpy/issues/799); the caller catches them
+        all.
         """
         return str(self._wc.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce))
 

@@ -1,8 +1,9 @@
 """WeChat official-account API errors and what to do about each errcode.
 
 Every outbound call that fails raises :class:`WeChatAPIError`. Its ``decision`` tells the caller
-(the outbox, the broadcast job) what to do next; the table below cites where each mapping comes
-from (``reference/wechat.md`` §5 unless noted).
+(the outbox, the broadcast job) what to do next. The errcodes and their meanings are WeChat's
+(https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html) unless
+noted.
 """
 
 from __future__ import annotations
@@ -31,50 +32,50 @@ class Decision(enum.Enum):
 
 # errcode -> decision. Comments cite the source of each mapping.
 ERRCODE_DECISIONS: dict[int, Decision] = {
-    # wechat.md §5: -1 "system busy" -> retry with backoff.
+    # -1 "system busy" -> retry with backoff.
     -1: Decision.BACK_OFF,
-    # wechat.md §5: 40001 "AppSecret wrong, or access_token invalid / not latest"
+    # 40001 "AppSecret wrong, or access_token invalid / not latest"
     # -> refresh the token once (central), then alert.
     40001: Decision.RETRY_AFTER_REFRESH,
-    # wechat.md §5: 40014 "invalid access_token" -> same as 40001.
+    # 40014 "invalid access_token" -> same as 40001.
     40014: Decision.RETRY_AFTER_REFRESH,
-    # wechat.md §5: 42001 "access_token expired" -> same as 40001.
+    # 42001 "access_token expired" -> same as 40001.
     42001: Decision.RETRY_AFTER_REFRESH,
-    # wechat.md §5: 40003 "invalid openid (not a follower, or another account's openid)"
+    # 40003 "invalid openid (not a follower, or another account's openid)"
     # -> mark the binding bad.
     40003: Decision.BINDING_DEAD,
-    # wechat.md §5: 40130 "openid list too short (mass send needs at least 2)"
+    # 40130 "openid list too short (mass send needs at least 2)"
     # -> pad the list or use another channel.
     40130: Decision.FALLBACK_CHANNEL,
-    # wechat.md §5 and §3.3: 43004 "require subscribe" -> flag the official as unsubscribed.
+    # 43004 "require subscribe" -> flag the official as unsubscribed.
     43004: Decision.BINDING_DEAD,
-    # wechat.md §5: 45009 "reach max api daily quota limit" -> back off; alert.
+    # 45009 "reach max api daily quota limit" -> back off; alert.
     45009: Decision.QUOTA_EXCEEDED,
-    # wechat.md §5 and §3.2: 45015 "response out of time limit or subscription is canceled"
+    # 45015 "response out of time limit or subscription is canceled"
     # (outside the 48-h customer-service window) -> fall back to template / subscription msg.
     45015: Decision.FALLBACK_CHANNEL,
-    # wechat.md §5 and §3.2: 45047 "out of response count limit" (customer-service quota used
+    # 45047 "out of response count limit" (customer-service quota used
     # up). The brief files it under QUOTA_EXCEEDED; the quota is per user, so the caller should
     # also fall back to a template message for that user.
     45047: Decision.QUOTA_EXCEEDED,
-    # wechat.md §5: 48001 "API not authorized for this account type or verification status"
+    # 48001 "API not authorized for this account type or verification status"
     # -> configuration issue.
     48001: Decision.ALERT_ADMIN,
-    # wechat.md §5: 48006 "clear_quota monthly limit reached" -> nothing to retry; tell an admin.
+    # 48006 "clear_quota monthly limit reached" -> nothing to retry; tell an admin.
     48006: Decision.ALERT_ADMIN,
-    # wechat.md §5: 60020 (WeCom) "not allow to access from your ip" -> configure the trusted IP.
+    # 60020 (WeCom) "not allow to access from your ip" -> configure the trusted IP.
     60020: Decision.ALERT_ADMIN,
-    # wechat.md §5: 93000 (WeCom robot) "invalid webhook URL / robot removed" -> disable that
+    # 93000 (WeCom robot) "invalid webhook URL / robot removed" -> disable that
     # robot (bot.adapters.wecom_robot raises RobotDisabled for it).
     93000: Decision.ALERT_ADMIN,
-    # wechat.md §3.3 (community report): 43101 "user refused" the subscription message
+    # A community report: 43101 "user refused" the subscription message
     # -> use another channel.
     43101: Decision.FALLBACK_CHANNEL,
-    # Not in wechat.md; from the brief (issue 6 review): 40164 "invalid ip, not in whitelist"
+    # Not in the list above: 40164 "invalid ip, not in whitelist"
     # and 40013 "invalid appid" are configuration problems.
     40164: Decision.ALERT_ADMIN,
     40013: Decision.ALERT_ADMIN,
-    # Not in wechat.md: 40125 "invalid appsecret" (stable_token) is a configuration problem.
+    # Not in the list above: 40125 "invalid appsecret" (stable_token) is a configuration problem.
     40125: Decision.ALERT_ADMIN,
 }
 

@@ -1,7 +1,7 @@
 """The official account's custom menu: the built-in one, and checking one read from a file.
 
 A CLICK button sends us its ``key``; the bot answers only keys of :data:`MENU_COMMANDS`
-(``bot.wechat_wiring`` turns them into the text command), so a menu whose CLICK key is unknown
+(the adapter turns them into the text command), so a menu whose CLICK key is unknown
 is refused before it reaches WeChat, as is anything WeChat would refuse (its menu rules: 1 to 3
 buttons, each with at most 5 sub-buttons; names at most 16 bytes at the top and 60 below; keys
 at most 128 bytes; URLs at most 1024 bytes). Messages are in Chinese: they are shown to the
@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.adapters.wechat_mp.api import WeChatAPI
 
 MENU_COMMANDS: dict[str, str] = {"my_tasks": "我的任务", "status": "进度", "flags": "红旗榜"}
 """Menu CLICK key → the text command it stands for."""
@@ -94,3 +97,8 @@ def _action(button: Mapping[str, Any], where: str) -> None:
             raise MenuError(f"{where}的 key “{key}”不是机器人认识的命令；可用：{known}")
     elif kind not in _OTHER_TYPES:
         raise MenuError(f"{where}的类型（type）“{kind}”不认识")
+
+
+async def create_default_menu(api: WeChatAPI) -> None:
+    """Create the account's menu: 我的任务 / 进度 / 红旗榜 as CLICK buttons."""
+    await api.create_menu(DEFAULT_MENU)

@@ -1,13 +1,15 @@
 """Quotas WeChat enforces, tracked on our side so that we never send what WeChat would refuse.
 
-Two kinds (wechat.md §3.2, §3.4, §5):
+Two kinds (https://developers.weixin.qq.com/doc/service/Message_Management/API_Call_Limits.html,
+https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Customer_Service_Messages.html):
 
 - API quotas per period: per Beijing day (customer service 500,000, template 100,000, mass send
   100 by default) and per month (mass send: each follower receives at most 4 mass messages a
   month on a service account; we send by tag, so every send counts for every follower and the
   account-wide count is the safe one). A call is *reserved* before it is made, through a
-  :class:`QuotaCounter`: :class:`storage.quota_store.DbQuotaCounter` in the service (shared by
-  every process, survives restarts), :class:`InMemoryQuotaCounter` for one process.
+  :class:`~bot.core.ports.QuotaCounter`: ``bot.services.api_quota.DbQuotaCounter`` in the
+  service (shared by every process, survives restarts), :class:`InMemoryQuotaCounter` for one
+  process.
 - the customer-service window: after a user's message, 5 customer-service messages within 48 h;
   after a subscribe, menu click or QR scan, 3 within 1 minute. A new user message opens a new
   window (the count starts again). Windows are kept in memory by the process whose callback saw
@@ -19,27 +21,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+
+from bot.core.ports import QuotaCounter
 
 BEIJING_OFFSET_S = 8 * 3600
 DAY_S = 86_400
 
 DEFAULT_DAILY_LIMITS: Mapping[str, int] = {
-    # wechat.md §5 "OA default daily quotas (API_Call_Limits)".
+    # The official account's default daily quotas (API_Call_Limits, above).
     "custom": 500_000,
     "mass": 100,
-    # wechat.md §3.3: template messages, default cap of 100,000 calls a day.
+    # Template messages: a default cap of 100,000 calls a day.
     "template": 100_000,
 }
 DEFAULT_MONTHLY_LIMITS: Mapping[str, int] = {
-    # wechat.md §3.4: a service account's followers receive at most 4 mass messages a month.
+    # A service account's followers receive at most 4 mass messages a month.
     "mass": 4,
 }
 
 CUSTOM_AFTER_MESSAGE = (5, 48 * 3600.0)
-"""(messages, seconds) allowed after a user message (wechat.md §3.2)."""
+"""(messages, seconds) allowed after a user message (customer-service rules, above)."""
 CUSTOM_AFTER_EVENT = (3, 60.0)
-"""(messages, seconds) allowed after a subscribe, menu click or QR scan (wechat.md §3.2)."""
+"""(messages, seconds) allowed after a subscribe, menu click or QR scan."""
 
 
 def beijing_day(now: float) -> int:
@@ -77,19 +80,6 @@ class QuotaLimits:
         if api in self.per_month:
             out.append((month_period(now), self.per_month[api]))
         return out
-
-
-class QuotaCounter(Protocol):
-    """Where calls are counted, per API and period."""
-
-    async def reserve(self, api: str, periods: Sequence[tuple[str, int]], n: int = 1) -> bool:
-        """Count ``n`` calls in every ``(period, limit)`` if all stay within their limits (and
-        none is exhausted); otherwise count nothing and return False. Atomic."""
-        ...
-
-    async def mark_exhausted(self, api: str, period: str) -> None:
-        """WeChat refused ``api`` for ``period`` (45009): nothing more in it."""
-        ...
 
 
 class InMemoryQuotaCounter:

@@ -17,7 +17,7 @@ notice falls back to a customer-service message if the window is open; with no c
 the customer-service quota used up) it fails for good, so the outbox tells the admins. Nothing is
 sent over a quota.
 
-Errors become :class:`~bot.core.sending.SendError` for the outbox: a dead binding (40003, 43004)
+Errors become :class:`~bot.core.adapter.SendError` for the outbox: a dead binding (40003, 43004)
 unlinks the ``mp:<openid>`` identity and is permanent; WeChat's "system busy" (-1) pauses the
 account (``risk_control``); network failures are retried; configuration problems (48001, IP
 whitelist…) are permanent, so the admins are told.
@@ -26,11 +26,8 @@ whitelist…) are permanent, so the admins are told.
 when they are ready in time. Those replies are outbox rows too, pushed to delivery right after
 their commit; :class:`PassiveReplies` makes sure they are not sent a second time. Before feeding
 an event, the callback's handler takes a *hold* on the chat; a send to a held chat waits until
-the hold is settled, then a message the handler delivered passively is skipped (the outbox
-records it as sent with platform id ``passive``); anything else is sent as usual.
-
-The outbox hands a sender only ``(account, message)``, not the row's kind, so the kind is looked
-up by ``kind_of`` (a DB query over the chat's pending rows).
+the hold is settled, then a row the handler delivered passively is skipped (the outbox records
+it as sent with platform id ``passive``); anything else is sent as usual.
 """
 
 from __future__ import annotations
@@ -49,10 +46,10 @@ from bot.adapters.wechat_mp.errors import Decision, WeChatAPIError
 from bot.adapters.wechat_mp.templates import TEMPLATE_OF_KIND, TemplateSpec
 from bot.adapters.wechat_mp.util import mask
 from bot.adapters.wecom_robot.client import split_by_bytes
+from bot.core.adapter import Envelope, SendError
 from bot.core.event import ChatKind, Image, Text
 from bot.core.media import without_pictures
 from bot.core.message import OutgoingMessage
-from bot.core.sending import SendError
 
 log = logging.getLogger("dudao.wechat_mp")
 
@@ -75,15 +72,14 @@ class Hold:
 
 
 class PassiveReplies:
-    """Messages a passive reply delivered, by object identity (the outbox hands the sender the
-    very ``OutgoingMessage`` the dispatcher produced), and the holds of running handlers."""
+    """The outbox rows a passive reply delivered, and the holds of running handlers."""
 
     def __init__(self, *, ttl_s: float = 3600.0, max_items: int = 20_000,
                  settle_timeout_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._holds: dict[str, list[Hold]] = {}
-        # id(message) -> (message, expiry); the message is kept so that its id is not reused
-        self._delivered: OrderedDict[int, tuple[OutgoingMessage, float]] = OrderedDict()
+        # outbox id -> expiry
+        self._delivered: OrderedDict[int, float] = OrderedDict()
         self._ttl = ttl_s
         self._max = max_items
         self._settle_timeout = settle_timeout_s
@@ -106,22 +102,18 @@ class PassiveReplies:
             if not h.done.done():
                 h.done.set_result(None)
 
-    def delivered(self, messages: list[OutgoingMessage]) -> None:
-        """``messages`` went out in a passive reply: the sender skips them."""
+    def delivered(self, outbox_ids: list[int]) -> None:
+        """The rows ``outbox_ids`` went out in a passive reply: the sender skips them."""
         now = self._clock()
         self._prune(now)
-        for m in messages:
-            self._delivered[id(m)] = (m, now + self._ttl)
+        for oid in outbox_ids:
+            self._delivered[oid] = now + self._ttl
         while len(self._delivered) > self._max:
             self._delivered.popitem(last=False)
 
-    def take(self, message: OutgoingMessage) -> bool:
-        """True (once) if ``message`` was delivered passively."""
-        entry = self._delivered.get(id(message))
-        if entry is None or entry[0] is not message:
-            return False
-        del self._delivered[id(message)]
-        return True
+    def take(self, outbox_id: int | None) -> bool:
+        """True (once) if the row ``outbox_id`` was delivered passively."""
+        return outbox_id is not None and self._delivered.pop(outbox_id, None) is not None
 
     def held(self, chat: str) -> bool:
         return bool(self._holds.get(chat))
@@ -135,7 +127,7 @@ class PassiveReplies:
     def _prune(self, now: float) -> None:
         d = self._delivered
         while d:
-            _, (_, expiry) = next(iter(d.items()))
+            expiry = next(iter(d.values()))
             if expiry > now:
                 break
             d.popitem(last=False)
@@ -144,8 +136,6 @@ class PassiveReplies:
 # --- the sender -----------------------------------------------------------------------------------
 
 
-KindLookup = Callable[[OutgoingMessage], Awaitable[tuple[int, str] | None]]
-"""(outbox id, kind) of the pending row a message belongs to, or None."""
 Unlink = Callable[[str, str], Awaitable[None]]
 """Remove the identity ``mp:<openid>``; the second argument is the reason."""
 
@@ -168,40 +158,38 @@ class MpSender:
 
     def __init__(self, *, passive: PassiveReplies, api: WeChatAPI | None = None,
                  templates: Mapping[str, TemplateSpec] | None = None, board_url: str = "",
-                 kind_of: KindLookup | None = None, unlink: Unlink | None = None,
+                 unlink: Unlink | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.passive = passive
         self.api = api
         # "reminder" / "notice" -> the configured template (absent when its id is empty)
         self._templates = {k: t for k, t in (templates or {}).items() if t.template_id}
         self._board_url = board_url
-        self._kind_of = kind_of
         self._unlink = unlink
         self._clock = clock
         # outbox ids already answered by a template (the other parts of a split message)
         self._templated: OrderedDict[int, None] = OrderedDict()
 
-    def available_accounts(self) -> list[str]:
+    def available_accounts(self, platform: str) -> list[str]:
         return [""] if self.api is not None else []
 
-    async def send(self, account: str | None, message: OutgoingMessage) -> str:
-        chat = message.chat
+    async def send(self, envelope: Envelope) -> str:
+        chat = envelope.chat
         if chat.kind is not ChatKind.PRIVATE:
             raise SendError(f"the official account has no group chats: {chat.key}",
                             permanent=True)
         if self.passive.held(chat.key):
             await self.passive.settle(chat.key)
-        if self.passive.take(message):
+        if self.passive.take(envelope.outbox_id):
             return PASSIVE_ID
         if self.api is None:
             raise SendError("the official account's API is not configured (app_id, app_secret)",
                             unavailable=True)
-        text = message_text(message)
+        text = message_text(envelope.message)
         if not text:
             raise SendError("nothing an official-account message can carry", permanent=True)
-        row = await self._kind_of(message) if self._kind_of is not None else None
-        if row is not None and row[1] in TEMPLATE_OF_KIND:
-            return await self._send_push(chat.id, text, row)
+        if envelope.kind in TEMPLATE_OF_KIND and envelope.outbox_id is not None:
+            return await self._send_push(chat.id, text, envelope.outbox_id, envelope.kind)
         return await self._send_text(chat.id, text)
 
     async def send_text_now(self, openid: str, text: str) -> None:
@@ -224,9 +212,8 @@ class MpSender:
         for part in split_by_bytes(text, TEXT_LIMIT_BYTES):
             await self.api.send_text(openid, part)
 
-    async def _send_push(self, openid: str, text: str, row: tuple[int, str]) -> str:
+    async def _send_push(self, openid: str, text: str, outbox_id: int, kind: str) -> str:
         """A reminder, notice or bulletin: template first, else the customer-service window."""
-        outbox_id, kind = row
         spec = self._templates.get(TEMPLATE_OF_KIND[kind])
         if spec is None:
             return await self._custom_or_skip(openid, text, kind, outbox_id)

@@ -9,9 +9,10 @@ reminder_template_fields`` / ``notice_template_fields``) as ``keyword=source`` p
 - ``text``: the message text on one line;
 - ``time``: when it is sent, Beijing time (``2025年06月11日 09:30``).
 
-WeChat refuses a value longer than its keyword type allows (wechat.md §3.3), so values are cut
-by the keyword's type, read from its name: ``thing`` 20 characters, ``character_string`` 32,
-``phrase`` 5, ``name`` 10, anything else 200.
+WeChat refuses a value longer than its keyword type allows
+(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html),
+so values are cut by the keyword's type, read from its name: ``thing`` 20 characters,
+``character_string`` 32, ``phrase`` 5, ``name`` 10, anything else 200.
 """
 
 from __future__ import annotations

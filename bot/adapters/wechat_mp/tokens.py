@@ -1,7 +1,9 @@
 """Access tokens: a store shared by every process, and the refresh algorithm that uses it.
 
-WeChat wants one central place that refreshes an app's access token (wechat.md §4). Every
-process goes through a :class:`TokenStore`; the algorithm in :class:`AccessTokenManager` is
+WeChat wants one central place that refreshes an app's access token
+(https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Get_access_token.html).
+Every process goes through a :class:`~bot.core.ports.TokenStore`; the algorithm in
+:class:`AccessTokenManager` is
 
 1. load the cached token; if it is fresh (more than ``refresh_ahead_s`` left), use it;
 2. otherwise take the store's refresh lock (a database row lock across processes), load again —
@@ -19,37 +21,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import Protocol
+
+from bot.core.ports import CachedToken, TokenStore
 
 log = logging.getLogger("dudao.wechat_mp")
-
-
-@dataclass(frozen=True, slots=True)
-class CachedToken:
-    """An access token and the moment (epoch seconds) it expires. ``repr`` hides the token."""
-
-    token: str = field(repr=False)
-    expires_at: float
-
-    def fresh(self, now: float, margin: float) -> bool:
-        return self.expires_at - now > margin
-
-
-class TokenStore(Protocol):
-    """Where access tokens live, shared by every process of the service."""
-
-    async def load(self, app_id: str) -> CachedToken | None: ...
-
-    async def save(self, app_id: str, token: CachedToken) -> None: ...
-
-    async def refresh_lock(self, app_id: str) -> AbstractAsyncContextManager[None]:
-        """A lock held while refreshing a token: ``async with await store.refresh_lock(a)``.
-
-        A database-backed store returns a context manager holding a row lock, so that several
-        processes never refresh against each other.
-        """
-        ...
 
 
 class InMemoryTokenStore:
@@ -103,7 +78,7 @@ class AccessTokenManager:
             new = await self._fetch(False)
             if stale is not None and new.token == stale:
                 # stable_token in normal mode hands back the same token until it rotates; the
-                # one WeChat rejected needs a forced refresh (limited to 20 a day, wechat.md §4).
+                # one WeChat rejected needs a forced refresh (limited to 20 a day, see the page above).
                 log.warning("access token for %s rejected by WeChat; forcing a refresh",
                             self._app_id)
                 new = await self._fetch(True)

@@ -1,6 +1,7 @@
 """WeCom group robots (群机器人): text and markdown through the webhook, split and rate-limited.
 
-- ``POST {api_base}/cgi-bin/webhook/send?key=KEY`` with JSON (wechat.md §6.1). The key is the
+- ``POST {api_base}/cgi-bin/webhook/send?key=KEY`` with JSON
+  (https://developer.work.weixin.qq.com/document/path/91770). The key is the
   robot's only credential: it never appears in logs or exception messages; logs name a robot by
   a short hash of its key (:func:`robot_id`).
 - Text content is at most 2048 bytes of UTF-8 and markdown at most 4096: longer texts are split

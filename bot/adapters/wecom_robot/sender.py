@@ -22,10 +22,9 @@ from bot.adapters.wecom_robot.client import (
     WeComError,
     WeComRobot,
 )
+from bot.core.adapter import Envelope, SendError
 from bot.core.event import ChatKind, Mention, Text
 from bot.core.media import without_pictures
-from bot.core.message import OutgoingMessage
-from bot.core.sending import SendError
 
 log = logging.getLogger("dudao.wecom")
 
@@ -46,7 +45,7 @@ class WeComSender:
         self._clock = clock
         self._cache: dict[str, tuple[str | None, float]] = {}
 
-    def available_accounts(self) -> list[str]:
+    def available_accounts(self, platform: str) -> list[str]:
         return [""]
 
     async def _key(self, chat: str) -> str | None:
@@ -58,8 +57,8 @@ class WeComSender:
         self._cache[chat] = (key, now + self._ttl)
         return key
 
-    async def send(self, account: str | None, message: OutgoingMessage) -> str:
-        chat = message.chat
+    async def send(self, envelope: Envelope) -> str:
+        chat = envelope.chat
         if chat.kind is not ChatKind.GROUP:
             raise SendError(f"WeCom robots only send to groups: {chat.key}", permanent=True)
         key = await self._key(chat.key)
@@ -68,7 +67,7 @@ class WeComSender:
             raise SendError(f"group {chat.key} has no robot webhook key", permanent=True)
         # Stored pictures go as their text note: an image message per picture would be a second
         # send that a retry of a failed one repeats, and robots allow 20 messages a minute.
-        message = without_pictures(message)
+        message = without_pictures(envelope.message)
         text = "".join(s.text for s in message.segments if isinstance(s, Text)).strip()
         mentions = ["@all" if s.user_id == "all" else s.user_id
                     for s in message.segments if isinstance(s, Mention)]

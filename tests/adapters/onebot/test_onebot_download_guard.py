@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters.onebot import Downloader, HttpFileFetcher, UrlPolicy
 from bot.core.event import ChatRef, File, Image, StoredFile
-from bot.files import FileStore
+from bot.services.files import FileStore
 
 from . import fake_impl as fi
 from .conftest import TOKEN, Harness, HarnessFactory, wait_until

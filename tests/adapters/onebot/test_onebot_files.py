@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters.onebot import Downloader, HttpFileFetcher
 from bot.core.event import ChatRef, File, Image, StoredFile
-from bot.files import TEMP_PREFIX, FileStore
+from bot.services.files import TEMP_PREFIX, FileStore
 
 from . import fake_impl as fi
 from .conftest import Harness, HarnessFactory

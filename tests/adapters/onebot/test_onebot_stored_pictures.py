@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core.event import ChatRef, StoredImage, Text
 from bot.core.message import OutgoingMessage
-from bot.files import FileStore
+from bot.services.files import FileStore
 
 from .conftest import HarnessFactory, wait_until
 
@@ -30,7 +30,7 @@ async def test_v12_uploads_the_stored_picture_then_sends_its_file_id(
         make_harness: HarnessFactory, tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     stored = await store.put("a.jpg", PICTURE)
-    harness = await make_harness(pictures=store)
+    harness = await make_harness(files=store)
     impl = await harness.impl(PATH, v12=True)
     impl.results["upload_file"] = {"file_id": "fid-1"}
     await impl.send_event(status_update())
@@ -38,7 +38,7 @@ async def test_v12_uploads_the_stored_picture_then_sends_its_file_id(
     missing = StoredImage(sha256="0" * 64, name="b.jpg", fallback=NOTE)
     msg = OutgoingMessage(ChatRef.parse(f"wx:group:{ROOM}"), (
         Text("正文"), StoredImage(sha256=stored.sha256, name="a.jpg", fallback=NOTE), missing))
-    await harness.adapter.send(BOT, msg)
+    await harness.adapter.send_message(BOT, msg)
     upload, send = impl.actions
     assert upload["action"] == "upload_file"
     assert upload["params"]["type"] == "data" and upload["params"]["name"] == "a.jpg"
@@ -54,14 +54,14 @@ async def test_v12_failed_upload_falls_back_to_the_note(
         make_harness: HarnessFactory, tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     stored = await store.put("a.jpg", PICTURE)
-    harness = await make_harness(pictures=store)
+    harness = await make_harness(files=store)
     impl = await harness.impl(PATH, v12=True)
     impl.failures["upload_file"] = {"retcode": 32001, "message": "upload failed"}
     await impl.send_event(status_update())
     await wait_until(lambda: BOT in harness.adapter.accounts())
     msg = OutgoingMessage(ChatRef.parse(f"wx:group:{ROOM}"), (
         Text("正文"), StoredImage(sha256=stored.sha256, name="a.jpg", fallback=NOTE)))
-    await harness.adapter.send(BOT, msg)
+    await harness.adapter.send_message(BOT, msg)
     assert impl.actions[-1]["params"]["message"] == [
         {"type": "text", "data": {"text": "正文"}},
         {"type": "text", "data": {"text": "（附图 1 张，见督导看板）"}},

@@ -73,7 +73,7 @@ async def test_send_message_with_data_true_gives_empty_id(harness: Harness) -> N
     await impl.send_event(status_update())
     await wait_until(lambda: BOT in harness.adapter.accounts())
     msg = OutgoingMessage.text(ChatRef.parse(f"wx:group:{ROOM}"), "已收到")
-    assert await harness.adapter.send(BOT, msg) == ""
+    assert await harness.adapter.send_message(BOT, msg) == ""
     (req,) = impl.actions
     assert req["action"] == "send_message"
     assert req["params"] == {"detail_type": "group", "group_id": ROOM,
@@ -88,7 +88,7 @@ async def test_url_media_is_uploaded_first(harness: Harness) -> None:
     await wait_until(lambda: BOT in harness.adapter.accounts())
     msg = OutgoingMessage(ChatRef.parse("wx:user:wxid_alice"),
                           (Text("图"), Image(url="https://example.invalid/a.png", name="a.png")))
-    assert await harness.adapter.send(BOT, msg) == "90001"
+    assert await harness.adapter.send_message(BOT, msg) == "90001"
     upload, send = impl.actions
     assert upload["action"] == "upload_file"
     assert upload["params"] == {"type": "url", "url": "https://example.invalid/a.png",

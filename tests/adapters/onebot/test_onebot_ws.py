@@ -277,7 +277,7 @@ async def test_send_group_message_uses_a_segment_array(harness: Harness) -> None
     impl = await harness.impl()
     chat = ChatRef.parse(f"qq:group:{fi.GROUP_ID}")
     msg = OutgoingMessage(chat, (Reply("1001"), Mention("20000001"), Text(" 已收到 [1]&,")))
-    message_id = await harness.adapter.send(SELF, msg)
+    message_id = await harness.adapter.send_message(SELF, msg)
     assert message_id == "90001"
     (req,) = impl.actions
     assert req["action"] == "send_group_msg"
@@ -293,7 +293,7 @@ async def test_send_group_message_uses_a_segment_array(harness: Harness) -> None
 async def test_send_private_message(harness: Harness) -> None:
     impl = await harness.impl()
     msg = OutgoingMessage.text(ChatRef.parse(f"qq:user:{fi.USER_ID}"), "你好")
-    assert await harness.adapter.send(SELF, msg) == "90001"
+    assert await harness.adapter.send_message(SELF, msg) == "90001"
     assert impl.actions[0]["action"] == "send_private_msg"
     assert impl.actions[0]["params"]["user_id"] == fi.USER_ID
 
@@ -314,7 +314,7 @@ async def test_risk_control_failure_raises_action_failed(harness: Harness) -> No
         "wording": "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg"}
     msg = OutgoingMessage.text(ChatRef.parse(f"qq:group:{fi.GROUP_ID}"), "x")
     with pytest.raises(ActionFailed) as info:
-        await harness.adapter.send(SELF, msg)
+        await harness.adapter.send_message(SELF, msg)
     assert info.value.retcode == 1200
     assert info.value.risk_control
     assert "sendMsg" in info.value.message
@@ -364,7 +364,7 @@ async def test_unknown_account_is_not_connected(harness: Harness) -> None:
     with pytest.raises(NotConnected):
         await harness.adapter.call("424242", "get_status")
     with pytest.raises(NotConnected):
-        await harness.adapter.send("424242", OutgoingMessage.text(
+        await harness.adapter.send_message("424242", OutgoingMessage.text(
             ChatRef.parse("qq:group:1"), "x"))
 
 

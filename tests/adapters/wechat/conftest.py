@@ -177,6 +177,8 @@ class FakeWeChat:
     revoked: set[str] = field(default_factory=set)  # rejected by the API, still handed out
     raw_bodies: list[bytes] = field(default_factory=list)
     status: int = 200
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id -> what media/get serves
+    media_gets: list[str] = field(default_factory=list)
 
     def rotate(self) -> None:
         """Someone else forced a refresh: the old token stops working."""
@@ -218,8 +220,19 @@ class FakeWeChat:
                                       "msg_id": 34182, "msg_data_id": 206227730})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def media_get(self, request: web.Request) -> web.Response:
+        """Temporary media (what users sent): the bytes, or a JSON error as WeChat gives it."""
+        media_id = request.query.get("media_id", "")
+        self.media_gets.append(media_id)
+        if request.query.get("access_token", "") not in self.valid:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        if media_id not in self.media:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=self.media[media_id], content_type="image/jpeg")
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
         app.router.add_post("/cgi-bin/stable_token", self.stable_token)
         app.router.add_post("/cgi-bin/{tail:.*}", self.api)
         return app

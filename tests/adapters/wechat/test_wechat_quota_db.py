@@ -1,4 +1,4 @@
-"""Quotas counted in the database (``storage/quota_store.py``), on SQLite and PostgreSQL.
+"""Quotas counted in the database (``bot/services/api_quota.py``), on SQLite and PostgreSQL.
 
 Two "processes" are two ``Database`` objects (two engines, two DB worker pools) on one database,
 each with its own tracker and API client, sending to the fake WeChat API over real HTTP.
@@ -18,10 +18,10 @@ from bot.adapters.wechat_mp.api import WeChatAPI
 from bot.adapters.wechat_mp.errors import WeChatAPIError
 from bot.adapters.wechat_mp.quota import QuotaLimits, QuotaTracker, day_period, month_period
 from bot.adapters.wechat_mp.tokens import InMemoryTokenStore
+from bot.services.api_quota import DbQuotaCounter
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import WeChatQuota
-from storage.quota_store import DbQuotaCounter
 from tests.support.pg import pg_url
 
 from .conftest import APP_ID, NOW, OPENID, FakeWeChat

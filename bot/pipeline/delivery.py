@@ -1,7 +1,7 @@
 """Delivering the outbox: one rate-limited lane per sending account.
 
 QQ accounts behind OneBot are risk-controlled when they send in bursts, WeCom robots allow 20
-messages a minute, and official-account pushes have quotas (DESIGN §2, §7). So every send goes
+messages a minute, and official-account pushes have quotas. So every send goes
 through the lane of its account: at least ``account_interval_ms`` between messages of the
 account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at most
 ``broadcast_per_minute`` non-reply messages a minute. Replies to a person who just asked are not
@@ -19,36 +19,29 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection
 
-from bot.core.dispatcher import Delivered
+from bot.core.adapter import Envelope, Sender, SendError
+from bot.core.database import Database
 from bot.core.event import ChatRef, Text
 from bot.core.message import OutgoingMessage
-from bot.core.sending import Sender, SendError
 from bot.core.serialize import load
 from bot.domain.clock import Clock
 from bot.services import outbox as outbox_svc
-from storage.db import Database
-from storage.models import OutboxMessage
+from config.settings import OutboxSettings
 
 log = logging.getLogger("dudao.outbox")
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxSettings:
-    poll_interval_s: float = 2.0
-    account_interval_ms: int = 1000
-    group_interval_ms: int = 1500
-    jitter_ms: int = 500
-    broadcast_per_minute: int = 20
-    max_attempts: int = 5
-    retry_backoff_s: float = 30.0
-    risk_backoff_s: float = 600.0
-    split_chars: int = 1500
+def _row(d: Envelope) -> int:
+    """The outbox row of an envelope: everything delivered here comes from the outbox."""
+    if d.outbox_id is None:
+        raise ValueError("an envelope without an outbox row cannot be delivered by the outbox")
+    return d.outbox_id
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -88,8 +81,8 @@ def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
 @dataclass
 class _Lane:
     key: tuple[str, str]
-    urgent: deque[Delivered] = field(default_factory=deque)
-    normal: deque[Delivered] = field(default_factory=deque)
+    urgent: deque[Envelope] = field(default_factory=deque)
+    normal: deque[Envelope] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_send: float = 0.0
     last_by_chat: dict[str, float] = field(default_factory=dict)
@@ -108,7 +101,7 @@ class _Lane:
 
 class OutboxDelivery:
     def __init__(self, *, db: Database, clock: Clock, settings: OutboxSettings,
-                 senders: dict[str, Sender],
+                 senders: Mapping[str, Sender],
                  alert: Callable[[str], None] | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
@@ -128,11 +121,12 @@ class OutboxDelivery:
 
     # ------------------------------------------------------------------ intake
 
-    def push(self, items: list[Delivered]) -> None:
+    def push(self, items: list[Envelope]) -> None:
         for d in items:
-            if d.outbox_id in self._in_flight:
+            oid = _row(d)
+            if oid in self._in_flight:
                 continue
-            self._in_flight.add(d.outbox_id)
+            self._in_flight.add(oid)
             platform = d.message.chat.platform
             lane = self._lane((platform, d.account or ""))
             (lane.urgent if d.kind == "reply" else lane.normal).append(d)
@@ -173,17 +167,17 @@ class OutboxDelivery:
 
     async def poll_once(self) -> int:
         """Claim due rows this process can send and queue them. Returns how many."""
-        accounts: dict[str, list[str]] = {p: s.available_accounts() for p, s in self.senders.items()}
+        accounts = {p: s.available_accounts(p) for p, s in self.senders.items()}
         if not any(accounts.values()):
             return 0
         now = self.clock.now()
         exclude = set(self._in_flight)
 
         def claim(conn: Connection) -> list[outbox_svc.PendingMessage]:
-            return _claim_for_accounts(conn, accounts, now=now, exclude=exclude)
+            return outbox_svc.claim_for_accounts(conn, accounts, now=now, exclude=exclude)
 
         rows = await self.db.run(claim)
-        self.push([Delivered(r.id, OutgoingMessage(ChatRef.parse(r.chat), load(r.content)),
+        self.push([Envelope(r.id, OutgoingMessage(ChatRef.parse(r.chat), load(r.content)),
                              r.account, r.kind, r.cause) for r in rows])
         return len(rows)
 
@@ -220,7 +214,7 @@ class OutboxDelivery:
             lane.sending.add(task)
             task.add_done_callback(lane.finished)
 
-    async def _wait_turn(self, lane: _Lane, d: Delivered) -> None:
+    async def _wait_turn(self, lane: _Lane, d: Envelope) -> None:
         s = self.settings
         gap = s.account_interval_ms / 1000
         chat_gap = s.group_interval_ms / 1000
@@ -240,7 +234,7 @@ class OutboxDelivery:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _send_one(self, lane: _Lane, d: Delivered, platform: str, account: str | None
+    async def _send_one(self, lane: _Lane, d: Envelope, platform: str, account: str | None
                         ) -> None:
         sender = self.senders.get(platform)
         if sender is None:
@@ -249,7 +243,7 @@ class OutboxDelivery:
         first_id = ""
         try:
             for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
-                mid = await sender.send(account, part)
+                mid = await sender.send(d if part is d.message else replace(d, message=part))
                 if i == 0:
                     first_id = mid
         except SendError as exc:
@@ -279,17 +273,18 @@ class OutboxDelivery:
         if d.kind != "reply":
             lane.recent_broadcasts.append(now)
         self.sent += 1
-        self._results.append((d.outbox_id, first_id))
+        self._results.append((_row(d), first_id))
         self._results_event.set()
 
-    async def _unconfirmed(self, d: Delivered, error: str) -> None:
-        # Resending could post it twice (onebot.md §7.1); record it as sent and say so.
+    async def _unconfirmed(self, d: Envelope, error: str) -> None:
+        # Resending could post it twice (https://github.com/Mrs4s/go-cqhttp/issues/382); record
+        # it as sent and say so.
         log.warning("outbox %s to %s: connection lost before the platform answered; "
                     "not resending: %s", d.outbox_id, d.message.chat.key, error)
         now = self.clock.now()
         try:
             await self.db.run(lambda conn: outbox_svc.mark_unconfirmed(
-                conn, d.outbox_id, error=error, now=now))
+                conn, _row(d), error=error, now=now))
         except Exception as exc:
             log.warning("could not record outbox %s as unconfirmed: %s", d.outbox_id, exc)
             return  # still leased: retried after the lease, as if never sent
@@ -298,7 +293,7 @@ class OutboxDelivery:
             self.alert(f"消息 #{d.outbox_id} 发往 {d.message.chat.key} 时连接中断，"
                        "无法确认是否送达，为免重复未自动重发，请在群内核实")
 
-    async def _retry(self, d: Delivered, error: str, *, count: bool, delay: float | None = None,
+    async def _retry(self, d: Envelope, error: str, *, count: bool, delay: float | None = None,
                      permanent: bool = False) -> None:
         self._in_flight.discard(d.outbox_id)
         retry_at = self.clock.now() + timedelta(seconds=delay or self.settings.retry_backoff_s)
@@ -306,10 +301,9 @@ class OutboxDelivery:
 
         def record(conn: Connection) -> bool:
             if not count:
-                conn.execute(update(OutboxMessage).where(OutboxMessage.id == d.outbox_id)
-                             .values(not_before=retry_at, last_error=error[:500]))
+                outbox_svc.postpone(conn, _row(d), error=error, retry_at=retry_at)
                 return True
-            return outbox_svc.mark_retry(conn, d.outbox_id, error=error, retry_at=retry_at,
+            return outbox_svc.mark_retry(conn, _row(d), error=error, retry_at=retry_at,
                                          max_attempts=max_attempts)
 
         try:
@@ -349,42 +343,3 @@ class OutboxDelivery:
             return
         for oid, _ in batch:
             self._in_flight.discard(oid)
-
-
-def _claim_for_accounts(conn: Connection, accounts: dict[str, list[str]], *, now: object,
-                        exclude: set[int]) -> list[outbox_svc.PendingMessage]:
-    from datetime import datetime
-
-    assert isinstance(now, datetime)
-    conds = []
-    for platform, accs in accounts.items():
-        if not accs:
-            continue
-        named = [a for a in accs if a]
-        conds.append(and_(OutboxMessage.account.is_(None),
-                          OutboxMessage.chat.like(f"{platform}:%")))
-        if named:
-            conds.append(and_(OutboxMessage.account.in_(named),
-                              OutboxMessage.chat.like(f"{platform}:%")))
-        if "" in accs:
-            conds.append(OutboxMessage.chat.like(f"{platform}:%"))
-    q = (
-        select(OutboxMessage.id, OutboxMessage.chat, OutboxMessage.account,
-               OutboxMessage.content, OutboxMessage.kind, OutboxMessage.cause,
-               OutboxMessage.attempts)
-        .where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now, or_(*conds))
-        .order_by(OutboxMessage.id)
-        .limit(200)
-    )
-    if exclude:
-        q = q.where(OutboxMessage.id.not_in(exclude))
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = conn.execute(q).all()
-    if rows:
-        conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-                     .values(not_before=now + outbox_svc.CLAIM_LEASE))
-    return [outbox_svc.PendingMessage(r.id, r.chat, r.account, r.content, r.kind, r.cause,
-                                      r.attempts) for r in rows]
-
-

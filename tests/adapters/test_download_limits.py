@@ -16,11 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.adapters.onebot.download import ByteBudget, Downloader
+from bot.adapters.download import ByteBudget, Downloader
 from bot.core.event import StoredFile
-from bot.files import FLUSH_BYTES, TEMP_PREFIX, FileStore, Incoming
-
-from .conftest import wait_until
+from bot.services.files import FLUSH_BYTES, TEMP_PREFIX, FileStore, Incoming
+from tests.adapters.onebot.conftest import wait_until
 
 MB = 1024 * 1024
 
@@ -78,7 +77,7 @@ async def files() -> AsyncIterator[tuple[FileServer, TestServer]]:
 
 
 def loopback_downloader(**kw: object) -> Downloader:
-    from bot.adapters.onebot.url_policy import UrlPolicy
+    from bot.adapters.url_policy import UrlPolicy
 
     return Downloader(policy=UrlPolicy.build(allow=("127.0.0.1",)), **kw)  # type: ignore[arg-type]
 

@@ -1,6 +1,6 @@
 """WeChat API quotas counted in the ``wechat_quota`` table, shared by every process.
 
-:class:`DbQuotaCounter` implements ``bot.adapters.wechat_mp.quota.QuotaCounter``. A call is
+:class:`DbQuotaCounter` implements :class:`bot.core.ports.QuotaCounter`. A call is
 *reserved* before it is made: for each period that limits it (a Beijing day, a month) one atomic
 statement adds ``n`` to the period's count only while the sum stays within the limit::
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from storage.db import Database
+from bot.core.database import Database
 from storage.models import WeChatQuota
 from storage.upsert import dialect_insert
 

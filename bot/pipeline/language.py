@@ -16,10 +16,10 @@ import gc
 import logging
 import time
 
+from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.core.nlu import Parser, Vocabulary
-from handlers.slots import read_vocabulary
-from storage.db import Database
+from bot.services.vocabulary import read_vocabulary
 
 log = logging.getLogger("dudao.nlu")
 

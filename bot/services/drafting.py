@@ -1,17 +1,21 @@
 """Drafting and issuing official documents (公文): the use cases the CLI, chat and board share.
 
 Each function runs inside the caller's transaction: it builds the content from the records
-(``bot/services/doc_*.py``), records it in the register (``bot/services/documents.py``), lays it
-out (``render``) and writes the .docx, and stores the file's path and sha256. The file is written
-before the transaction commits; if the commit then fails, the file is left without a record (a
-later draft or issue writes its own), never a record without its file.
+(``bot/services/doc_*.py``), records it in the register (``bot/services/documents.py``), has it
+laid out by the renderer the composition root gave (``ServiceEnv.render_document``: the .docx
+builder of ``bot/reports/render.py``), writes the .docx, and stores the file's path and sha256.
+The file is written before the transaction commits; if the commit then fails, the file is left
+without a record (a later draft or issue writes its own), never a record without its file.
 
 Callers audit what they did (``document.draft`` / ``document.issue``), as for every admin action.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,15 +27,21 @@ from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import Document, doc_number
 from bot.domain.periods import parse_half
-from bot.reports.render import render, write_atomic
 from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
 from bot.services import documents as register
 from bot.services import units as units_svc
 from bot.services.documents import Actor, DocumentInfo
 
-log = logging.getLogger("dudao.reports.documents")
+log = logging.getLogger("dudao.documents")
 
 _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff〔〕（）()\- ]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    path: Path
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +97,29 @@ def _shown(env: ServiceEnv, info: DocumentInfo, doc: Document, today: date) -> D
     return replace(doc, number=doc_number(prefix, today.year, None))
 
 
+def write_atomic(path: Path, data: bytes) -> Written:
+    """Write ``data`` to ``path`` (its folder created), atomically: written next to it and
+    renamed into place, so a reader never sees half a document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return Written(path, hashlib.sha256(data).hexdigest(), len(data))
+
+
 def _write(conn: Connection, env: ServiceEnv, doc_id: int, doc: Document, now: datetime,
            out: Path | None) -> Made:
+    if env.render_document is None:
+        raise RuntimeError("no document renderer: the composition root sets "
+                           "ServiceEnv.render_document")
     info = register.get(conn, doc_id)
     path = (out or default_path(env, info)).resolve()
-    data = render(_shown(env, info, doc, env.local(now).date()), created=env.local(now))
+    data = env.render_document(_shown(env, info, doc, env.local(now).date()),
+                               created=env.local(now))
     written = write_atomic(path, data)
     register.set_file(conn, doc_id, path=str(written.path), sha256=written.sha256)
     log.info("document %s (%s) written to %s (%d bytes)", doc_id, info.kind, path, written.size)

@@ -12,8 +12,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from bot.adapters.onebot.download import GuardedResolver
-from bot.adapters.onebot.url_policy import AllowEntry, Refused, UrlPolicy, is_public, parse_ip
+from bot.adapters.download import GuardedResolver
+from bot.adapters.url_policy import AllowEntry, Refused, UrlPolicy, is_public, parse_ip
 
 
 @pytest.mark.parametrize("text", [

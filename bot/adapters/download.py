@@ -26,7 +26,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from bot.adapters.onebot.url_policy import IPAddress, Refused, UrlPolicy, parse_ip
+from bot.adapters.url_policy import IPAddress, Refused, UrlPolicy, parse_ip
 from bot.core.blobs import NewBlob
 from bot.core.event import StoredFile
 

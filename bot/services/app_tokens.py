@@ -1,6 +1,6 @@
 """Access tokens in the ``app_tokens`` table: one refresher at a time across processes.
 
-:class:`DbTokenStore` implements ``bot.adapters.wechat_mp.tokens.TokenStore``. The refresh lock
+:class:`DbTokenStore` implements :class:`bot.core.ports.TokenStore`. The refresh lock
 is a *lease*, not a row lock: a unit of work is one transaction on a DB thread
 (``storage/db.py``), and the HTTP call that fetches the token happens between two of them, so
 ``SELECT … FOR UPDATE`` cannot span it. Taking the lease is one atomic statement::
@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, or_, select, update
 
-from bot.adapters.wechat_mp.tokens import CachedToken
-from storage.db import Database
+from bot.core.database import Database
+from bot.core.ports import CachedToken
 from storage.models import AppToken
 from storage.upsert import dialect_insert, insert_ignoring_conflicts
 
@@ -47,7 +47,7 @@ def _utcnow() -> datetime:
 
 
 class DbTokenStore:
-    """A :class:`~bot.adapters.wechat_mp.tokens.TokenStore` shared through the database."""
+    """A :class:`~bot.core.ports.TokenStore` shared through the database."""
 
     def __init__(self, db: Database, owner_id: str | None = None, *, lease_s: float = 30.0,
                  poll_s: float = 0.2, now: Callable[[], datetime] = _utcnow) -> None:
