@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.web import actions, api, auth, documents, links, pages
+from bot.web import actions, api, auth, documents, links, pages, plan
 from bot.web.common import BOARD, Board, Handler, error_page, make_jinja
 from bot.web.ids import BadId
 
@@ -25,6 +25,7 @@ def setup_board(app: web.Application, services: Services) -> Board:
     app.add_routes(pages.routes())
     app.add_routes(actions.routes())
     app.add_routes(documents.routes())
+    app.add_routes(plan.routes())
     app.add_routes(api.routes())
     return state
 
