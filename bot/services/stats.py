@@ -47,7 +47,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.flags import FlagColor
 from bot.domain.periods import Period, PeriodKind, parse_year
 from bot.domain.periods import parse as parse_period
-from bot.domain.recurrence import Recurrence, SeriesRule
+from bot.domain.recurrence import Recurrence, SeriesRule, instance_title
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
 from bot.services.bulletins import LETTER_THRESHOLD
 from storage.models import Flag, Series, SeriesUnit, Submission, Task, TaskUnit, Unit
@@ -659,6 +659,7 @@ UPCOMING = "upcoming"
 class PlanColumn:
     series_id: int
     title: str  # the series' title (调研指导记录)
+    name: str  # the instance's title (2027年第二季度调研指导记录)
     kind: str  # the preset's part (visit seminar training cases), "" otherwise
     rule: str
     period: str  # 2027Q2
@@ -799,5 +800,5 @@ def _plan_column(env: ServiceEnv, s: Any, rule: Recurrence, period: str, due: da
         label = f"{p.index}月"
     else:
         label = "上半年" if p.index == 1 else "下半年"
-    return PlanColumn(int(s.id), s.title, s.kind, rule.value, period, label, quarter, due,
-                      task_id)
+    return PlanColumn(int(s.id), s.title, instance_title(s.title, p), s.kind, rule.value, period,
+                      label, quarter, due, task_id)
