@@ -57,21 +57,22 @@ def _series_record(s: SeriesInfo, env: ServiceEnv) -> dict[str, Any]:
     return {"id": s.id, "title": s.title, "repeat": s.rule.value, "system": s.system,
             "status": s.status, "units": len(s.unit_ids), "plan_id": s.plan_id, "kind": s.kind,
             "fields": list(s.fields), "instances": s.instances,
-            "first_due": s.first_due.isoformat(),
-            "until": s.until.isoformat() if s.until else None,
+            "first_due": env.local(s.first_due).isoformat(),
+            "until": env.local(s.until).isoformat() if s.until else None,
             "next_period": str(s.schedule(env).instance(s.next_index).period)
             if s.next_at is not None else None,
-            "next_at": s.next_at.isoformat() if s.next_at else None,
+            "next_at": env.local(s.next_at).isoformat() if s.next_at else None,
             "cancel_reason": s.cancel_reason}
 
 
 def _result_record(r: ImportResult, env: ServiceEnv) -> dict[str, Any]:
     return {"plan_id": r.plan_id, "year": r.year,
-            "tasks": [{"id": t.id, "title": t.title, "due": t.due.isoformat(),
+            "tasks": [{"id": t.id, "title": t.title, "due": env.local(t.due).isoformat(),
                        "units": len(t.unit_ids), "system": t.system} for t in r.tasks],
             "series": [_series_record(s, env) for s in r.series],
             "instances": [{"id": c.task_id, "series_id": c.series_id, "period": c.period,
-                           "title": c.title, "due": c.due.isoformat()} for c in r.instances],
+                           "title": c.title, "due": env.local(c.due).isoformat()}
+                          for c in r.instances],
             "warnings": r.warnings}
 
 

@@ -81,8 +81,8 @@ def _add_series(args: argparse.Namespace, admin: AdminSession, rule: Recurrence,
     record = {"series_id": info.id, "title": info.title, "repeat": info.rule.value,
               "units": len(info.unit_ids), "until": until.isoformat() if until else None,
               "tasks": [{"id": c.task_id, "period": c.period, "title": c.title,
-                         "due": c.due.isoformat()} for c in created],
-              "next_at": info.next_at.isoformat() if info.next_at else None,
+                         "due": env.local(c.due).isoformat()} for c in created],
+              "next_at": env.local(info.next_at).isoformat() if info.next_at else None,
               "warnings": warnings}
     lines = [f"系列 {info.id}：{info.rule.label} {info.title}，{len(info.unit_ids)} 个单位"]
     lines += [f"  任务 {c.task_id}：{c.title}（截止 {env.fmt(c.due)}）" for c in created]

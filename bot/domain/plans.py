@@ -135,7 +135,7 @@ def read_row(line: int, values: Mapping[str, object], ctx: RowContext
         return out
 
     title = text("title")
-    if not title:
+    if not title and not problems:
         problems.append(Problem(line, "title", "缺少任务名称"))
     elif len(title) > MAX_TITLE:
         problems.append(Problem(line, "title", f"任务名称太长（不超过 {MAX_TITLE} 字）"))

@@ -46,6 +46,8 @@ def read_record(text: str, fields: Iterable[str]) -> dict[str, str]:
     pattern = re.compile(rf"(?:^|(?<=[\s，,。；;、]))({alternation})\s*{_SEP}", re.MULTILINE)
     hits = list(pattern.finditer(text))
     values = dict.fromkeys(wanted, "")
+    if not hits:
+        return values
     for hit, after in zip(hits, [*hits[1:], None], strict=True):
         end = after.start() if after is not None else len(text)
         value = text[hit.end():end].strip(" \t\r\n，,。；;、")
