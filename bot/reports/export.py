@@ -354,8 +354,7 @@ def _plan_sheet(ws: Worksheet, env: ServiceEnv, grid: stats_svc.PlanGrid) -> Non
         states = []
         for index in range(len(grid.columns)):
             cell = grid.cell(u.unit_id, index)
-            states.append("" if cell is None else
-                          "overdue" if cell.overdue else cell.state)
+            states.append("" if cell is None else cell.shown)
         _row(ws, row, [u.name, KIND_NAMES.get(u.kind, u.kind), u.done, u.due, u.total,
                        *(PLAN_STATES.get(k, "") for k in states)], formats={}, left=(1,))
         for offset, key in enumerate(states):

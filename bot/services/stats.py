@@ -674,6 +674,12 @@ class PlanCell:
     state: str  # owed received accepted returned, or upcoming (instance not created yet)
     overdue: bool  # owed (or returned) past the deadline
 
+    @property
+    def shown(self) -> str:
+        """What a cell says: its state, or "overdue" for nothing sent by the deadline (a
+        returned one says it was returned)."""
+        return "overdue" if self.overdue and self.state == "owed" else self.state
+
 
 @dataclass(frozen=True, slots=True)
 class PlanUnit:

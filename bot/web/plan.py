@@ -19,15 +19,12 @@ from bot.web.common import board, page, signed_in, who_of
 CELLS = {"accepted": ("sa", "过", "已通过"), "received": ("sr", "审", "已报送，待审核"),
          "returned": ("sx", "退", "已退回，待重新报送"), "owed": ("so", "未", "尚未报送（未到截止时间）"),
          "overdue": ("sl", "逾", "逾期未报送"), "upcoming": ("su", "·", "尚未开始（本期任务还未生成）")}
+TODO = {"overdue": "逾期未报", "returned": "退回待改"}
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度", 0: "全年"}
 
 
 def routes() -> list[web.RouteDef]:
     return [web.get("/plan", plan_page), web.get("/api/v1/plan", api_plan)]
-
-
-def cell_key(cell: stats.PlanCell) -> str:
-    return "overdue" if cell.overdue else cell.state
 
 
 def _query(request: web.Request) -> tuple[int, str]:
@@ -53,14 +50,16 @@ async def plan_page(request: web.Request) -> web.StreamResponse:
     groups: dict[int, int] = defaultdict(int)  # quarter → columns (in the grid's order)
     for c in g.columns:
         groups[c.quarter] += 1
-    owed: dict[int, list[str]] = defaultdict(list)  # unit → what it has not done past due
-    for (uid, index), cell in g.cells.items():
-        if cell.overdue:
+    # unit → what it must still do (past due, or returned), for the phone's list
+    todo: dict[int, list[str]] = defaultdict(list)
+    for (uid, index), cell in sorted(g.cells.items()):
+        if cell.shown in TODO:
             c = g.columns[index]
-            owed[uid].append(f"{c.label}{c.title}" if c.quarter else f"全年{c.title}")
+            what = f"{c.label}{c.title}" if c.quarter else f"全年{c.title}"
+            todo[uid].append(f"{what}（{TODO[cell.shown]}）")
     local = b.services.env.local(now)
     return page(request, "plan.html", g=g, groups=list(groups.items()), quarters=QUARTERS,
-                cells=CELLS, key=cell_key, owed=owed, kinds=KIND_NAMES, kind=kind, year=year,
+                cells=CELLS, todo=todo, kinds=KIND_NAMES, kind=kind, year=year,
                 years=[local.year + 1, local.year, local.year - 1], problem=problem)
 
 
@@ -78,7 +77,7 @@ async def api_plan(request: web.Request) -> web.StreamResponse:
                     for c in g.columns],
         "units": [{"id": u.unit_id, "name": u.name, "kind": u.kind, "done": u.done, "due": u.due,
                    "total": u.total,
-                   "cells": [None if (cell := g.cell(u.unit_id, i)) is None else cell_key(cell)
+                   "cells": [None if (cell := g.cell(u.unit_id, i)) is None else cell.shown
                              for i in range(len(g.columns))]} for u in g.units],
     }
     return web.json_response(body)

@@ -10,12 +10,12 @@ from bot.services.stats import PlanCell, PlanColumn, PlanGrid
 from handlers.answers.words import asked, fmt_due, name_list
 
 CELL_WORDS = {"accepted": "已通过", "received": "已报送，待审核", "returned": "已退回，待重新报送",
-              "owed": "未报送", "upcoming": "尚未开始"}
+              "owed": "未报送", "overdue": "逾期未报送", "upcoming": "尚未开始"}
 SHOWN_COLUMNS = 12
 
 
 def _word(cell: PlanCell) -> str:
-    return "逾期未报送" if cell.overdue else CELL_WORDS.get(cell.state, cell.state)
+    return CELL_WORDS.get(cell.shown, cell.shown)
 
 
 def render_plan(ctx: Context, q: Query, a: query_svc.Ask, r: query_svc.PlanAnswer) -> str:
