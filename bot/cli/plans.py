@@ -1,4 +1,4 @@
-"""``dudao plan import | preset | list`` and ``dudao series list | cancel``."""
+"""``dudao plan import | preset | list`` and ``dudao series list | show | cancel``."""
 
 from __future__ import annotations
 
@@ -197,6 +197,27 @@ def cmd_series_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_series_show(args: argparse.Namespace) -> int:
+    from bot.services import series
+
+    with admin_session(args) as admin:
+        info, rows = admin.run(lambda c: (series.get(c, args.id), series.instances(c, args.id)))
+        env = admin.env
+        record = _series_record(info, env) | {"tasks": [
+            {"id": r.task_id, "period": r.period, "title": r.title,
+             "due": env.local(r.due).isoformat(), "status": r.status} for r in rows]}
+        lines = [f"系列 {info.id}：{info.rule.label} {info.title}，{len(info.unit_ids)} 个单位，"
+                 f"{series.STATUS_NAMES.get(info.status, info.status)}"]
+        if info.cancel_reason:
+            lines.append(f"  停止原因：{info.cancel_reason}")
+        lines += [f"  任务 {r.task_id}：{r.title}（截止 {env.fmt(r.due)}）" for r in rows]
+        if info.next_at is not None:
+            nxt = info.schedule(env).instance(info.next_index)
+            lines.append(f"  下一期：{nxt.period}，{env.fmt(info.next_at)} 生成")
+        admin.emit(record, "\n".join(lines))
+    return 0
+
+
 def cmd_series_cancel(args: argparse.Namespace) -> int:
     from bot.services import series
 
@@ -244,6 +265,8 @@ def register(sub: Subcommands) -> None:
     ser = group(sub, "series", "周期性任务（每月、每季度、每半年、每年）")
     sl = leaf(ser, "list", cmd_series_list, "列出周期性任务")
     sl.add_argument("--all", action="store_true", help="包括已停止的")
+    ss = leaf(ser, "show", cmd_series_show, "一项周期性任务及其已生成的各期任务")
+    ss.add_argument("id", type=_positive)
     sc = leaf(ser, "cancel", cmd_series_cancel, "停止周期性任务：不再生成新的一期")
     sc.add_argument("id", type=_positive)
     sc.add_argument("--reason", required=True)

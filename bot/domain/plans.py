@@ -94,10 +94,6 @@ class PlanItem:
     rule: Recurrence | None = None
     series: SeriesRule | None = None
 
-    @property
-    def is_series(self) -> bool:
-        return self.series is not None
-
 
 @dataclass(frozen=True, slots=True)
 class RowContext:

@@ -223,6 +223,11 @@ def test_task_add_repeat_creates_a_series(cli: Cli) -> None:
     tasks = cli.json("task", "list")
     assert [(t["id"], t["series_id"], t["period"]) for t in tasks] == [
         (t["id"], made["series_id"], t["period"]) for t in made["tasks"]]
+    shown = cli.json("series", "show", str(made["series_id"]))
+    assert [(t["id"], t["period"], t["status"]) for t in shown["tasks"]] == [
+        (t["id"], t["period"], "open") for t in made["tasks"]]
+    status, _, err = cli.run("series", "show", "999")
+    assert status == 2 and "没有编号为 999 的系列" in err
     status, _, err = cli.run("task", "add", "--title", "x", "--due", due.isoformat(),
                              "--repeat", "每两周")
     assert status == 2 and "无法识别重复周期“每两周”" in err
