@@ -122,10 +122,14 @@ def _by_column(table: Table, problems: list[rows.Problem]
                 problems.append(rows.Problem(table.header_line, "", f"列“{name}”重复"))
             else:
                 columns[name] = key
+        missing = []
         if "title" not in columns.values():
-            problems.append(rows.Problem(table.header_line, "", f"表头缺少“任务”列（表头应为 {known}）"))
+            missing.append(f"表头缺少“任务”列（表头应为 {known}）")
         if not {"due", "repeat"} & set(columns.values()):
-            problems.append(rows.Problem(table.header_line, "", "表头缺少“截止”或“周期”列"))
+            missing.append("表头缺少“截止”或“周期”列")
+        if missing:  # the rows cannot be read: their every cell would be a problem too
+            problems += [rows.Problem(table.header_line, "", m) for m in missing]
+            return []
         for r in table.rows:
             out.append((r.line, {columns[k]: v for k, v in r.values.items() if k in columns}))
         return out
