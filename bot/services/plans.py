@@ -101,6 +101,12 @@ def read_plan(conn: Connection, env: ServiceEnv, path: Path, *, year: int | None
         if progress is not None:
             progress(done, len(raw))
     problems += rows.duplicates(items)
+    until = year_end(env, plan_year)
+    for item in items:
+        if item.series is not None and \
+                item.series.instance(item.series.first_due_after(now)).due > until:
+            problems.append(rows.Problem(item.line, "repeat",
+                                         f"{plan_year}年内已没有尚未截止的一期"))
     return PlanFile(plan_year, items, problems)
 
 

@@ -161,6 +161,10 @@ def test_a_bad_plan_names_every_line_and_column_and_imports_nothing(cli: Cli) ->
     assert status == 2 and err.splitlines()[1:] == [
         "  第 1 行：未知的列“截至”（可用：任务、体系、截止、周期、范围、要求）",
         "  第 1 行：表头缺少“截止”或“周期”列"]  # the rows cannot be read: not listed one by one
+    past = cli.root / "past.csv"
+    past.write_text("任务,周期\n工作月报,每月\n", encoding="utf-8")
+    status, _, err = cli.run("plan", "import", str(past), "--year", "2020")
+    assert status == 2 and "第 2 行（周期列）：2020年内已没有尚未截止的一期" in err
     status, _, err = cli.run("plan", "import", str(cli.root / "plan.xls"))
     assert status == 2 and "不支持的文件类型“.xls”" in err
 
