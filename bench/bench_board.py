@@ -82,7 +82,7 @@ def seed(conn: Connection) -> int:
         tasks.append({"id": t + 1, "title": f"第{t + 1}项督导任务：材料报送", "system":
                       ("guidance", "exchange", "supervision", "evaluation")[t % 4], "due": due,
                       "status": "open", "created_at": t0, "description": "", "materials": "",
-                      "recurrence": "none", "reminder_policy": ""})
+                      "reminder_policy": ""})
     conn.execute(insert(Task), tasks)
     task_units, subs, flags = [], [], []
     sid = 0

@@ -64,7 +64,7 @@ def seed(db: Database, n_units: int, n_tasks: int) -> dict[str, int]:
         conn.execute(insert(Task), [
             {"id": t, "title": f"任务{t:04d}", "system": "supervision", "status": "open",
              "due": YEAR_START + timedelta(minutes=int(t * 525_000 / n_tasks)),
-             "recurrence": "none", "reminder_policy": "", "created_at": created}
+             "reminder_policy": "", "created_at": created}
             for t in range(1, n_tasks + 1)])
         entries, flags = [], []
         for k in range(2 * n_units):

@@ -174,7 +174,7 @@ def seed(db: Database, size: Size) -> dict[str, int]:
             due = MOMENT + timedelta(days=30 + (k * 270) // size.future)
             status = "open"
         return {"id": t, "title": f"任务{t}", "description": "", "materials": "",
-                "system": "supervision", "due": due.replace(hour=18, minute=0), "recurrence": "none",
+                "system": "supervision", "due": due.replace(hour=18, minute=0),
                 "reminder_policy": "", "status": status, "created_by": None,
                 "created_at": due - timedelta(days=45)}
 
@@ -431,7 +431,7 @@ def add_due(db: Database, size: Size, n_due: int, due_at: datetime) -> list[int]
         conn.execute(insert(Task), [
             {"id": t, "title": f"到期任务{t}", "description": "", "materials": "",
              "system": "supervision", "due": due_at + timedelta(minutes=i),
-             "recurrence": "none", "reminder_policy": "", "status": "open", "created_by": None,
+             "reminder_policy": "", "status": "open", "created_by": None,
              "created_at": MOMENT - timedelta(days=20)} for i, t in enumerate(ids)])
         subs, tus = [], []
         for t in ids:

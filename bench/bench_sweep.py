@@ -100,7 +100,7 @@ def seed(db: Database) -> None:
                 due = MOMENT + timedelta(days=30 + (t * 270) // TASKS)
             tasks.append({"id": t, "title": f"任务{t}", "description": "", "materials": "",
                           "system": "supervision", "due": due.replace(hour=18),
-                          "recurrence": "none", "reminder_policy": "", "status": "open",
+                          "reminder_policy": "", "status": "open",
                           "created_at": now})
         conn.execute(insert(Task), tasks)
         batch = []
@@ -131,7 +131,7 @@ def add_due_task(db: Database) -> None:
         conn.execute(insert(Task), {
             "id": tid, "title": "三季度调研报告", "description": "", "materials": "",
             "system": "supervision", "due": datetime(2026, 7, 17, 18, 0, tzinfo=TZ),
-            "recurrence": "none", "reminder_policy": "", "status": "open",
+            "reminder_policy": "", "status": "open",
             "created_at": MOMENT - timedelta(days=10)})
         conn.execute(insert(TaskUnit), [{"task_id": tid, "unit_id": u, "state": "owed"}
                                         for u in range(1, UNITS + 1)])

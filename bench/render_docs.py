@@ -133,7 +133,7 @@ def seed(db: Database, n_units: int, n_tasks: int) -> None:
         conn.execute(insert(Task), [
             {"id": t, "title": f"2027年第{t}项督导任务材料报送", "system": "supervision",
              "status": "open", "due": H1 + timedelta(days=4 + t * 176 // n_tasks, hours=18),
-             "recurrence": "none", "reminder_policy": "", "created_at": created}
+             "reminder_policy": "", "created_at": created}
             for t in range(1, n_tasks + 1)])
         entries = []
         for k in range(n_units // 3):

@@ -3,6 +3,8 @@
 Due work is read from our own tables, never from an APScheduler job store: :func:`run_due_jobs`
 is a pure function of the database and a moment, so ``dudao tick --at T`` runs exactly what the
 scheduler would run at T, and running it twice (or in two processes) does nothing new:
+- series instances whose time has come are created first (so a new instance is swept with the
+  rest), each claimed by its task's unique (series, period) key (bot/services/series.py);
 - the sweep claims each (task, unit, stage) in ``reminder_ledger`` (bot/services/reminders.py);
 - the weekly draft runs at/after ``bulletin_time`` on ``bulletin_weekday`` (or later that ISO week,
   catching up after downtime) unless a weekly bulletin exists for the week (``2026-W27``);
@@ -41,11 +43,13 @@ from bot.domain.errors import DomainError
 from bot.services import backup_job, periodic
 from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
+from bot.services import series as series_svc
 from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
 from bot.services.reminders import SweepResult, sweep_reminders
 
 log = logging.getLogger("dudao.scheduler")
 
+JOB_SERIES = "series_instances"
 JOB_SWEEP = "reminder_sweep"
 JOB_WEEKLY = "weekly_bulletin"
 JOB_DIGEST = "daily_digest"
@@ -61,6 +65,7 @@ class JobReport:
     at: datetime
     ran: list[str] = field(default_factory=list)  # jobs that ran and did their work this time
     errors: dict[str, str] = field(default_factory=dict)  # job name → error
+    instances: list[series_svc.Created] | None = None  # series instances created this run
     sweep: SweepResult | None = None
     notices: NoticeSweepResult | None = None
     halfyear: str | None = None  # the period whose report reminder this run sent
@@ -74,6 +79,8 @@ class JobReport:
 
     def summary(self) -> str:
         parts = [f"at {self.at.isoformat()}: ran {', '.join(self.ran) or 'nothing'}"]
+        if self.instances:
+            parts.append(f"{len(self.instances)} series instances created")
         if self.sweep is not None:
             parts.append(f"{len(self.sweep.claimed)} reminders in {self.sweep.messages} messages")
         if self.notices is not None and self.notices.claimed:
@@ -127,6 +134,10 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
             report.errors[name] = f"{type(exc).__name__}: {exc}"
             return False, None
 
+    ok, report.instances = await attempt(
+        JOB_SERIES, lambda conn: series_svc.materialise(conn, env, at))
+    if ok and report.instances:
+        report.ran.append(JOB_SERIES)
     ok, report.sweep = await attempt(
         JOB_SWEEP, lambda conn: sweep_reminders(conn, env, at, flags_since=flags_since))
     if ok:

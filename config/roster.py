@@ -9,17 +9,15 @@ partial file is never imported.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import tomllib
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
+
+from config.tabular import Table, TableError, cell_text, read_table
 
 __all__ = [
     "KINDS",
@@ -41,8 +39,6 @@ MAX_CODE_LENGTH: Final = 64
 _TOO_LONG: Final = f"太长（不超过 {MAX_NAME_LENGTH} 字）"
 COLUMNS: Final = ("code", "name", "short_name", "aliases", "kind", "parent")
 REQUIRED_COLUMNS: Final = ("code", "name", "kind")
-SUFFIXES: Final = (".toml", ".csv", ".xlsx", ".xlsm")
-_FORMATS: Final = "，请用 TOML、CSV 或 xlsx"
 
 _KIND_WORDS: Final = MappingProxyType(
     {
@@ -206,7 +202,7 @@ def load_roster_file(
     known_codes: Iterable[str] | None = None,
     existing: Iterable[UnitRow] | None = None,
 ) -> list[UnitRow]:
-    """Read and validate a roster file (TOML, CSV or xlsx, by its suffix).
+    """Read and validate a roster file (TOML, CSV or xlsx, by its suffix: config/tabular.py).
 
     ``progress(done, total)`` is called as rows are checked. ``known_codes`` are codes of units
     already in the database that a ``parent`` may name (incremental imports); ``existing`` are
@@ -215,21 +211,14 @@ def load_roster_file(
     problem found.
     """
     source = path.name
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        hint = "（请在 Excel 中另存为 .xlsx）" if suffix == ".xls" else ""
-        raise RosterError(
-            [RowProblem(0, "", f"不支持的文件类型“{suffix or '无扩展名'}”{_FORMATS}{hint}")],
-            source,
-        )
-    if not path.is_file():
-        raise RosterError([RowProblem(0, "", f"文件不存在：{path}")], source)
-    if suffix == ".toml":
-        raw = _read_toml(path, source)
-    elif suffix == ".csv":
-        raw = _read_table(_csv_rows(path, source), source)
+    try:
+        table = read_table(path, tables=("unit",))
+    except TableError as exc:
+        raise RosterError([RowProblem(0, "", exc.message)], source) from None
+    if path.suffix.lower() == ".toml":
+        raw = [_RawRow(r.line, r.values) for r in table.rows]
     else:
-        raw = _read_table(_xlsx_rows(path, source), source)
+        raw = _columns(table, source)
     if not raw:
         raise RosterError([RowProblem(0, "", "文件中没有任何单位")], source)
     units, problems = _parse_rows(raw, progress)
@@ -239,108 +228,22 @@ def load_roster_file(
     return [unit for _, unit in units]
 
 
-def _read_toml(path: Path, source: str) -> list[_RawRow]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RosterError([RowProblem(0, "", "TOML 文件必须是 UTF-8 编码")], source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RosterError([RowProblem(0, "", f"TOML 格式错误：{exc}")], source) from None
-    except RecursionError:  # tomllib recurses into nested arrays and tables
-        raise RosterError([RowProblem(0, "", "TOML 格式错误：嵌套层数过多")], source) from None
-    units = data.get("unit", [])
-    if not isinstance(units, list) or not all(isinstance(u, dict) for u in units):
-        raise RosterError([RowProblem(0, "", "单位应写成 [[unit]] 表")], source)
-    # Number each unit by the line of its [[unit]] header, so problems point into the file.
-    header_lines = [
-        n for n, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[\s*unit\s*\]\]", line)
-    ]
-    if len(header_lines) != len(units):
-        header_lines = list(range(1, len(units) + 1))
-    rows: list[_RawRow] = []
-    for line, unit in zip(header_lines, units, strict=True):
-        rows.append(_RawRow(line, dict(unit)))
-    return rows
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # what Excel on Chinese Windows writes
-
-
-def _csv_rows(path: Path, source: str) -> list[list[object]]:
-    try:
-        text = _decode(path.read_bytes())
-    except UnicodeDecodeError:
-        raise RosterError(
-            [RowProblem(0, "", "无法识别文件编码，请保存为 UTF-8 或 GB18030")], source
-        ) from None
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    try:
-        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise RosterError([RowProblem(0, "", f"CSV 格式错误：{exc}")], source) from None
-
-
-def _xlsx_rows(path: Path, source: str) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    from config.xlsx_guard import xlsx_problem
-
-    problem = xlsx_problem(path)
-    if problem:
-        raise RosterError([RowProblem(0, "", problem)], source)
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件：{exc}")], source) from None
-    except Exception as exc:  # openpyxl on a crafted file: whatever it raises, the file is bad
-        raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件（{type(exc).__name__}）")],
-                          source) from None
-    try:
-        sheet = workbook.worksheets[0]
-        # read_only: the sheet's XML is parsed here, row by row, so its errors surface here too.
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise RosterError([RowProblem(0, "", f"无法读取 Excel 文件（{type(exc).__name__}）")],
-                          source) from None
-    finally:
-        workbook.close()
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_table(table: list[list[object]], source: str) -> list[_RawRow]:
-    """Rows of a CSV or sheet: the first non-empty row is the header."""
-    start = 0
-    while start < len(table) and not any(_cell(c).strip() for c in table[start]):
-        start += 1
-    if start == len(table):
+def _columns(table: Table, source: str) -> list[_RawRow]:
+    """A CSV or sheet's rows by column name (the header may be English or Chinese)."""
+    if not table.header:
         return []
-    header_row = start + 1
-    columns: list[str | None] = []
-    for cell in table[start]:
-        word = re.sub(r"[\s-]+", "_", _cell(cell).strip().lstrip("\ufeff").lower())
-        columns.append(_HEADER_WORDS.get(word) or _HEADER_WORDS.get(word.replace("_", "")))
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    columns: dict[str, str] = {}
+    for cell in table.header:
+        word = re.sub(r"[\s-]+", "_", cell.lower())
+        column = _HEADER_WORDS.get(word) or _HEADER_WORDS.get(word.replace("_", ""))
+        if column is not None and column not in columns.values():
+            columns[cell] = column
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns.values()]
     if missing:
         raise RosterError(
             [
                 RowProblem(
-                    header_row,
+                    table.header_line,
                     c,
                     f"表头缺少“{c}”列（表头应为 {','.join(COLUMNS)}）",
                 )
@@ -348,16 +251,8 @@ def _read_table(table: list[list[object]], source: str) -> list[_RawRow]:
             ],
             source,
         )
-    rows: list[_RawRow] = []
-    for offset, cells in enumerate(table[start + 1 :], start=header_row + 1):
-        if not any(_cell(c).strip() for c in cells):
-            continue  # blank lines are not rows
-        values: dict[str, object] = {}
-        for column, cell in zip(columns, cells, strict=False):
-            if column is not None and column not in values:
-                values[column] = _cell(cell)
-        rows.append(_RawRow(offset, values))
-    return rows
+    return [_RawRow(r.line, {columns[k]: cell_text(v) for k, v in r.values.items() if k in columns})
+            for r in table.rows]
 
 
 # --------------------------------------------------------------------------- validation

@@ -242,6 +242,16 @@ class BackupSettings(Section):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
+class PlanSettings(Section):
+    """The yearly plan's recurring work (series): when instances appear, when they are due."""
+
+    NAME: ClassVar[str] = "plan"
+
+    lead_days: int
+    due_time: time
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class DocumentsSettings(Section):
     """The official documents (公文): who issues them, their numbers, to whom they go."""
 
@@ -287,6 +297,7 @@ class Settings:
     nlu: NluSettings
     backup: BackupSettings
     documents: DocumentsSettings
+    plan: PlanSettings
     # Where the values came from, in order of precedence (for `dudao config check`).
     sources: tuple[str, ...] = field(default=(), compare=False)
 

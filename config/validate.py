@@ -345,6 +345,7 @@ CHECKS: Final[Mapping[tuple[str, str], Check]] = MappingProxyType(
         ("nlu", "conversation_ttl_s"): _positive,
         ("nlu", "startup_wait_s"): _between(0),
         ("backup", "keep"): _between(1),
+        ("plan", "lead_days"): _between(0, 366),
         ("documents", "issuer"): _non_empty,
         ("documents", "prefix_bulletin"): _doc_prefix,
         ("documents", "prefix_letter"): _doc_prefix,

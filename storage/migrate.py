@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from storage import locks
 from storage.db import Database
@@ -32,7 +35,7 @@ def upgrade(db: Database) -> bool:
         return False
     # Our SQLite "begin" hook issues BEGIN IMMEDIATE; Alembic manages its own transaction on
     # this connection.
-    with db.engine.begin() as conn:
+    with db.engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
         # Several processes started together on a fresh database would all create the tables
         # and all but one would crash (tests/fault: started together). One upgrades; the others
         # wait here and then find the schema current.
@@ -41,7 +44,39 @@ def upgrade(db: Database) -> bool:
             return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        _check_foreign_keys(conn)
     return True
+
+
+@contextmanager
+def sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite's procedure for changing a table's definition (lang_altertable.html#otheralter):
+    foreign keys off while the table is rebuilt (copied, dropped, renamed), checked before the
+    commit (:func:`_check_foreign_keys`), then on again.
+
+    With them on, dropping the old copy of a table that other tables refer to would delete
+    their rows (ON DELETE CASCADE) or fail. The pragma is a no-op inside a transaction, so it is
+    set on the driver's connection before the upgrade's transaction begins.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """Refuse (roll back) an upgrade that left a row referring to nothing (SQLite)."""
+    if conn.dialect.name != "sqlite":
+        return  # PostgreSQL checks every constraint as it goes
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"schema upgrade left rows with broken references: {broken[:5]}")
 
 
 def _scripts() -> ScriptDirectory:

@@ -124,11 +124,63 @@ class GroupUnit(Base):
 
 
 class Plan(Base):
+    """A yearly work plan: the tasks and series imported from one file, or a preset (四个一)."""
+
     __tablename__ = "plans"
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(300), default="")  # the file name, or the preset
+    preset: Mapped[str | None] = mapped_column(String(32))  # 四个一: one plan per preset and year
+    created_actor: Mapped[str] = mapped_column(String(128), default="")  # cli:root, person:3
     created_at: Mapped[datetime]
+
+    __table_args__ = (Index("uq_plans_year_preset", "year", "preset", unique=True),)
+
+
+class Series(Base):
+    """A recurring task (DESIGN §3 "Series"): its rule, and where its next instance stands.
+
+    Instance ``k`` (0, 1, …) is due ``shift_months(first_due, k × months)``, or on the last day
+    of its period when ``at_period_end``; it is created ``lead_days`` before its period begins
+    (bot/domain/recurrence.py). ``next_index`` / ``next_at`` say which instance comes next and
+    from when it may be created (None: the series is finished or cancelled), so the minute
+    sweep reads only the series that have something to do.
+    """
+
+    __tablename__ = "series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))  # without the period: 调研指导记录
+    description: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[str] = mapped_column(Text, default="")  # the plan's 要求
+    system: Mapped[str] = mapped_column(String(16), default="supervision")
+    rule: Mapped[str] = mapped_column(String(16))  # monthly quarterly half-yearly yearly
+    first_due: Mapped[datetime]
+    at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    until: Mapped[datetime | None]  # no instance due after it; None: until cancelled
+    lead_days: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # a record's required fields
+    kind: Mapped[str] = mapped_column(String(16), default="")  # a preset's part: visit seminar…
+    reminder_policy: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active cancelled
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None] = mapped_column(index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_actor: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+
+
+class SeriesUnit(Base):
+    __tablename__ = "series_units"
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Task(Base):
@@ -140,16 +192,23 @@ class Task(Base):
     materials: Mapped[str] = mapped_column(Text, default="")
     system: Mapped[str] = mapped_column(String(16), default="supervision")
     due: Mapped[datetime] = mapped_column(index=True)
-    recurrence: Mapped[str] = mapped_column(String(16), default="none")
     reminder_policy: Mapped[str] = mapped_column(String(64), default="")  # "" = configured default
     status: Mapped[str] = mapped_column(String(16), default="open")  # open closed
-    series_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    # A series instance: its series and period (2027Q2). The unique key is the claim that makes
+    # each instance exist once, however many processes sweep the same minute.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
+    period: Mapped[str | None] = mapped_column(String(16))
+    # Fields a submission must contain ("时间", "地点"…: bot/domain/record_fields.py).
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
     # The minute sweep reads open tasks by deadline range: (status, due) makes that a range
     # read of what is near, not a walk over every open task (bench/bench_storage.py).
-    __table_args__ = (Index("ix_tasks_status_due", "status", "due"),)
+    __table_args__ = (
+        Index("ix_tasks_status_due", "status", "due"),
+        Index("uq_tasks_series_period", "series_id", "period", unique=True),
+    )
 
 
 class TaskUnit(Base):

@@ -17,6 +17,7 @@ from bot.cli import (
     logs,
     notices,
     people,
+    plans,
     serve,
     submissions,
     tasks,
@@ -32,8 +33,8 @@ from storage.service_lock import LockBusy, LockError
 log = logging.getLogger("dudao.cli")
 
 # In the order `dudao --help` lists them.
-COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, submissions, notices, export,
-                  tick, documents, wechat, backup)
+COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, plans, submissions, notices,
+                  export, tick, documents, wechat, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,11 @@ class AdminSession:
         self.env = env
         self.db = db
 
+    @property
+    def actor(self) -> str:
+        """Who this command's audit entries name (``cli:<user>``)."""
+        return CLI_ACTOR
+
     def run(self, fn: Callable[[Connection], T]) -> T:
         """``fn`` in one transaction: all of it is committed, or nothing when it raises."""
         return self.db.transaction(fn)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from bot.cli.common import Subcommands, group, leaf, load, parse_time
-from bot.cli.session import admin_session
+from bot.cli.common import CliError, Subcommands, group, leaf, load, parse_time
+from bot.cli.session import AdminSession, admin_session
+
+if TYPE_CHECKING:
+    from bot.domain.recurrence import Recurrence
 
 SYSTEMS = ("guidance", "exchange", "supervision", "evaluation")
 
@@ -17,21 +21,28 @@ SYSTEMS = ("guidance", "exchange", "supervision", "evaluation")
 def _task_record(t: Any, names: dict[int, str]) -> dict[str, Any]:
     return {"id": t.id, "title": t.title, "due": t.due.isoformat(),
             "units": [names.get(u, str(u)) for u in t.unit_ids], "system": t.system,
-            "status": t.status}
+            "status": t.status, "series_id": t.series_id, "period": t.period}
 
 
 def cmd_task_add(args: argparse.Namespace) -> int:
+    from bot.domain.recurrence import parse_recurrence
     from bot.services import tasks
 
     settings = load(args)
     due = parse_time(args.due, settings)  # bad input fails before the database is touched
+    until = parse_time(args.until, settings) if args.until else None
+    rule = parse_recurrence(args.repeat) if args.repeat else None
+    if until is not None and rule is None:
+        raise CliError("--until 只用于周期性任务（--repeat）")
     with admin_session(args, settings) as admin:
+        if rule is not None:
+            return _add_series(args, admin, rule, due, until)
         now = admin.env.clock.now()
 
         def write(conn: Connection) -> tuple[tasks.TaskInfo, list[str]]:
             t, warnings = tasks.add(conn, title=args.title, due=due, units_spec=args.units,
                                     system=args.system, description=args.description or "",
-                                    created_by=None, now=now, recurrence=args.recurrence)
+                                    created_by=None, now=now)
             admin.audit(conn, "task.create", f"task:{t.id}",
                         {"title": t.title, "due": due.isoformat()})
             return t, warnings
@@ -44,6 +55,40 @@ def cmd_task_add(args: argparse.Namespace) -> int:
                         "units": len(t.unit_ids), "warnings": warnings}, "")
         else:
             print(t.id)
+    return 0
+
+
+def _add_series(args: argparse.Namespace, admin: AdminSession, rule: Recurrence,
+                due: datetime, until: datetime | None) -> int:
+    """``task add --repeat``: a series whose first instance is due at ``--due``; the instances
+    whose time has come are created at once, the others by the scheduler (``dudao tick``)."""
+    from bot.domain.recurrence import SeriesRule
+    from bot.services import series
+    from bot.services import units as units_svc
+
+    env, now = admin.env, admin.env.clock.now()
+    schedule = SeriesRule(rule, due, env.tz, lead_days=env.settings.plan.lead_days)
+
+    def write(conn: Connection) -> tuple[series.SeriesInfo, list[series.Created], list[str]]:
+        ids = [u.id for u in units_svc.resolve_scope(conn, args.units or "all")]
+        return series.create(conn, env, title=args.title, schedule=schedule, until=until,
+                             unit_ids=ids, system=args.system, now=now, actor=admin.actor,
+                             channel="cli", description=args.description or "")
+
+    info, created, warnings = admin.run(write)
+    for w in warnings:
+        print(f"警告：{w}", file=sys.stderr)
+    record = {"series_id": info.id, "title": info.title, "repeat": info.rule.value,
+              "units": len(info.unit_ids), "until": until.isoformat() if until else None,
+              "tasks": [{"id": c.task_id, "period": c.period, "title": c.title,
+                         "due": env.local(c.due).isoformat()} for c in created],
+              "next_at": env.local(info.next_at).isoformat() if info.next_at else None,
+              "warnings": warnings}
+    lines = [f"系列 {info.id}：{info.rule.label} {info.title}，{len(info.unit_ids)} 个单位"]
+    lines += [f"  任务 {c.task_id}：{c.title}（截止 {env.fmt(c.due)}）" for c in created]
+    if info.next_at is not None:
+        lines.append(f"  下一期于 {env.fmt(info.next_at)} 生成")
+    admin.emit(record, "\n".join(lines))
     return 0
 
 
@@ -68,6 +113,9 @@ def register(sub: Subcommands) -> None:
                     "（默认 all）")
     ta.add_argument("--system", default="supervision", choices=SYSTEMS)
     ta.add_argument("--description")
-    ta.add_argument("--recurrence", default="none")
+    ta.add_argument("--repeat", help="周期性任务：monthly | quarterly | half-yearly | yearly"
+                    "（每月、每季度、每半年、每年）；--due 为首期截止时间，各期提前生成")
+    ta.add_argument("--until", help="周期性任务截止于此时间之后的期次不再生成（默认一直重复，"
+                    "直到 dudao series cancel）")
     tl = leaf(task, "list", cmd_task_list, "列出任务")
     tl.add_argument("--all", action="store_true", help="包括已关闭的任务")

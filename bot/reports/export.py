@@ -2,7 +2,8 @@
 
 Three sheets, each ready to print (title, styled header repeated on every page, landscape,
 fitted to the page width, frozen header): 年度统计 (per unit), 任务完成情况 (per task) and
-半年报告 (H1 and H2). The numbers come from bot/services/stats.py, read in one transaction;
+半年报告 (H1 and H2); a fourth, 周期性任务, when the year has recurring work (series: the
+plan's 周期 rows, 四个一): per unit and period, whether each instance was done. The numbers come from bot/services/stats.py, read in one transaction;
 no SQL here. The file is written next to its destination and renamed into place, so a reader
 never sees half a workbook and a failed export leaves an earlier file untouched.
 """
@@ -70,6 +71,7 @@ TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET_UNITS = "年度统计"
 SHEET_TASKS = "任务完成情况"
 SHEET_HALVES = "半年报告"
+SHEET_PLAN = "周期性任务"
 TOTAL_LABEL = "合计"
 
 # (header, width) per column. Tests and readers find columns by header, not by position.
@@ -329,6 +331,42 @@ def _half_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
     ws.page_setup.orientation = "portrait"
 
 
+# A plan cell as words (the board's plan view says the same).
+PLAN_STATES = {"accepted": "已通过", "received": "待审核", "returned": "退回待改",
+               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始"}
+_PLAN_FILLS = {"overdue": PatternFill("solid", fgColor="FFE699"),
+               "returned": PatternFill("solid", fgColor="F8CBAD"),
+               "accepted": PatternFill("solid", fgColor="E2EFDA")}
+
+
+def _plan_sheet(ws: Worksheet, env: ServiceEnv, grid: stats_svc.PlanGrid) -> None:
+    cols: list[tuple[str, float]] = [("单位", 22), ("类别", 10), ("已报送", 8), ("已到期", 8),
+                                     ("全年期数", 9)]
+    cols += [(f"{c.label}{c.title}" if c.quarter else f"全年{c.title}", 14) for c in grid.columns]
+    _title(ws, f"{grid.year}年度周期性任务完成情况表",
+           f"每期任务（如每季度的调研指导记录）按单位列出；已报送 = 已报送且未被退回的期数，"
+           f"已到期 = 截止时间已过的期数；数据截至 {_local_naive(env, grid.as_of):%Y-%m-%d %H:%M}。",
+           len(cols))
+    _header(ws, 3, cols)
+    row = 4
+    for u in grid.units:
+        states = []
+        for index in range(len(grid.columns)):
+            cell = grid.cell(u.unit_id, index)
+            states.append("" if cell is None else cell.shown)
+        _row(ws, row, [u.name, KIND_NAMES.get(u.kind, u.kind), u.done, u.due, u.total,
+                       *(PLAN_STATES.get(k, "") for k in states)], formats={}, left=(1,))
+        for offset, key in enumerate(states):
+            if key in _PLAN_FILLS:
+                ws.cell(row=row, column=len(cols) - len(states) + offset + 1).fill = \
+                    _PLAN_FILLS[key]
+        row += 1
+    _row(ws, row, [TOTAL_LABEL, f"{len(grid.units)} 个单位", sum(u.done for u in grid.units),
+                   sum(u.due for u in grid.units), sum(u.total for u in grid.units),
+                   *[""] * len(grid.columns)], formats={}, total=True, left=(1,))
+    _print_setup(ws, "1:3", len(cols), "B4")
+
+
 def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None = None) -> Workbook:
     """The workbook for ``data``; pure (no database, no file)."""
     say = progress or (lambda _stage: None)
@@ -343,6 +381,9 @@ def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None =
     _task_sheet(wb.create_sheet(SHEET_TASKS), env, data)
     say("写入半年报告")
     _half_sheet(wb.create_sheet(SHEET_HALVES), env, data)
+    if data.plan is not None:
+        say("写入周期性任务")
+        _plan_sheet(wb.create_sheet(SHEET_PLAN), env, data.plan)
     _text_stays_text(wb)
     wb.properties.title = f"{data.year}年度督导工作统计"
     wb.properties.creator = "dudao"

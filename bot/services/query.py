@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 from bot.core.env import ServiceEnv
 from bot.services import notices as notices_svc
 from bot.services import standings as standings_svc
+from bot.services import stats as stats_svc
 from bot.services.standings import UnitStanding
 from storage.models import Notice, Person, Submission, Task, TaskUnit, Unit
 
@@ -330,6 +331,41 @@ def submissions(conn: Connection, env: ServiceEnv, ask: Ask) -> SubmissionAnswer
     return SubmissionAnswer(rows, total)
 
 
+# -- the year's recurring work (plan) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanAnswer:
+    """The plan grid of the year asked about (this year unless said) for the units asked about,
+    and which of its columns fall in the days asked about (by deadline)."""
+
+    grid: stats_svc.PlanGrid
+    columns: tuple[int, ...]
+    states: tuple[str, ...]
+
+
+def plan(conn: Connection, env: ServiceEnv, ask: Ask) -> PlanAnswer:
+    year = ask.days[0].year if ask.days is not None else env.local(ask.now).year
+    grid = stats_svc.plan_grid(conn, env, year, now=ask.now, unit_ids=ask.units)
+    columns = tuple(i for i, c in enumerate(grid.columns)
+                    if ask.days is None or ask.days[0] <= env.local(c.due).date() <= ask.days[1])
+    return PlanAnswer(grid, columns, ask.states)
+
+
+def plan_cell_matches(cell: stats_svc.PlanCell, states: tuple[str, ...]) -> bool:
+    """Whether a plan cell is in every state asked for (the states of :func:`_state_filter`;
+    an instance not created yet is in none of them)."""
+    tests: dict[str, Callable[[stats_svc.PlanCell], bool]] = {
+        "owed": lambda c: c.state in ("owed", "returned"),
+        "submitted": lambda c: c.state in ("received", "accepted"),
+        "overdue": lambda c: c.overdue,
+        "returned": lambda c: c.state == "returned",
+        "accepted": lambda c: c.state == "accepted",
+        "pending": lambda c: c.state == "received",
+    }
+    return cell.state != stats_svc.UPCOMING and all(tests[s](cell) for s in states if s in tests)
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 
@@ -354,6 +390,7 @@ ANSWERERS: Mapping[str, Answerer] = MappingProxyType({
     "flags": Answerer(flags, needs_period=True),
     "notices": Answerer(notices),
     "submissions": Answerer(submissions),
+    "plan": Answerer(plan),
 })
 
 

@@ -9,6 +9,8 @@ board and the JSON API all read them from here so that they never disagree. Publ
 - ``task_completion(conn, window, now)``: one ``TaskCompletion`` per task due in the window;
 - ``half_year_report(conn, env, year, half)``: the data of the 半年报告 (H1 or H2);
 - ``year_stats(conn, env, year)``: all of the above for one export;
+- ``plan_grid(conn, env, year)``: the recurring work (series) per unit and period, the board's
+  plan view and the export's 周期性任务 sheet: which instance each unit has done;
 - ``late_assignments``, ``returned_versions``, ``flag_lines``: the records behind the counts
   (which task, which unit, how late, why returned, which flag), for the official documents
   that name them; each list is counted by the same rules as the figures above.
@@ -43,10 +45,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.flags import FlagColor
-from bot.domain.periods import Period, parse_year
+from bot.domain.periods import Period, PeriodKind, parse_year
+from bot.domain.periods import parse as parse_period
+from bot.domain.recurrence import Recurrence, SeriesRule, instance_title
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
 from bot.services.bulletins import LETTER_THRESHOLD
-from storage.models import Flag, Submission, Task, TaskUnit, Unit
+from storage.models import Flag, Series, SeriesUnit, Submission, Task, TaskUnit, Unit
 from storage.models import ScoreEntry as ScoreEntryRow
 
 COLORS = ("red", "blue", "yellow")
@@ -201,6 +205,7 @@ class YearStats:
     units: list[UnitYearStats]
     tasks: list[TaskCompletion]
     halves: list[HalfYearReport]
+    plan: PlanGrid | None = None  # the year's recurring work (None: no series in the year)
 
     @property
     def unit_totals(self) -> tuple[Completion, FlagCounts, float, float]:
@@ -495,8 +500,10 @@ def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
                      _assemble(env, parts, (index,)), parts.lines)
         for index, h in enumerate(halves)
     ]
+    grid = plan_grid(conn, env, window.start.year, now=now)
     return YearStats(year=window.start.year, window=window, as_of=now,
-                     units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports)
+                     units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports,
+                     plan=grid if grid.columns else None)
 
 
 def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:
@@ -646,3 +653,170 @@ def units_by_flag(per_unit: Iterable[UnitYearStats], color: str, minimum: int = 
     report's ``commended`` and ``repeated_yellow``)."""
     return _unit_counts(((u.unit_id, u.name, getattr(u.flags, color)) for u in per_unit),
                         minimum)
+
+
+# ---------------------------------------------------------------------------------- the plan
+#
+# The recurring work of a year (series: the plan's 周期 rows, the 四个一 preset) per unit and
+# period. An instance is a task, so a cell is the unit's assignment state of that task, counted
+# as everywhere else (task_units.state); an instance not created yet is "upcoming". A column is
+# one period of one series; columns are grouped by the quarter their deadline falls in, yearly
+# work in a column group of its own (quarter 0).
+
+PLAN_DONE = ("received", "accepted")  # submitted (and not returned): the work is done
+UPCOMING = "upcoming"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanColumn:
+    series_id: int
+    title: str  # the series' title (调研指导记录)
+    name: str  # the instance's title (2027年第二季度调研指导记录)
+    kind: str  # the preset's part (visit seminar training cases), "" otherwise
+    rule: str
+    period: str  # 2027Q2
+    label: str  # 第二季度, 7月, 上半年, 全年
+    quarter: int  # 1–4: the quarter of the deadline; 0: yearly work
+    due: datetime
+    task_id: int | None  # None: not created yet
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCell:
+    state: str  # owed received accepted returned, or upcoming (instance not created yet)
+    overdue: bool  # owed (or returned) past the deadline
+
+    @property
+    def shown(self) -> str:
+        """What a cell says: its state, or "overdue" for nothing sent by the deadline (a
+        returned one says it was returned)."""
+        return "overdue" if self.overdue and self.state == "owed" else self.state
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUnit:
+    unit_id: int
+    name: str
+    kind: str
+    done: int  # instances submitted (received or accepted)
+    due: int  # instances whose deadline has passed
+    total: int  # instances in the year (created or not)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanGrid:
+    year: int
+    as_of: datetime
+    columns: list[PlanColumn]
+    units: list[PlanUnit]
+    cells: dict[tuple[int, int], PlanCell]  # (unit id, column index) → cell
+
+    def cell(self, unit_id: int, column: int) -> PlanCell | None:
+        """None: the unit is not in that series."""
+        return self.cells.get((unit_id, column))
+
+
+def plan_grid(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | None = None,
+              unit_ids: Collection[int] | None = None, kind: str | None = None,
+              series_kinds: Collection[str] | None = None) -> PlanGrid:
+    """Every series' periods of ``year`` × its units: created instances with the unit's state,
+    the periods still to come as "upcoming". ``unit_ids`` / ``kind`` narrow the units,
+    ``series_kinds`` the series (a preset's parts: ``("visit",)``)."""
+    now = now or env.clock.now()
+    window = year_window(env, year)
+    q = select(Series).order_by(Series.id)
+    if series_kinds is not None:
+        q = q.where(Series.kind.in_(list(series_kinds)))
+    all_series = conn.execute(q).all()
+    created = {(int(r.series_id or 0), str(r.period)): (int(r.id), r.due) for r in conn.execute(
+        select(Task.id, Task.series_id, Task.period, Task.due)
+        .where(Task.series_id.in_([s.id for s in all_series]), _in(Task.due, window)))
+    } if all_series else {}
+    columns: list[PlanColumn] = []
+    for s in all_series:
+        rule = Recurrence(s.rule)
+        schedule = SeriesRule(rule, s.first_due, env.tz, at_period_end=s.at_period_end,
+                              lead_days=s.lead_days)
+        periods: dict[str, tuple[datetime, int | None]] = {
+            p: (due, None) for p, due in _future_periods(s, schedule, window)}
+        for (sid, period), (made, due) in created.items():
+            if sid == s.id:
+                periods[period] = (due, made)
+        for period, (due, task_id) in sorted(periods.items(), key=lambda x: x[1][0]):
+            columns.append(_plan_column(env, s, rule, period, due, task_id))
+    columns.sort(key=lambda c: (c.quarter or 5, c.series_id, c.due))
+    members: dict[int, set[int]] = defaultdict(set)
+    if all_series:
+        for sid, uid in conn.execute(select(SeriesUnit.series_id, SeriesUnit.unit_id)
+                                     .where(SeriesUnit.series_id.in_([s.id for s in all_series]))):
+            members[int(sid)].add(int(uid))
+    series_of = {c.task_id: c.series_id for c in columns if c.task_id is not None}
+    states: dict[tuple[int, int], str] = {}
+    if series_of:
+        for tid, uid, state in conn.execute(
+                select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.state)
+                .where(TaskUnit.task_id.in_(sorted(series_of)))):
+            states[int(tid), int(uid)] = state
+            # an instance's units (a series' units may have changed since it was created)
+            members[series_of[int(tid)]].add(int(uid))
+    wanted = set().union(*members.values()) if members else set()
+    if unit_ids is not None:
+        wanted &= set(unit_ids)
+    uq = select(Unit.id, Unit.name, Unit.kind, Unit.code).where(Unit.id.in_(sorted(wanted)))
+    if kind:
+        uq = uq.where(Unit.kind == kind)
+    kind_pos = {k: i for i, k in enumerate(KIND_ORDER)}
+    unit_rows = sorted(conn.execute(uq).all(),
+                       key=lambda r: (kind_pos.get(r.kind, len(KIND_ORDER)), r.code, r.id))
+    cells: dict[tuple[int, int], PlanCell] = {}
+    units: list[PlanUnit] = []
+    for u in unit_rows:
+        done = due = total = 0
+        for index, c in enumerate(columns):
+            if c.task_id is None:
+                if u.id not in members[c.series_id]:
+                    continue
+                cell = PlanCell(UPCOMING, False)
+            else:
+                got = states.get((c.task_id, u.id))
+                if got is None:
+                    continue
+                cell = PlanCell(got, got in ("owed", "returned") and c.due < now)
+            cells[u.id, index] = cell
+            total += 1
+            done += cell.state in PLAN_DONE
+            due += c.due < now
+        units.append(PlanUnit(u.id, u.name, u.kind, done, due, total))
+    return PlanGrid(window.start.year, now, columns, units, cells)
+
+
+def _future_periods(s: Any, schedule: SeriesRule, window: Window
+                    ) -> Iterable[tuple[str, datetime]]:
+    """The periods of an active series due in ``window`` not created yet (from its next one)."""
+    if s.status != "active" or s.next_at is None:
+        return
+    for item in schedule.instances(s.until, start=s.next_index, limit=400):
+        if item.due >= window.end:
+            return
+        if item.due >= window.start:
+            yield str(item.period), item.due
+
+
+_CN_Q = ("一", "二", "三", "四")
+
+
+def _plan_column(env: ServiceEnv, s: Any, rule: Recurrence, period: str, due: datetime,
+                 task_id: int | None) -> PlanColumn:
+    p = parse_period(period)
+    local = env.local(due)
+    quarter = 0 if p.kind is PeriodKind.YEAR else (local.month - 1) // 3 + 1
+    if p.kind is PeriodKind.YEAR:
+        label = "全年"
+    elif p.kind is PeriodKind.QUARTER:
+        label = f"第{_CN_Q[p.index - 1]}季度"
+    elif p.kind is PeriodKind.MONTH:
+        label = f"{p.index}月"
+    else:
+        label = "上半年" if p.index == 1 else "下半年"
+    return PlanColumn(int(s.id), s.title, instance_title(s.title, p), s.kind, rule.value, period,
+                      label, quarter, due, task_id)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.core.event import StoredFile
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.record_fields import missing_fields, template
 from bot.domain.submissions import (
     SubmissionStatus,
     Submitting,
@@ -52,7 +53,7 @@ class SubmissionInfo:
 # Prebuilt statements of the submission path, which runs for every liaison message: building a
 # statement costs about ten times as much as executing a prebuilt one (bench/README.md).
 _TARGET = (
-    select(Task.title, Task.due, Task.status, TaskUnit.state)
+    select(Task.title, Task.due, Task.status, TaskUnit.state, Task.fields)
     .join(TaskUnit, (TaskUnit.task_id == Task.id) & (TaskUnit.unit_id == bindparam("unit_id")))
     .where(Task.id == bindparam("task_id"))
     .with_for_update(of=TaskUnit)  # as tasks.owed_by_unit(for_submission=True): take turns
@@ -100,9 +101,11 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
     if len(text) > 20000:
         raise InvalidInput("提交的文字太长（最多 2 万字），请以附件形式提交", log="submission too long")
     if owed is not None and owed.task_id == task_id:
-        title, due, state = owed.title, owed.due, owed.state
+        title, due, state, fields = owed.title, owed.due, owed.state, owed.fields
     else:
-        title, due, state = _check_target(conn, task_id, unit_id)
+        title, due, state, fields = _check_target(conn, task_id, unit_id)
+    if fields:
+        _check_record(title, text, fields)
     replaces = None
     if submitting(_LATEST[state], task=title) is Submitting.CORRECTION:
         replaces = conn.execute(_SUPERSEDE, {"t": task_id, "u": unit_id}).scalar()
@@ -124,8 +127,21 @@ def submit(conn: Connection, *, task_id: int, unit_id: int, person_id: int | Non
                           version, now, late, None, files, replaces=replaces)
 
 
-def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, datetime, str]:
-    """The task's title and deadline and the assignment's state, if the task is open to it."""
+def _check_record(title: str, text: str, fields: tuple[str, ...]) -> None:
+    """A task whose submissions are records (the 四个一 field visit) takes only complete ones:
+    the sender is told which fields are missing and given the form to fill in."""
+    missing = missing_fields(text, fields)
+    if missing:
+        raise InvalidInput(
+            f"《{title}》的记录需写明{'、'.join(fields)}，还缺：{'、'.join(missing)}。"
+            f"请按以下格式补全后重新提交（可附文件）：\n提交 {title}\n{template(fields)}",
+            log=f"record without {missing}")
+
+
+def _check_target(conn: Connection, task_id: int, unit_id: int
+                  ) -> tuple[str, datetime, str, tuple[str, ...]]:
+    """The task's title, deadline and required fields and the assignment's state, if the task
+    is open to it."""
     row = conn.execute(_TARGET, {"task_id": task_id, "unit_id": unit_id}).first()
     if row is None:
         if conn.execute(select(Task.id).where(Task.id == task_id)).first() is None:
@@ -133,7 +149,7 @@ def _check_target(conn: Connection, task_id: int, unit_id: int) -> tuple[str, da
         raise NotAllowed("本单位不在这项任务的范围内，无需提交", log="submit to a task not assigned")
     if row.status != "open":
         raise Conflict(f"任务“{row.title}”已关闭，不再接收材料", log="submit to closed task")
-    return row.title, row.due, row.state
+    return row.title, row.due, row.state, tuple(row.fields or ())
 
 
 def get(conn: Connection, submission_id: int) -> SubmissionInfo:

@@ -26,24 +26,42 @@ class TaskInfo:
     unit_ids: tuple[int, ...] = ()
     description: str = ""
     reminder_policy: str = ""
+    series_id: int | None = None  # a series instance: its series and period (2027Q2)
+    period: str | None = None
 
 
-def add(conn: Connection, *, title: str, due: datetime, units_spec: str | None, system: str,
-        description: str = "", created_by: int | None, now: datetime,
-        recurrence: str = "none", reminder_policy: str = "") -> tuple[TaskInfo, list[str]]:
-    """Publish a task. Returns the task and warnings (e.g. a deadline in the past)."""
+def check_title(title: str) -> str:
     title = title.strip()
     if not title:
         raise InvalidInput("任务标题不能为空", log="empty task title")
     if len(title) > 200:
         raise InvalidInput("任务标题太长（最多 200 字）", log="task title too long")
+    return title
+
+
+def check_system(system: str) -> str:
     if system not in SYSTEMS:
         raise InvalidInput(f"工作体系“{system}”不存在，可选：{'、'.join(SYSTEMS)}",
                            log=f"bad system {system!r}")
+    return system
+
+
+def add(conn: Connection, *, title: str, due: datetime, units_spec: str | None, system: str,
+        description: str = "", created_by: int | None, now: datetime,
+        reminder_policy: str = "", plan_id: int | None = None, materials: str = "",
+        unit_ids: tuple[int, ...] | None = None) -> tuple[TaskInfo, list[str]]:
+    """Publish a task. Returns the task and warnings (e.g. a deadline in the past).
+
+    ``unit_ids`` (units already resolved, e.g. by a plan import) take the place of
+    ``units_spec``.
+    """
+    title = check_title(title)
+    check_system(system)
     if due.tzinfo is None:
         raise InvalidInput("截止时间需要带时区", log="naive due")
-    units = units_svc.resolve_scope(conn, units_spec or "all")
-    if not units:
+    ids = unit_ids if unit_ids is not None else tuple(
+        u.id for u in units_svc.resolve_scope(conn, units_spec or "all"))
+    if not ids:
         raise InvalidInput("任务没有分配给任何单位", log="task without units")
     warnings = []
     if due <= now:
@@ -51,14 +69,18 @@ def add(conn: Connection, *, title: str, due: datetime, units_spec: str | None, 
     tid = conn.execute(
         insert(Task).returning(Task.id),
         {"title": title, "due": due, "system": system, "description": description,
-         "status": "open", "created_by": created_by, "created_at": now,
-         "recurrence": recurrence, "reminder_policy": reminder_policy},
+         "materials": materials, "status": "open", "created_by": created_by, "created_at": now,
+         "reminder_policy": reminder_policy, "plan_id": plan_id},
     ).scalar_one()
-    conn.execute(insert(TaskUnit), [{"task_id": tid, "unit_id": u.id, "state": "owed"}
-                                    for u in units])
-    info = TaskInfo(tid, title, due, system, "open", tuple(u.id for u in units), description,
-                    reminder_policy)
+    assign(conn, tid, ids)
+    info = TaskInfo(tid, title, due, system, "open", ids, description, reminder_policy)
     return info, warnings
+
+
+def assign(conn: Connection, task_id: int, unit_ids: tuple[int, ...]) -> None:
+    """The task's units, each owing it."""
+    conn.execute(insert(TaskUnit), [{"task_id": task_id, "unit_id": u, "state": "owed"}
+                                    for u in unit_ids])
 
 
 def get(conn: Connection, task_id: int) -> TaskInfo:
@@ -66,12 +88,13 @@ def get(conn: Connection, task_id: int) -> TaskInfo:
     if t is None:
         raise NotFound(f"没有编号为 {task_id} 的任务", log=f"unknown task {task_id}")
     ids = tuple(conn.execute(select(TaskUnit.unit_id).where(TaskUnit.task_id == task_id)).scalars())
-    return TaskInfo(t.id, t.title, t.due, t.system, t.status, ids, t.description, t.reminder_policy)
+    return TaskInfo(t.id, t.title, t.due, t.system, t.status, ids, t.description, t.reminder_policy,
+                    t.series_id, t.period)
 
 
 def list_tasks(conn: Connection, *, status: str | None = "open") -> list[TaskInfo]:
     q = select(Task.id, Task.title, Task.due, Task.system, Task.status, Task.description,
-               Task.reminder_policy)
+               Task.reminder_policy, Task.series_id, Task.period)
     if status:
         q = q.where(Task.status == status)
     rows = conn.execute(q.order_by(Task.due, Task.id)).all()
@@ -83,7 +106,7 @@ def list_tasks(conn: Connection, *, status: str | None = "open") -> list[TaskInf
         ):
             members.setdefault(tid, []).append(uid)
     return [TaskInfo(r.id, r.title, r.due, r.system, r.status, tuple(members.get(r.id, ())),
-                     r.description, r.reminder_policy) for r in rows]
+                     r.description, r.reminder_policy, r.series_id, r.period) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +115,12 @@ class OwedTask:
     title: str
     due: datetime
     state: str  # owed | returned
+    fields: tuple[str, ...] = ()  # what a submission must contain (bot/domain/record_fields.py)
 
 
-def _owed_query(states: tuple[str, ...]) -> Select[int, str, datetime, str]:
+def _owed_query(states: tuple[str, ...]) -> Select[int, str, datetime, str, list[str]]:
     return (
-        select(Task.id, Task.title, Task.due, TaskUnit.state)
+        select(Task.id, Task.title, Task.due, TaskUnit.state, Task.fields)
         .join(TaskUnit, TaskUnit.task_id == Task.id)
         .where(TaskUnit.unit_id == bindparam("unit_id"), Task.status == "open",
                TaskUnit.state.in_(states))
@@ -127,7 +151,7 @@ def owed_by_unit(conn: Connection, unit_id: int, *, include_pending: bool = Fals
     else:
         stmt = _OWED_OR_PENDING if include_pending else _OWED
     rows = conn.execute(stmt, {"unit_id": unit_id})
-    return [OwedTask(r.id, r.title, r.due, r.state) for r in rows]
+    return [OwedTask(r.id, r.title, r.due, r.state, tuple(r.fields or ())) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

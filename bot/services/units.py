@@ -120,7 +120,11 @@ def unknown_unit(units: Sequence[UnitInfo], text: str) -> NotFound:
 
 def _read_scope(conn: Connection, spec: str) -> tuple[scopes.Scope, list[UnitInfo]]:
     units = list_units(conn)
-    scope = scopes.parse(spec, name_table(units))
+    return _parse_scope(units, name_table(units), spec), units
+
+
+def _parse_scope(units: Sequence[UnitInfo], names: scopes.NameTable, spec: str) -> scopes.Scope:
+    scope = scopes.parse(spec, names)
     for kind in scope.kinds:
         if kind not in KINDS:
             raise InvalidInput(f"单位类别“{kind}”不存在，可选：{'、'.join(KINDS)}",
@@ -130,7 +134,7 @@ def _read_scope(conn: Connection, spec: str) -> tuple[scopes.Scope, list[UnitInf
     if scope.unknown:
         raise NotFound(f"找不到单位：{'、'.join(scope.unknown)}（可用 dudao unit list 查看全部单位）",
                        log=f"unknown units {list(scope.unknown)}")
-    return scope, units
+    return scope
 
 
 def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
@@ -140,9 +144,17 @@ def resolve_scope(conn: Connection, spec: str | None) -> list[UnitInfo]:
     :mod:`bot.domain.scopes`)."""
     if spec is None or not spec.strip():
         return []
-    scope, units = _read_scope(conn, spec)
+    units = list_units(conn)
+    return resolve_with(units, name_table(units), spec)
+
+
+def resolve_with(units: Sequence[UnitInfo], names: scopes.NameTable, spec: str) -> list[UnitInfo]:
+    """:func:`resolve_scope` over units already read (an import resolves many scopes)."""
+    if not spec.strip():
+        return []
+    scope = _parse_scope(units, names, spec)
     if scope.everything:
-        return units
+        return list(units)
     by_id = {u.id: u for u in units}
     named = [by_id[i] for i in scope.unit_ids]
     kinds = set(scope.kinds)

@@ -14,6 +14,7 @@ from bot.core.nlu import Query
 from bot.services import query as query_svc
 from handlers.answers.flags import render_flags
 from handlers.answers.notices import render_notices
+from handlers.answers.plan import render_plan
 from handlers.answers.progress import render_tasks, render_units
 from handlers.answers.submissions import render_submissions
 
@@ -25,4 +26,5 @@ RENDERERS: Mapping[str, Renderer] = MappingProxyType({
     "flags": render_flags,
     "notices": render_notices,
     "submissions": render_submissions,
+    "plan": render_plan,
 })

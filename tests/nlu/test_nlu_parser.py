@@ -216,3 +216,29 @@ def test_parse_is_fast(parser: Parser, labelled: LabelledSet) -> None:
         parser.parse(text, now=NOW)
     per_message = (time.perf_counter() - started) / len(texts)
     assert per_message < 0.005
+
+
+SERIES = Vocabulary(
+    units=(UnitName(1, "郑州市", "郑州", (), "city"), UnitName(2, "开封市", "开封", (), "city")),
+    tasks=(*(TaskName(10 + q, f"2026年第{'一二三四'[q - 1]}季度调研指导记录", date(2026, 3 * q, 28))
+             for q in range(1, 5)),
+           TaskName(20, "2025年第三季度调研指导记录", date(2025, 9, 30)),
+           TaskName(21, "2026年度业务培训", date(2026, 12, 31))),
+)
+
+
+@pytest.mark.parametrize(("text", "tasks"), [
+    ("郑州三季度的调研指导记录交了没", (13,)),
+    ("郑州第三季度调研指导记录交了没", (13,)),
+    ("谁没交二季度调研指导记录", (12,)),
+    ("郑州的调研指导记录交了没", (10 + 1, 10 + 2, 10 + 3, 10 + 4, 20)),
+    ("开封培训交了吗", (21,)),
+])
+def test_a_quarter_picks_a_series_instance(workday: Callable[[date], bool], text: str,
+                                           tasks: tuple[int, ...]) -> None:
+    """A series has one task per period with the same words in its title: the quarter said
+    picks this year's instance of that quarter."""
+    p = Parser(SERIES, is_workday=workday).parse(text, now=NOW)
+    assert p.intent is Intent.QUERY and p.query is not None
+    assert sorted(p.query.task_ids) == sorted(tasks)
+    assert p.query.date_from is None  # the quarter named the task; it is no date filter

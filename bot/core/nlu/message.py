@@ -150,6 +150,14 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
             where, guessed = guess
             task_ids = list(guessed)
             spans.append(Span(where[0], where[1], TASK, guessed))
+    # "三季度的调研指导记录": of the tasks the words name (a series has one per quarter), the
+    # quarter's; of several years' (2026 and 2027), this year's
+    if q_match is not None and len(task_ids) > 1:
+        narrowed = _of_quarter(lex, task_ids, q_match[2], m.today.year)
+        if narrowed != task_ids:
+            task_ids = narrowed
+            spans = [Span(s.start, s.end, TASK, tuple(narrowed)) if s.mark == TASK else s
+                     for s in spans]
     # a time expression that is part of the task's title belongs to the title ("7月份月报",
     # "Q3调研报告"), not a filter
     if task_ids:
@@ -273,6 +281,16 @@ def _period_task(m: Msg, lex: Lexicon, spans: list[Span],
     if len(ids) != 1:
         return None
     return (h.start(), h.end()), ids
+
+
+def _of_quarter(lex: Lexicon, task_ids: list[int], quarter: int, year: int) -> list[int]:
+    """Those of ``task_ids`` whose title names ``quarter`` (all when none does), and of those
+    the ones whose title names ``year`` (when some do)."""
+    same = [t for t in task_ids if quarter_of(compact(normalize(lex.task_title[t]))) == quarter]
+    if not same:
+        return task_ids
+    this_year = [t for t in same if f"{year}年" in lex.task_title[t]]
+    return this_year or same
 
 
 def _touches_task(s: Span, spans: list[Span]) -> bool:

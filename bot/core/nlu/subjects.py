@@ -5,7 +5,8 @@ and how strongly its words claim a question (a flag word outranks "谁": "谁的
 flags). The parser reads every question into a :class:`~bot.core.nlu.frame.Query` whose
 ``subject`` is one of these names; the query service answers it and a handler renders it.
 
-Adding a subject (the programme's 案例 cases, 整改 rectifications, 示范点 sites):
+Adding a subject (the programme's 案例 cases, 整改 rectifications, 示范点 sites; ``plan``, the
+year's recurring work, was added this way):
 
 1. add a :class:`Subject` to :data:`SUBJECTS` below (its words, states, forms);
 2. add an answerer for its name in :mod:`bot.services.query` (``ANSWERERS``): it gets the
@@ -45,6 +46,10 @@ SUBJECTS: Final[tuple[Subject, ...]] = (
     Subject("flags", ("红旗榜", "旗帜榜", "排行榜", "红旗", "黄旗", "蓝旗", "旗帜", "旗子", "面旗", "旗",
                       "得分", "积分", "评分", "分数", "扣分", "加分", "多少分", "几分"),
             frozenset(), _ALL_FORMS, Form.DETAIL, 50, frozenset({Form.RANK}), "的旗帜"),
+    # The year's recurring work (series: 四个一, the plan's 周期 rows) per unit and period.
+    Subject("plan", ("四个一", "年度计划", "工作计划", "年度工作计划", "周期性工作", "周期性任务"),
+            _TASK_STATES, _ALL_FORMS - {Form.RANK, Form.WHEN}, Form.DETAIL, 45, frozenset(),
+            "的年度计划完成情况"),
     Subject("notices", ("通知",), frozenset({State.ACKED, State.NOT_ACKED}),
             _ALL_FORMS - {Form.RANK, Form.WHEN}, Form.DETAIL, 40, frozenset(), "的通知回执"),
     Subject("submissions", ("提交记录", "报送记录", "几份材料", "份材料", "第几版", "哪一版"),
