@@ -15,6 +15,7 @@ from datetime import date
 
 from bot.core.context import Context
 from bot.core.nlu import Form, Query
+from bot.core.nlu import describe as nlu_describe
 from bot.core.nlu.timeexpr import find_time
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.text import compact, normalize
@@ -22,7 +23,6 @@ from bot.services import query as query_svc
 from bot.services import standings as standings_svc
 from bot.services import units as units_svc
 from handlers.answers import RENDERERS
-from handlers.answers.words import ASKED_STATE
 from handlers.common import ensure_visible, person_of, visible_units
 from handlers.slots import this_year
 
@@ -117,13 +117,6 @@ def notice_of(ctx: Context, ref: str) -> int | None:
 
 
 def describe(query: Query, unit_names: list[str]) -> str:
-    """How a clarifying question names what it thinks was asked: "郑州市的进度"."""
-    who = "、".join(unit_names)
-    if query.subject == "flags":
-        return f"{who}的旗帜" if who else "旗帜情况"
-    if query.subject == "notices":
-        return f"{who}的通知回执" if who else "通知回执"
-    states = "、".join(ASKED_STATE.get(s.value, s.value) for s in query.states)
-    if states:
-        return f"{who}{states}的情况" if who else f"{states}的情况"
-    return f"{who}的进度" if who else "任务进度"
+    """How a clarifying question names what it thinks was asked: "郑州市的进度" (the same words
+    as the parser's own questions back, bot/core/nlu/describe.py)."""
+    return nlu_describe.describe(query, unit_names)

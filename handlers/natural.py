@@ -4,9 +4,12 @@ The language layer reads it (bot/core/nlu) and the router (bot/core/router.py) s
 it recognises ("给各地市发个通知：…") to that action's handler, roles checked there. This module
 keeps the conversation around the rest (bot/services/conversations.py): a question is answered
 and remembered, so that "那开封呢？" or "退回的呢？" completes it; a message the parser is unsure
-of gets a question back ("您是想查询郑州市的进度吗？"), never a guess, and 是 / 对 / 嗯 or "不是，是
-开封" answers that question within ``[nlu] conversation_ttl_s`` — in a group also without @,
-from the person asked (:func:`answers_question`, which the router asks).
+of gets a question back that names what it understood ("您是想查询郑州市的进度吗？", "您是想催办
+开封市的《7月份工作月报》吗？"), never a guess, and 是 / 对 / 嗯 or "不是，是开封" answers that
+question within ``[nlu] conversation_ttl_s`` — in a group also without @, from the person asked
+(:func:`answers_question`, which the router asks). 是 to a request carries it out through its
+handler, with that handler's role check (``HandlerSpec.allows``); 不是 drops it. A task fragment
+that fits several tasks is asked about ("您说的是哪一项任务：…？"), and naming one answers.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ _ANSWER_GATE: Final = re.compile(
     r"^\s*(是|是的|是啊|对|对的|对啊|嗯|嗯嗯|没错|不是|不对|不)([,，。.!！\s]|$).{0,12}$")
 NOTHING_PENDING = "没有需要确认的问题。发送“帮助”查看可用的指令，或直接提问，例如：郑州还有哪些没交？"
 TELL_ME = "好的，请告诉我您想查询什么，例如：郑州还有哪些没交？"
+DROPPED = "好的，没有执行。请重新说明您的要求"
 
 
 @router.handler(ASK)
@@ -48,6 +52,8 @@ def converse(ctx: Context) -> None:
         return
     if parse is None or parse.query is None:
         raise InvalidInput("没太明白您想查询什么，发送“帮助”查看用法", log="query without a frame")
+    if _names_a_choice(ctx, parse):
+        return
     if parse.follow_up:
         _follow_up(ctx, parse.query)
     else:
@@ -64,6 +70,8 @@ def understand(ctx: Context) -> bool:
         return False
     if parse.intent in (Intent.CONFIRM, Intent.DENY):
         _answer_to_question(ctx, parse)
+        return True
+    if _names_a_choice(ctx, parse):
         return True
     if parse.intent is Intent.QUERY and parse.query is not None and parse.clarify is None:
         if parse.follow_up:
@@ -119,7 +127,8 @@ def _answer(ctx: Context, q: Query, parse: Parse | None = None) -> None:
 
 def _follow_up(ctx: Context, q: Query) -> None:
     state = _load(ctx)
-    previous = state.last or (state.pending or {}).get("query")
+    # the question just asked back is newer than the last one answered
+    previous = (state.pending or {}).get("query") or state.last
     if previous is not None:
         _answer(ctx, q.follow(from_json(previous)))
         return
@@ -133,35 +142,106 @@ def _follow_up(ctx: Context, q: Query) -> None:
 
 
 def _ask_back(ctx: Context, parse: Parse) -> None:
-    """The parser is unsure: ask, never guess. A question about units can be confirmed."""
+    """The parser is unsure: ask, never guess. The question names what was understood, so 是
+    can confirm it: a query is remembered as the pending question, a request as the message to
+    carry out; a fragment that fits several tasks remembers them, so naming one answers."""
     if parse.unknown_name:  # "火星市交了没": no such unit; the closest names, if any
         ctx.reply(units_svc.unknown_unit(units_svc.list_units(ctx.conn), parse.unknown_name).message)
         return
-    if parse.intent is Intent.UNKNOWN and parse.unit_ids:
-        q = parse.query or Query()
-        guess = Query(subject="tasks", form=Form.DETAIL, unit_ids=parse.unit_ids,
-                      states=q.states, task_ids=q.task_ids, date_from=q.date_from,
-                      date_to=q.date_to)
-        _ask(ctx, guess, parse.clarify)
+    if parse.query is not None and (parse.confirm or parse.choices) and \
+            parse.intent in (Intent.QUERY, Intent.UNKNOWN):
+        _ask(ctx, parse.query, parse.clarify, parse.choices)
+        return
+    if parse.clarify is not None and (parse.confirm or parse.choices):
+        ctx.reply(parse.clarify)
+        pending: dict[str, Any] = {"action": ctx.event.text, "intent": parse.intent.value,
+                                   "question": parse.clarify}
+        if parse.choices:
+            pending["choices"] = list(parse.choices)
+        _remember(ctx, pending=pending)
         return
     ctx.reply(parse.clarify or UNKNOWN)
 
 
-def _ask(ctx: Context, guess: Query, question: str | None = None) -> None:
+def _ask(ctx: Context, guess: Query, question: str | None = None,
+         choices: tuple[int, ...] = ()) -> None:
     names = [units_svc.get(ctx.conn, u).name for u in guess.unit_ids]
     text = question or f"您是想查询{ask.describe(guess, names)}吗？"
     ctx.reply(text)
-    _remember(ctx, pending={"query": to_json(guess), "question": text})
+    pending: dict[str, Any] = {"query": to_json(guess), "question": text}
+    if choices:
+        pending["choices"] = list(choices)
+    _remember(ctx, pending=pending)
+
+
+def _names_a_choice(ctx: Context, parse: Parse) -> bool:
+    """"半年工作总结" after "您说的是哪一项任务：《年度培训总结》、《半年工作总结》？": the
+    pending question (or request), for the task named. Only a message that names tasks and
+    says nothing else reads the conversation."""
+    q = parse.query
+    named = parse.task_ids or (q.task_ids if q is not None else ())
+    only_names = q is None or not (q.said - {"task_ids", "subject", "form"})
+    if not named or not only_names:
+        return False
+    pending = _load(ctx).pending or {}
+    choices = pending.get("choices")
+    if not choices or not set(named) <= set(choices):
+        return False
+    if pending.get("query") is not None:
+        asked = from_json(pending["query"])
+        _answer(ctx, replace(asked, task_ids=tuple(named), said=asked.said | {"task_ids"}))
+        return True
+    return _carry_out(ctx, pending, task_ids=tuple(named))
+
+
+def _carry_out(ctx: Context, pending: dict[str, Any],
+               task_ids: tuple[int, ...] | None = None) -> bool:
+    """A request the bot asked about ("您是想催办…吗？"), confirmed: read again and handed to
+    the handler of its intent as if it had been sure — if the person's role allows it
+    (``HandlerSpec.allows``, the router's check), else the router's one-line refusal."""
+    from handlers import all_routes  # the vocabulary is composed there; imported when used
+
+    parser = ctx.env.parser
+    text = str(pending.get("action", ""))
+    if parser is None or not text:
+        return False
+    parse = parser.parse(text, now=ctx.now)
+    if task_ids is not None:
+        parse = replace(parse, task_ids=task_ids, choices=(), query=replace(
+            parse.query, task_ids=task_ids) if parse.query is not None else None)
+    parse = replace(parse, clarify=None, confirm=False, confidence=max(parse.confidence, 0.9))
+    route = next((r for r in all_routes() if parse.intent.value in r.spec.intents), None)
+    if route is None:
+        return False
+    _remember(ctx, clear_pending=True)
+    if not route.spec.allows(ctx.person):
+        ctx.reply(route.spec.refusal)
+        return True
+    ctx.parse = parse
+    ctx.command, ctx.args = "", text
+    route.fn(ctx)
+    return True
 
 
 def _answer_to_question(ctx: Context, parse: Parse) -> None:
-    state = _load(ctx)
-    pending = (state.pending or {}).get("query")
+    waiting = _load(ctx).pending or {}
+    if waiting.get("action") and parse.intent is Intent.CONFIRM:
+        if not _carry_out(ctx, waiting):
+            ctx.reply(NOTHING_PENDING)
+        return
+    pending = waiting.get("query")
     if pending is None:
+        if waiting.get("action"):  # 不是 to "您是想催办…吗？": nothing is done
+            ctx.reply(DROPPED)
+            _remember(ctx, clear_pending=True)
+            return
         ctx.reply(NOTHING_PENDING)
         return
     asked = from_json(pending)
     if parse.intent is Intent.CONFIRM:
+        said = parse.query
+        if said is not None and said.said & {"unit_ids", "kinds", "mine", "task_ids"}:
+            asked = _said_only(said).follow(asked)  # "对，开封"
         _answer(ctx, asked)
         return
     correction = parse.query

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.context import Context
+from bot.core.nlu.describe import STATE_WORDS
 
 STATE_NAMES = {"owed": "未提交", "received": "已提交待审核", "accepted": "已通过",
                "returned": "已退回待重新提交"}
 SHORT_STATE = {"owed": "未提交", "returned": "退回待改", "received": "已提交待审核",
                "accepted": "已通过"}
-ASKED_STATE = {"owed": "未提交", "submitted": "已提交", "overdue": "逾期未交", "returned": "被退回",
-               "accepted": "已通过", "pending": "待审核", "acked": "已确认", "not_acked": "未确认"}
+ASKED_STATE = STATE_WORDS  # the parser's questions back use the same words
 MAX_NAMES = 30
 TOP_N = 10
 MAX_UNITS = 5

@@ -302,7 +302,7 @@ async def test_tolerance_traditional_fillers_emoji_and_a_pinyin_slip(qbot: Bot) 
 
 
 async def test_a_clarifying_question_answered_with_yes_or_a_correction(qbot: Bot) -> None:
-    assert await ask(qbot, ADMIN, "郑州的王主任电话多少") == "您是想查询郑州市的进度吗？"
+    assert await ask(qbot, ADMIN, "郑州") == "您是想查询郑州市的进度吗？"
     yes = await ask(qbot, ADMIN, "是")
     assert yes.startswith("郑州市还有 3 项未提交：")
     assert await ask(qbot, ADMIN, "开封市") == "您是想查询开封市的进度吗？"

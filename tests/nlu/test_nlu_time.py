@@ -132,3 +132,8 @@ def test_due_soon_before_spring_festival(parser: Parser) -> None:
     p = parser.parse("春节前要交什么", now=at("2026-02-09"))
     assert p.intent is Intent.QUERY
     assert (p.date_from, p.date_to) == (d("2026-02-09"), d("2026-02-14"))
+
+
+def test_a_day_of_a_month_named_relative_to_this_one(workday: Workday) -> None:
+    assert span("本月20号前交", "2026-07-08", workday) == (d("2026-07-08"), d("2026-07-20"))
+    assert span("下个月5日", "2026-12-08", workday) == (d("2027-01-05"), d("2027-01-05"))

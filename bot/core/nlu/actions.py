@@ -38,6 +38,8 @@ _HAND_IN: Final = re.compile(r"(提交|上报|报送|交齐|报齐|完成|交|�
 # Characters around a time word that make it a deadline, not part of a title.
 _DEADLINE_BEFORE: Final = frozenset("止至于在到前")
 _DEADLINE_AFTER: Final = frozenset("前交报截止之以为内完底")
+_FLAG_NOUNS: Final = ("举措", "做法", "经验", "加分", "亮点", "记一下", "记下来", "记下", "记上",
+                      "记录一下", "记一笔")
 _FILLER_TAIL: Final = re.compile(r"[\s,，。!！]*(一下|吧|啊|呀|哈)+[\s,，。!！]*$")
 
 
@@ -299,15 +301,22 @@ class Actions:
         return Parse(intent, conf, canonical, unit_ids=ids, body=self.slots.body(m, end))
 
     def natural_flag_event(self, m: Msg, intent: Intent, rx: re.Pattern[str]) -> Parse:
+        """"给长垣记一个创新举措：…", "通报批评一下新乡 粗暴执法…": the unit before or after the
+        verb phrase; the body after the verb phrase, its nouns, the unit and a colon."""
+        from .requests import skip_lead
+
         norm = m.norm
         kw = re.search("通报批评", norm) if intent is Intent.INCIDENT else None
         if kw is None:
             kw = rx.search(norm)
         assert kw is not None
-        after = kw.end()
-        while after < len(norm) and norm[after] in SEPS:
-            after += 1
+        nouns = _FLAG_NOUNS if intent is Intent.INNOVATION else ()
+        after = skip_lead(norm, kw.end(), nouns)
+        if norm.startswith("下", after) and any(s.start == after + 1 and s.mark == "U"
+                                               for s in m.spans):
+            after += 1  # "通报批评下周口": the verb's 下, then the unit
         _, _, after = self.slots.scope_at(m, after, kinds=False)
+        after = skip_lead(norm, after, nouns)
         if compact(_FILLER_TAIL.sub("", norm[after:])):
             body = self.slots.body(m, after)
         else:

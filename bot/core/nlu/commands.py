@@ -15,6 +15,7 @@ from typing import Final
 
 from bot.domain.text import compact
 
+from . import requests
 from .actions import Actions
 from .frame import Form, Query, State
 from .message import Msg
@@ -45,7 +46,7 @@ _ACTION_COMMANDS: Final[dict[str, Intent]] = {
     "菜单": Intent.HELP, "绑定": Intent.BIND, "提交": Intent.SUBMIT, "动态": Intent.DYNAMIC,
     "收到": Intent.ACK, "通过": Intent.ACCEPT, "退回": Intent.RETURN, "通知": Intent.NOTICE,
     "创新举措": Intent.INNOVATION, "创新": Intent.INNOVATION, "通报": Intent.BULLETIN_DRAFT,
-    "催办": Intent.REMIND,
+    "催办": Intent.REMIND, "延期": Intent.EXTEND, "撤销任务": Intent.CANCEL_TASK,
 }
 WORDS: Final = tuple(sorted((*_QUERY_COMMANDS, *_ACTION_COMMANDS), key=lambda w: -len(w)))
 _COMMAND_RE: Final = re.compile(r"^\s*[/#]?\s*(" + "|".join(re.escape(w) for w in WORDS) + ")")
@@ -54,10 +55,15 @@ _COMMAND_RE: Final = re.compile(r"^\s*[/#]?\s*(" + "|".join(re.escape(w) for w i
 _VETO_ON_QUESTION: Final = frozenset({
     Intent.SUBMIT, Intent.ACK, Intent.ACCEPT, Intent.NOTICE, Intent.BULLETIN_DRAFT,
     Intent.INNOVATION, Intent.RETURN, Intent.BIND, Intent.PUBLISH_TASK,
-    Intent.BULLETIN_PUBLISH, Intent.INCIDENT, Intent.REMIND,
+    Intent.BULLETIN_PUBLISH, Intent.INCIDENT, Intent.REMIND, Intent.EXTEND, Intent.CANCEL_TASK,
 })
 # Continuations that make the command word part of another word (通过率, 通知书, 通报表扬 ...).
 _VETO_CONT: Final = re.compile(r"^(率|书|人|表扬|性|了没|了吗|过没|没有|情况|的情况|的人|好了吗)")
+# What may follow 收到 directly in an acknowledgement (see the parser).
+ACK_GOES_ON: Final = re.compile(
+    r"(了|啦|啊|呀|哈|嘞|咧|滴|的|哦|喽|!|收到|谢谢|感谢|多谢|老师|领导|好的|明白|马上|立即|立刻|"
+    r"这就|尽快|随后|会|将|一定|保证|按时|及时|正在|已|安排|落实|办理|转发|照办|遵照"
+    r"|(通知|文件|消息)(?=$|[了啦!,，。\s]))")
 _PUBLISH_WORDS: Final = re.compile(r"发布|发出|发了吧|发吧|可以发|推送|发群里")
 DYNAMIC_QUERY_REST: Final = re.compile(r"(有哪些|有什么|有啥|呢|最新|最近|列表|查看|看看|查询|的)*")
 
@@ -114,6 +120,10 @@ class Commands:
             return a.flag_event(m, intent, rest, conf, True)
         if intent is Intent.REMIND:
             return a.remind(m, conf, True)
+        if intent is Intent.EXTEND:
+            return requests.extend(m, self.slots, a.tz, rest=rest, canonical=True)
+        if intent is Intent.CANCEL_TASK:
+            return requests.cancel(m, self.slots, rest=rest, canonical=True)
         # 通报: a bulletin draft, possibly for a period
         d1, d2 = m.dates()
         return Parse(Intent.BULLETIN_DRAFT, conf, True, date_from=d1, date_to=d2)
@@ -166,6 +176,13 @@ class Commands:
             return any(s.start == rest and s.mark in ("T", "R") for s in m.spans)
         if intent in (Intent.HELP, Intent.REMIND):
             return False
+        if intent is Intent.ACK:  # "收到了谢谢" acknowledges; "收到红包啦" tells of a gift
+            return ACK_GOES_ON.match(m.norm, rest) is not None
+        if intent is Intent.EXTEND:  # "延期到8月5日" / "延期至…": the command with its date first
+            return m.norm.startswith(("到", "至"), rest) or any(
+                s.start == rest and s.mark in ("T", "R") for s in m.spans)
+        if intent is Intent.CANCEL_TASK:
+            return rest_c[:1].isdigit()
         if intent is Intent.BULLETIN_DRAFT:
             return self.slots.next_is_name(m, rest) or bool(re.match(
                 r"(一下|草稿|一期|本周|这周|上周|本月|本期|这期|发布|发出|发了|可以发|发吧|发群)", rest_c))

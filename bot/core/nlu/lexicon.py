@@ -76,11 +76,51 @@ def sound_key(text: str, table: Mapping[str, str] | None = None) -> tuple[str, .
 
 
 @dataclass(frozen=True)
-class TaskHit:
-    """Tasks named in a text and where: whole titles or fragments."""
+class TaskMention:
+    """One place in a text that names tasks: a whole title, a fragment ("调研报告"), a slip in
+    a title ("调言报告"), or a document word alone ("总结"). ``ids`` holds every task it fits
+    best: more than one means the text does not say which."""
 
+    start: int
+    end: int
     ids: tuple[int, ...]
-    spans: tuple[tuple[int, int], ...]
+    score: int  # characters that matched
+    how: str  # "title" | "fragment" | "slip" | "kind"
+
+
+# How sure each way of naming is, when several places name different tasks.
+MENTION_RANK: Final = MappingProxyType({"title": 3, "fragment": 2, "slip": 1, "kind": 0})
+
+# Words that say what kind of document a task asks for: alone they name every open task of
+# that kind ("总结交了没": 年度培训总结 or 半年工作总结?), unlike 材料 / 工作 (anything).
+DOCUMENT_WORDS: Final = ("报告", "总结", "方案", "记录", "汇编", "案例", "计划", "台账", "清单")
+
+# A slip in a task's name is looked for over this many characters at least: shorter stretches
+# with one character changed are too often other words ("还差报告" is no 自查报告).
+_SLIP_MIN: Final = 4
+_SLIP_MAX: Final = 6
+
+
+def _edit1(a: str, b: str) -> bool:
+    """Whether two syllables differ by at most one letter (li / lie, bao / bai)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
+
+
+def near_sound(a: str, b: str, table: Mapping[str, str] | None = None) -> bool:
+    """Whether character ``a`` could be a pinyin-input slip for ``b``: the same syllable once
+    folded (z/zh, -n/-ng, l/n), or one letter off with the same initial (列 lie for 例 li)."""
+    t = folded() if table is None else table
+    x, y = t.get(a), t.get(b)
+    if x is None or y is None:
+        return False
+    return x == y or (x[0] == y[0] and min(len(x), len(y)) >= 2 and _edit1(x, y))
 
 
 class Lexicon:
@@ -117,6 +157,7 @@ class Lexicon:
             {k: tuple(v) for k, v in quarters.items()})
         self.task_order = tuple(t.id for t in vocabulary.tasks)
         self._sounds: dict[tuple[str, ...], list[int]] | None = None
+        self._slips: dict[tuple[str, int], tuple[tuple[str, int], ...]] | None = None
         self._sound_starts: frozenset[str] = frozenset()
         self._sound_lengths: tuple[int, ...] = ()
 
@@ -150,40 +191,126 @@ class Lexicon:
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def tasks_in(self, text: str, taken: list[tuple[int, int]]) -> TaskHit:
-        """Tasks named in normalised ``text`` outside the ``taken`` spans: whole titles first,
-        else fragments (the tasks that share the most characters with the text win)."""
+    def task_mentions(self, text: str, taken: list[tuple[int, int]]) -> list[TaskMention]:
+        """Places in normalised ``text`` (outside the ``taken`` spans) that name tasks by their
+        whole title or by fragments, in text order. Fragments next to each other (or joined by
+        的) are one mention; each mention names the tasks that share the most characters with
+        it."""
         free = [True] * len(text)
         for a, b in taken:
             for i in range(max(a, 0), min(b, len(text))):
                 free[i] = False
+        out: list[TaskMention] = []
         for title, tid in self.titles:
             start = text.find(title)
             while start >= 0:
-                if all(free[start:start + len(title)]):
-                    return TaskHit((tid,), ((start, start + len(title)),))
+                end = start + len(title)
+                if all(free[start:end]):
+                    out.append(TaskMention(start, end, (tid,), len(title), "title"))
+                    for i in range(start, end):
+                        free[i] = False
                 start = text.find(title, start + 1)
-        scores: dict[int, int] = {}
-        spans: dict[int, list[tuple[int, int]]] = {}
+        pieces: list[tuple[int, int, tuple[int, ...]]] = []
         i = 0
         n = len(text)
         while i < n:
             j = self._fragment_end(text, free, i)
             if j - i >= 2 and text[i:j] not in GENERIC:
                 piece = text[i:j]
-                for tid in self.pieces[piece[:_PIECE]]:
-                    if len(piece) <= _PIECE or piece in self._norm_title[tid]:
-                        scores[tid] = scores.get(tid, 0) + len(piece)
-                        spans.setdefault(tid, []).append((i, j))
+                holders = tuple(t for t in self.pieces[piece[:_PIECE]]
+                                if len(piece) <= _PIECE or piece in self._norm_title[t])
+                if holders:
+                    pieces.append((i, j, holders))
                 i = j
             else:
                 i += 1
-        if not scores:
-            return TaskHit((), ())
+        group: list[tuple[int, int, tuple[int, ...]]] = []
+        for found in pieces:
+            if group and text[group[-1][1]:found[0]] not in ("", "的"):
+                out.append(self._fragment_mention(text, free, group))
+                group = []
+            group.append(found)
+        if group:
+            out.append(self._fragment_mention(text, free, group))
+        return sorted(out, key=lambda t: t.start)
+
+    def _fragment_mention(self, text: str, free: list[bool],
+                          group: list[tuple[int, int, tuple[int, ...]]]) -> TaskMention:
+        scores: dict[int, int] = {}
+        for a, b, holders in group:
+            for tid in holders:
+                scores[tid] = scores.get(tid, 0) + b - a
         top = max(scores.values())
         ids = tuple(t for t in self.task_order if scores.get(t) == top)
-        found = sorted({s for t in ids for s in spans[t]})
-        return TaskHit(ids, tuple(self._widen(text, free, found, ids)))
+        mine = [(a, b) for a, b, holders in group if set(holders) & set(ids)]
+        widened = self._widen(text, free, mine, ids)
+        return TaskMention(widened[0][0], widened[-1][1], ids, top, "fragment")
+
+    def task_slips(self, text: str, taken: list[tuple[int, int]]) -> list[TaskMention]:
+        """A stretch of four to six characters that is part of a title but for one character
+        typed with a similar sound ("调言报告" → 第三季度调研报告, "案列汇编" → 执法案例汇编);
+        the longest wins. Built on first use (only messages that name no task need it)."""
+        index = self._slip_index()
+        table = folded()
+        free = [True] * len(text)
+        for a, b in taken:
+            for i in range(max(a, 0), min(b, len(text))):
+                free[i] = False
+        out: list[TaskMention] = []
+        i = 0
+        n = len(text)
+        while i < n:
+            found: TaskMention | None = None
+            for ln in range(min(_SLIP_MAX, n - i), _SLIP_MIN - 1, -1):
+                window = text[i:i + ln]
+                if not all(free[i:i + ln]) or not all("\u4e00" <= ch <= "\u9fff" for ch in window):
+                    continue
+                ids: list[int] = []
+                for k in range(ln):
+                    for ch, tid in index.get((window[:k] + window[k + 1:], k), ()):
+                        if ch != window[k] and tid not in ids and near_sound(window[k], ch, table):
+                            ids.append(tid)
+                if ids:
+                    found = TaskMention(i, i + ln, tuple(t for t in self.task_order if t in ids),
+                                        ln - 1, "slip")
+                    break
+            if found is not None:
+                out.append(found)
+                i = found.end
+            else:
+                i += 1
+        return out
+
+    def _slip_index(self) -> Mapping[tuple[str, int], tuple[tuple[str, int], ...]]:
+        """(a title's stretch without its k-th character, k) -> (that character, task id)."""
+        if self._slips is None:
+            index: dict[tuple[str, int], list[tuple[str, int]]] = {}
+            for title, tid in self.titles:
+                for ln in range(_SLIP_MIN, _SLIP_MAX + 1):
+                    for a in range(len(title) - ln + 1):
+                        piece = title[a:a + ln]
+                        if piece in GENERIC:
+                            continue
+                        for k in range(ln):
+                            bucket = index.setdefault((piece[:k] + piece[k + 1:], k), [])
+                            if (piece[k], tid) not in bucket:
+                                bucket.append((piece[k], tid))
+            self._slips = {k: tuple(v) for k, v in index.items()}
+        return self._slips
+
+    def document_mentions(self, text: str, taken: list[tuple[int, int]]) -> list[TaskMention]:
+        """A document word standing alone ("总结交了没"): every open task of that kind."""
+        out: list[TaskMention] = []
+        for word in DOCUMENT_WORDS:
+            start = text.find(word)
+            while start >= 0:
+                end = start + len(word)
+                if all(b <= start or a >= end for a, b in taken):
+                    ids = tuple(tid for tid in self.task_order if word in self._norm_title[tid])
+                    if ids:
+                        out.append(TaskMention(start, end, ids, len(word), "kind"))
+                start = text.find(word, end)
+        return sorted(out, key=lambda t: t.start)
 
     def _widen(self, text: str, free: list[bool], found: list[tuple[int, int]],
                ids: tuple[int, ...]) -> list[tuple[int, int]]:

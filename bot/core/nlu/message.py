@@ -10,15 +10,17 @@ letters cannot clash), which is what the question rules read: "那个 麻烦问�
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Final
 
 from bot.domain import scopes
 from bot.domain.text import PUNCT, cn_int, compact, mask_mentions, normalize
 
-from .lexicon import QUARTER_RE, Lexicon, folded, quarter_of
+from .cues import CUES, MAX_CUE
+from .lexicon import MENTION_RANK, QUARTER_RE, Lexicon, TaskMention, folded, quarter_of
 from .segment import Segmenter
 from .timeexpr import IsWorkday, TimeSpan, find_time, quarter_range
 
@@ -31,10 +33,13 @@ REF: Final = "R"
 NOTICE_REF: Final = "N"  # a notice named in words ("防汛通知", "昨天那个通知")
 
 _REF_RE: Final = re.compile(r"#\s*(\d+)|编号\s*(\d+)")
+# "We": a first person (我 / 咱 / 俺, plural or not) or 本, with the kind of body it is (单位,
+# 县, 市, 局…), or a first person before what it owes or has.
 _MINE_RE: Final = re.compile(
-    r"(我们单位|我单位|本单位|咱们单位|咱单位|俺们单位|俺单位|我们这边|我们这儿|我们这里|我这边"
-    r"|我这儿|我这里|我们|咱们|俺们|我市|我县|我局|我厅|我区|本市|本县|本局|本厅"
-    r"|(?:我|咱|俺)(?=还|的|这|有|要|欠|该|拿|得|排|今|本|上|下|几|啥|什么|单位|现在|目前))"
+    r"(?:我们|咱们|俺们|我|咱|俺|本)(?:单位|县|市|区|局|厅|委|办)"
+    r"|(?:我们|咱们|俺们|我|咱|俺)(?:这边|这儿|这里)"
+    r"|我们|咱们|俺们"
+    r"|(?:我|咱|俺)(?=还|的|这|有|要|欠|该|拿|得|排|今|本|上|下|几|啥|什么|单位|现在|目前)"
 )
 _QUESTION_END: Final = re.compile(
     r"(吗|么|嘛|呢|没|没有|不|没呢|了没|(如何|怎样|怎么样|咋样)了?|几面|多少)$"
@@ -71,11 +76,17 @@ class Msg:
     notice_ref: str = ""
     unknown_unit: str = ""  # "郑州县": a known name with a place suffix it does not have
     skeleton: str = ""
+    breaks: frozenset[int] = frozenset()  # places in the skeleton where the text had a break
     by_sound: bool = False  # a unit was recognised by its sound (洛杨 → 洛阳)
+    task_by_sound: bool = False  # a task was recognised with a slip in its name (调言报告)
+    # A task named by a fragment that fits several ("总结"): the candidates; ``tasks`` then
+    # holds only what was named unambiguously.
+    task_choices: tuple[int, ...] = ()
 
     @property
     def has_entities(self) -> bool:
-        return bool(self.units or self.kinds or self.mine or self.tasks or self.time or self.refs)
+        return bool(self.units or self.kinds or self.mine or self.tasks or self.time or self.refs
+                    or self.quarter is not None)
 
     def dates(self) -> tuple[date | None, date | None]:
         if self.time is not None:
@@ -99,8 +110,32 @@ def is_question(norm: str, c: str) -> bool:
     return "?" in norm or bool(_QUESTION_END.search(bare)) or bool(_QUESTION_WORDS.search(words))
 
 
+# "@一下郑州": the verb "mention", not a mention of someone.
+_AT_VERB: Final = re.compile(r"[@＠](?=\s*(一下|下|一声|下子))")
+
+
+def _mask_mentions(text: str) -> str:
+    """Mentions (``@name`` up to the next space) blanked, positions kept; an @ used as a verb
+    ("帮忙@一下焦作和濮阳") stays, with what follows it."""
+    if "@" not in text and "＠" not in text:
+        return text
+    verbs = {h.start() for h in _AT_VERB.finditer(text)}
+    if not verbs:
+        return mask_mentions(text)
+    chars = list(text)
+    i = 0
+    while i < len(chars):
+        if chars[i] in "@＠" and i not in verbs:
+            while i < len(chars) and not chars[i].isspace():
+                chars[i] = " "
+                i += 1
+        else:
+            i += 1
+    return "".join(chars)
+
+
 def start(text: str, local: datetime) -> Msg:
-    raw = mask_mentions(text)
+    raw = _mask_mentions(text)
     norm = normalize(raw)
     c = compact(norm)
     m = Msg(raw=raw, norm=norm, c=c, today=local.date(), local=local)
@@ -123,13 +158,14 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
         spans.append(Span(h.start(), h.end(), REF))
         refs.append("#" + (h.group(1) or h.group(2)))
     # whole titles first: "7月份工作月报" must not lose "7月份" to the calendar
+    mentions: list[TaskMention] = []
     for title, tid in lex.titles:
         i = norm.find(title)
         while i >= 0:
             if _free(spans, i, i + len(title)):
                 spans.append(Span(i, i + len(title), TASK, (tid,)))
-                break
-            i = norm.find(title, i + 1)
+                mentions.append(TaskMention(i, i + len(title), (tid,), len(title), "title"))
+            i = norm.find(title, i + len(title))
     _units(m, lex, spans, segmenter)  # before time words: "查下周口" is 周口, not 下周
     time_span = _time(m, spans, is_workday)
     if time_span is not None:
@@ -139,25 +175,36 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
     if q_match is not None:
         quarter = q_match[2]
         spans.append(Span(q_match[0], q_match[1], TIME))
-    task_ids = list(next((s.ids for s in spans if s.mark == TASK), ()))
-    if not task_ids:
-        hit = lex.tasks_in(norm, [(s.start, s.end) for s in spans])
-        task_ids = list(hit.ids)
-        spans.extend(Span(a, b, TASK, hit.ids) for a, b in hit.spans)
-    if not task_ids:
+    taken = [(s.start, s.end) for s in spans]
+    mentions += lex.task_mentions(norm, taken)
+    if not mentions:
         guess = _period_task(m, lex, spans, q_match)
         if guess is not None:
-            where, guessed = guess
-            task_ids = list(guessed)
-            spans.append(Span(where[0], where[1], TASK, guessed))
+            (a, b), guessed = guess
+            mentions.append(TaskMention(a, b, guessed, b - a, "fragment"))
+    if segmenter is not None:  # natural language only: commands stay exact
+        if not mentions:
+            mentions = lex.task_slips(norm, taken) or lex.document_mentions(norm, taken)
+            m.task_by_sound = any(t.how == "slip" for t in mentions)
+        elif any(t.how == "fragment" for t in mentions):
+            mentions, m.task_by_sound = _grown_by_slips(mentions, lex.task_slips(norm, taken))
+    chosen, task_ids, choices = _choose_tasks(sorted(mentions, key=lambda t: t.start), norm)
     # "三季度的调研指导记录": of the tasks the words name (a series has one per quarter), the
     # quarter's; of several years' (2026 and 2027), this year's
-    if q_match is not None and len(task_ids) > 1:
-        narrowed = _of_quarter(lex, task_ids, q_match[2], m.today.year)
-        if narrowed != task_ids:
-            task_ids = narrowed
-            spans = [Span(s.start, s.end, TASK, tuple(narrowed)) if s.mark == TASK else s
-                     for s in spans]
+    pool = task_ids + [c for c in choices if c not in task_ids]
+    if q_match is not None and len(pool) > 1:
+        narrowed = _of_quarter(lex, pool, q_match[2], m.today.year)
+        if narrowed != pool:
+            if len(narrowed) == 1:
+                task_ids, choices = narrowed, ()
+            else:
+                task_ids = [t for t in task_ids if t in narrowed]
+                choices = tuple(c for c in choices if c in narrowed)
+            chosen = [replace(t, ids=tuple(i for i in t.ids if i in narrowed) or t.ids)
+                      for t in chosen]
+    m.task_choices = choices
+    spans = [s for s in spans if s.mark != TASK]
+    spans.extend(Span(t.start, t.end, TASK, t.ids) for t in chosen)
     # a time expression that is part of the task's title belongs to the title ("7月份月报",
     # "Q3调研报告"), not a filter
     if task_ids:
@@ -202,7 +249,54 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
             m.mine = True
     m.units = tuple(ids)
     m.kinds = tuple(kinds)
-    m.skeleton = skeleton(norm, spans)
+    m.skeleton, m.breaks = skeleton(norm, spans)
+
+
+# What may stand between two task names that are asked about together ("月报和调研报告").
+_TASK_JOINERS: Final = frozenset({"", "和", "及", "与", "跟", "以及", "还有", "或", "或者", "同",
+                                  "的和", "和那个"})
+
+
+def _grown_by_slips(mentions: list[TaskMention], slips: list[TaskMention]) -> tuple[
+        list[TaskMention], bool]:
+    """A fragment that is part of a longer name with a slip in it ("执法安例汇编": 例汇编 is
+    found, 安 for 案 is not) takes in the whole name."""
+    out = []
+    grown = False
+    for t in mentions:
+        s = next((s for s in slips if t.how == "fragment" and s.start <= t.start and t.end <= s.end
+                  and set(s.ids) & set(t.ids) and s.end - s.start > t.end - t.start), None)
+        if s is None:
+            out.append(t)
+            continue
+        out.append(TaskMention(s.start, s.end, tuple(i for i in t.ids if i in s.ids),
+                               s.end - s.start, "fragment"))
+        grown = True
+    return out, grown
+
+
+def _choose_tasks(mentions: list[TaskMention], norm: str) -> tuple[
+        list[TaskMention], list[int], tuple[int, ...]]:
+    """The tasks a message is about: the names joined by 和 / 、 / 及 (or only spaces) are
+    asked about together; of separate names, the surest (a whole title over a fragment over a
+    slip over a document word, then the most characters). Returns the mentions taken, the
+    task ids named unambiguously, and the candidates of a name that fits several tasks."""
+    if not mentions:
+        return [], [], ()
+    chains: list[list[TaskMention]] = [[mentions[0]]]
+    for prev, cur in itertools.pairwise(mentions):
+        if compact(norm[prev.end:cur.start]) in _TASK_JOINERS:
+            chains[-1].append(cur)
+        else:
+            chains.append([cur])
+    best = max(chains, key=lambda ch: (max(MENTION_RANK[t.how] for t in ch),
+                                       sum(t.score for t in ch)))
+    ids: list[int] = []
+    for t in best:
+        if len(t.ids) == 1 and t.ids[0] not in ids:
+            ids.append(t.ids[0])
+    choices = tuple(dict.fromkeys(i for t in best if len(t.ids) > 1 for i in t.ids if i not in ids))
+    return best, ids, choices
 
 
 _NOTICE_STOP: Final = ("收到", "确认", "回复", "回执", "看到", "哪些", "哪个", "哪几", "什么", "大家",
@@ -222,26 +316,58 @@ def _notice_ref(norm: str, spans: list[Span]) -> tuple[int, int] | None:
         while i > 0 and j - i < 12 and norm[i - 1] not in PUNCT and _free(spans, i - 1, i) and \
                 norm[i - 1] not in _NOTICE_STOP_CHARS and not norm[:i].endswith(_NOTICE_STOP):
             i -= 1
-        if not _DEMONSTRATIVES.match(compact(norm[i:j])):
+        words = compact(norm[i:j])
+        if not _DEMONSTRATIVES.match(words) and _unexplained(words) >= 2:
             return i, j + 2
     return None
 
 
-def skeleton(norm: str, spans: list[Span]) -> str:
+def _unexplained(text: str) -> int:
+    """Characters of ``text`` that no cue word explains ("过几个" has none: it is no notice's
+    name, "这周发过几个通知" asks how many)."""
+    i = n = 0
+    while i < len(text):
+        for ln in range(min(MAX_CUE, len(text) - i), 0, -1):
+            if text[i:i + ln] in CUES:
+                i += ln
+                break
+        else:
+            n += 1
+            i += 1
+    return n
+
+
+def skeleton(norm: str, spans: list[Span]) -> tuple[str, frozenset[int]]:
+    """The compact text with each name replaced by its marker, and the places in it where the
+    typed text had a space or punctuation (where one clause may end and another begin)."""
     out: list[str] = []
+    breaks: set[int] = set()
+    size = 0
+
+    def gap(text: str) -> None:
+        nonlocal size
+        for ch in text:
+            kept = compact(ch)
+            if kept:
+                out.append(kept)
+                size += len(kept)
+            elif size:
+                breaks.add(size)
+
     i = 0
     last = ""
     for s in sorted(spans, key=lambda s: s.start):
         if s.start < i:
             continue
-        gap = compact(norm[i:s.start])
-        out.append(gap)
-        if gap or s.mark != TASK or last != TASK:  # two pieces of one title are one name
+        before = size
+        gap(norm[i:s.start])
+        if size != before or s.mark != TASK or last != TASK:  # two pieces of one title: one name
             out.append(s.mark)
+            size += 1
         last = s.mark
         i = s.end
-    out.append(compact(norm[i:]))
-    return "".join(out)
+    gap(norm[i:])
+    return "".join(out), frozenset(b for b in breaks if b < size)
 
 
 # "问下下周…": the first 下 belongs to the verb ("ask a bit"), not to 下下周.
@@ -252,7 +378,7 @@ _VERB_XIA: Final = re.compile(
 def _time(m: Msg, spans: list[Span], is_workday: IsWorkday) -> TimeSpan | None:
     text = list(_VERB_XIA.sub(lambda h: " " * len(h.group(0)), m.norm))
     for s in spans:
-        text[s.start:s.end] = " " * (s.end - s.start)
+        text[s.start:s.end] = "\x01" * (s.end - s.start)  # a name is no gap a date may bridge
     return find_time("".join(text), m.today, is_workday)
 
 
@@ -364,6 +490,12 @@ def _units(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmenter | None)
             prev_local_end = i + ln if local else -1
             i += ln
             continue
+        which = _WHICH_KIND.match(norm, i)
+        if which is not None and _free(spans, which.start(2), which.end(2)):
+            # "哪个县得分最高": a question about the units of a kind
+            spans.append(Span(which.start(2), which.end(2), KIND, kind=_KIND_OF[which.group(2)]))
+            i = which.end()
+            continue
         ln, kind = scopes.kind_at(norm, i)
         if kind is not None and kind != scopes.ALL and _free(spans, i, i + ln):
             spans.append(Span(i, i + ln, KIND, kind=kind))
@@ -372,6 +504,10 @@ def _units(m: Msg, lex: Lexicon, spans: list[Span], segmenter: Segmenter | None)
         i += 1
     if segmenter is not None and not any(s.mark == UNIT for s in spans):
         _units_by_sound(m, lex, spans, segmenter)
+
+
+_WHICH_KIND: Final = re.compile(r"(哪个|哪些|哪几个|哪几|哪一个|哪家|哪|几个|多少个)(县|市|厅|局)(?![\u4e00-\u9fff]{0,1}(区|场|委))")
+_KIND_OF: Final = {"县": "county", "市": "city", "厅": "department", "局": "department"}
 
 
 def _place_suffix(norm: str, i: int, ln: int, lex: Lexicon, bounds: set[int] | None) -> bool:

@@ -49,6 +49,8 @@ class Intent(StrEnum):
     INCIDENT = "incident"
     BULLETIN_DRAFT = "bulletin_draft"
     BULLETIN_PUBLISH = "bulletin_publish"
+    EXTEND = "extend"  # 延期 任务 至 日期 / 截止时间改成…: task_ids, deadline
+    CANCEL_TASK = "cancel_task"  # 撤销任务 编号 原因: task_ids, body (the reason)
     CONFIRM = "confirm"  # 是 / 对 / 嗯: the answer to a question the bot asked
     DENY = "deny"  # 不是 / 不是，是开封: a correction may follow
     UNKNOWN = "unknown"
@@ -79,3 +81,9 @@ class Parse:
     # REMIND: what to urge about, "task" (units that owe) or "notice" (units that have not
     # acknowledged).
     ref: str = ""
+    # A task named by a fragment that fits several ("总结": 年度培训总结, 半年工作总结): the
+    # candidates, for the question back that asks which (task_ids stays empty).
+    choices: tuple[int, ...] = ()
+    # The question back (``clarify``) asks whether this very parse is meant ("您是想查询郑州市的
+    # 进度吗？", "您是想催办…吗？"): 是 answers it as read, without the question.
+    confirm: bool = False

@@ -21,47 +21,60 @@ from .subjects import BY_NAME, SUBJECTS
 
 MARKS: Final = frozenset({UNIT, KIND, MINE, TASK, TIME, REF, NOTICE_REF})
 _FORM_ORDER: Final = (Form.WHEN, Form.RANK, Form.COUNT, Form.LIST, Form.YESNO, Form.DETAIL)
-_NEUTRAL: Final = frozenset({"filler", "function", "all"})
+_NEUTRAL: Final = frozenset({"filler", "function", "all", "particle"})
+# What a remark after a finished question may hold ("…交没交啊 着急用", "…交了没有啊我看群里没
+# 动静"): no names and nothing that asks.
+_REMARK: Final = frozenset({"residue", "neg", "perf", "already", "why", "act", "material"})
+# A first word that continues the last question ("还有许昌", "再看看开封").
+_OPENS_FOLLOW_UP: Final = ("还有", "再看看", "再看", "再查", "另外", "以及")
+# States that are a review's outcome: said of handed-in material, they ask about submissions.
+_REVIEWED: Final = frozenset({State.ACCEPTED, State.PENDING})
 
 
 @dataclass(frozen=True)
 class Token:
     word: str
     cue: Cue | None  # None: residue (no cue explains it)
+    clause: int = 0  # which clause of the message (spaces and punctuation separate clauses)
 
     @property
     def kind(self) -> str:
         return self.cue[0] if self.cue else "residue"
 
 
-def tokens(skeleton: str) -> list[Token]:
+def tokens(skeleton: str, breaks: frozenset[int] = frozenset()) -> list[Token]:
     out: list[Token] = []
     i = 0
     n = len(skeleton)
+    clause = 0
     while i < n:
+        if i in breaks:
+            clause += 1
         ch = skeleton[i]
         if ch in MARKS:
-            out.append(Token(ch, ("mark", ch)))
+            out.append(Token(ch, ("mark", ch), clause))
             i += 1
             continue
         if ch.isdigit():  # "18个地市": a number alone changes nothing asked (#12 is a name)
             j = i
             while j < n and skeleton[j].isdigit():
                 j += 1
-            out.append(Token(skeleton[i:j], ("function",)))
+            out.append(Token(skeleton[i:j], ("function",), clause))
             i = j
             continue
         for ln in range(min(MAX_CUE, n - i), 0, -1):
+            if any(b in breaks for b in range(i + 1, i + ln)):
+                continue  # a cue word does not run across a break
             cue = CUES.get(skeleton[i:i + ln])
             if cue is not None:
-                out.append(Token(skeleton[i:i + ln], cue))
+                out.append(Token(skeleton[i:i + ln], cue, clause))
                 i += ln
                 break
         else:
-            if out and out[-1].cue is None:
-                out[-1] = Token(out[-1].word + ch, None)
+            if out and out[-1].cue is None and out[-1].clause == clause:
+                out[-1] = Token(out[-1].word + ch, None, clause)
             else:
-                out.append(Token(ch, None))
+                out.append(Token(ch, None, clause))
             i += 1
     return out
 
@@ -74,26 +87,65 @@ class Reading:
     follow_up: bool
     residue: int  # characters no cue explains
     question: bool
+    choices: tuple[int, ...] = ()  # a task fragment that fits several tasks: ask which
+
+
+def _preamble(core: list[Token], asks: bool) -> list[Token]:
+    """Words before the first word we know are a preamble ("哪位知道…", "不好意思打扰下") when
+    what follows asks something (a question mark, particle or word), or when they are a clause
+    of their own; before a statement they may be a verb we do not know ("盯一下直管县的案例汇
+    编"), and they count."""
+    k = 0
+    while k < len(core) and core[k].cue is None:
+        k += 1
+    if 0 < k < len(core) and (asks or core[k].clause > core[k - 1].clause):
+        return core[k:]
+    return core
+
+
+def _remark_start(core: list[Token]) -> int:
+    """Where a remark run on after a finished question begins (voice input has no punctuation:
+    "濮阳的月报到底交没交着急用", "…交了没有啊我看群里没动静"), or ``len(core)``. The question
+    ends with 吗 / 没有, a final 没 after a verb, or 交没交; the remark names nothing and asks
+    nothing."""
+    n = len(core)
+    k = n - 1
+    named = any(t.cue in (("mark", UNIT), ("mark", KIND)) for t in core)
+    while k >= 0 and (core[k].kind in _REMARK or (named and core[k].cue == ("mark", MINE))):
+        k -= 1
+    if k < 0 or k == n - 1:
+        return n
+    first = k + 1
+    while first < n and core[first].kind in ("neg", "perf"):
+        first += 1
+    if first == n:
+        return n
+    between = core[k + 1:first]
+    closes = core[k].kind == "q" or (core[k].kind in ("verb", "ack") and (
+        any(t.kind == "neg" and t.word in ("没", "没有", "木有", "没呢") for t in between)
+        or (k >= 2 and core[k - 1].kind == "neg" and core[k - 2].kind in ("verb", "ack"))))
+    return first if closes else n
 
 
 def read(m: Msg) -> Reading:
-    toks = tokens(m.skeleton)
-    core = [t for t in toks if t.kind not in _NEUTRAL]
-    # Words before the first word we know are a preamble ("不好意思打扰下，", "您好"), not
-    # part of the question; what no cue explains after it is residue.
-    while core and core[0].cue is None:
-        core = core[1:]
-    residue = sum(len(t.word) for t in core if t.cue is None or t.kind == "noise")
+    toks = tokens(m.skeleton, m.breaks)
+    core = _preamble([t for t in toks if t.kind not in _NEUTRAL], m.question)
+    cut = _remark_start(core)
+    remark = core[cut:]
+    core = core[:cut]
+    residue = sum(len(t.word) for t in core if t.cue is None or t.kind in ("noise", "act"))
     words = {t.word for t in toks}
+    kinds = {t.kind for t in core}
     notice_context = (any(t.cue == ("subject", "notices") for t in core)
                       or NOTICE_REF in words)
     states: list[State] = []
     forms: set[Form] = set()
     subjects: list[str] = []
+    said_subjects: list[str] = []  # named by a subject word, not inferred from a state
     colour: str | None = None
     question = m.question
     why = False
-    due = soon = review = every = False
+    due = soon = review = every = received = weak_rank = False
 
     def add_state(s: State) -> None:
         if s not in states:
@@ -112,10 +164,13 @@ def read(m: Msg) -> Reading:
             subjects.append("flags")
         elif kind == "subject":
             subjects.append(cue[1])
+            said_subjects.append(cue[1])
             if len(cue) > 2:
                 forms.add(Form(cue[2]))
         elif kind == "form":
             forms.add(Form(cue[1]))
+        elif kind == "rankweak":
+            weak_rank = True
         elif kind == "q":
             question = True
             forms.add(Form.YESNO)
@@ -127,6 +182,8 @@ def read(m: Msg) -> Reading:
             soon = True
         elif kind == "every":
             every = True
+        elif kind == "received":
+            received = True
         elif kind == "deadline":
             if m.time is None:
                 forms.add(Form.WHEN)
@@ -141,6 +198,9 @@ def read(m: Msg) -> Reading:
             ack = kind == "ack" or (t.word == "收到" and notice_context)
             if ack:
                 subjects.append("notices")
+            elif t.word == "收到" and _asks_what_came(core, k):
+                received = True  # 本周收到了哪些材料: what came in, not who handed it in
+                continue
             polarity = _polarity(core, k)
             if polarity is None:
                 continue
@@ -152,6 +212,10 @@ def read(m: Msg) -> Reading:
                 add_state(State.ACKED if polarity == "+" else State.NOT_ACKED)
             else:
                 add_state(State.SUBMITTED if polarity == "+" else State.OWED)
+    if weak_rank and ("units" in said_subjects or m.kinds or len(m.units) > 1):
+        forms.add(Form.RANK)  # 多 / 少 compare only among several: "谁红旗多", not "任务好多啊"
+    elif weak_rank:
+        residue += sum(len(t.word) for t in core if t.kind == "rankweak")
     if why and State.OWED in states:
         forms.add(Form.YESNO)  # 咋还没交: has it been handed in
     elif why:
@@ -162,26 +226,30 @@ def read(m: Msg) -> Reading:
         subjects.append("submissions")
     if review:
         forms.add(Form.YESNO)
+    if _about_submissions(m, kinds, states, received, notice_context, words):
+        subjects.append("submissions")
     if every and not forms:
         forms.add(Form.LIST)  # 所有任务: a list, unless another form was asked ("所有任务情况")
     form = next((f for f in _FORM_ORDER if f in forms), None)
-    subject = _subject(subjects, m, form, states, has_task=TASK in words)
-    content = bool(states or colour or due or soon or review or any(
+    subject = _subject(subjects, m, form, states, has_task=TASK in words or bool(m.task_choices))
+    content = bool(states or colour or due or soon or review or received or any(
         s != "units" for s in subjects) or (form in (Form.DETAIL, Form.WHEN, Form.RANK))
         or TASK in words or NOTICE_REF in words)
     said_form = form is not None
     if form is None:
-        form = Form.LIST if subject == "tasks" and (due or soon) else BY_NAME[subject].default_form
+        form = Form.LIST if subject in ("tasks", "submissions") and (due or soon or received) \
+            else BY_NAME[subject].default_form
         if subject in ("units", "tasks") and (TASK in words or m.units or m.kinds):
             form = Form.DETAIL
-    follow_up = _follow_up(core, m, said_form, subjects, due or soon or review)
+    follow_up = _follow_up(toks, core, m, said_form, said_subjects, due or soon or review,
+                           bool(states))
     d1, d2 = m.dates()
     if subject == "tasks" and soon and d1 is None and d2 is None:
         d1, d2 = m.today, m.today + timedelta(days=7)
     said = set()
     if m.units or m.kinds or m.mine:
         said |= {"unit_ids", "kinds", "mine"}
-    if m.tasks:
+    if m.tasks or m.task_choices:
         said.add("task_ids")
     if d1 is not None or d2 is not None:
         said |= {"date_from", "date_to"}
@@ -194,12 +262,48 @@ def read(m: Msg) -> Reading:
     ref = m.notice_ref or (m.refs[0] if m.refs else "")
     if ref:
         said.add("ref")
+    mine = m.mine and any(t.cue == ("mark", MINE) for t in core)
     query = Query(
         subject=None if follow_up else subject, form=None if follow_up else form,
-        states=tuple(states), colour=colour, unit_ids=m.units, kinds=m.kinds, mine=m.mine,
+        states=tuple(states), colour=colour, unit_ids=m.units, kinds=m.kinds, mine=mine,
         task_ids=m.tasks, date_from=d1, date_to=d2, ref=ref, said=frozenset(said))
     confidence = _confidence(core, residue, m, content, question, said_form, subjects)
-    return Reading(query, confidence, content, follow_up, residue, question)
+    if remark:
+        confidence = min(confidence, 0.8)
+    if "act" in kinds:
+        confidence = min(confidence, 0.45)  # "月报能不能延期几天": a request, not a question
+    return Reading(query, confidence, content, follow_up, residue, question, m.task_choices)
+
+
+def _asks_what_came(core: list[Token], k: int) -> bool:
+    """收到 followed by what (哪些, 几份, 材料) rather than by 了吗 / 没."""
+    j = k + 1
+    while j < len(core) and core[j].kind == "perf":
+        j += 1
+    if j >= len(core):
+        return False
+    cue = core[j].cue or ()
+    asks_which = ("form", Form.LIST.value), ("form", Form.COUNT.value)
+    return core[j].kind == "material" or cue in asks_which or (
+        cue[:1] == ("subject",) and len(cue) > 2 and ("form", cue[2]) in asks_which)
+
+
+def _about_submissions(m: Msg, kinds: set[str], states: list[State], received: bool,
+                       notice_context: bool, words: set[str]) -> bool:
+    """Submission records are asked about when one is named by number ("#27 通过了吗"), or
+    handed-in material is said to be received or reviewed ("本周收到的材料", "通过的材料");
+    returned material of a named unit is rather that unit's tasks ("洛阳被退回的材料有啥")."""
+    if notice_context:
+        return False
+    if REF in words:
+        return True
+    if received:
+        return True
+    if "material" not in kinds:
+        return False
+    if any(s in _REVIEWED for s in states):
+        return True
+    return State.RETURNED in states and not (m.units or m.mine)
 
 
 def _is_final(core: list[Token], k: int) -> bool:
@@ -224,7 +328,7 @@ def _polarity(core: list[Token], k: int) -> str | None:
             return "+"
         if t.kind == "neg":
             return "+" if j == k + 1 or _is_final(core, j) else None
-        if t.kind not in ("form", "subject"):
+        if t.kind not in ("form", "subject", "material"):
             break
     return None
 
@@ -245,30 +349,37 @@ def _subject(subjects: list[str], m: Msg, form: Form | None, states: list[State]
     return "tasks"
 
 
-def _follow_up(core: list[Token], m: Msg, said_form: bool, subjects: list[str],
-               asks: bool) -> bool:
-    """Only names, states or a colour, with 那… or …呢 ("那开封呢", "退回的呢", "黄旗呢"): the
-    rest comes from the previous question."""
+def _follow_up(toks: list[Token], core: list[Token], m: Msg, said_form: bool,
+               said_subjects: list[str], asks: bool, has_states: bool) -> bool:
+    """A fragment with no verb and no subject of its own after a question: only names, states
+    or a colour, marked as elliptic by 那… / 要是… / 换成… or a final 呢 / 嘞 / 咧 ("那开封呢",
+    "退回的嘞", "要是看直管县的呢"): the rest comes from the previous question."""
     if said_form or asks or not core:
         return False
-    if not _elliptic(m.skeleton):
+    opens = m.skeleton.startswith(_OPENS_FOLLOW_UP) and all(t.kind == "mark" for t in core)
+    if not (_elliptic(toks) or opens):
         return False
-    if any(s not in ("flags",) for s in subjects):
+    if any(s != "flags" for s in said_subjects):
         return False
+    stated = ("neg", "verb", "ack") if has_states else ()  # 没交的呢, 没确认的呢
     for t in core:
-        if t.kind in ("mark", "state", "colour", "perf", "follow"):
+        if t.kind in ("mark", "state", "colour", "perf", "follow", "already") or t.kind in stated:
             continue
         if t.kind == "subject" and t.cue == ("subject", "flags"):
             continue
         return False
-    return True
+    return has_states or any(t.kind in ("mark", "colour") or t.cue == ("subject", "flags")
+                             for t in core)
 
 
-def _elliptic(skeleton: str) -> bool:
-    """Starts with 那 or ends with 呢 once fillers and trailing particles are set aside."""
-    toks = [t for t in tokens(skeleton) if t.kind != "filler" and t.word not in ("?", "吗")]
-    words = "".join(t.word for t in toks)
-    return words.startswith("那") or words.endswith("呢") or any(t.kind == "follow" for t in toks)
+def _elliptic(toks: list[Token]) -> bool:
+    """Starts with 那 / 要是 / 换成…, or ends with a particle like 呢, once fillers are set
+    aside."""
+    words = [t for t in toks if t.kind != "filler" and t.word not in ("?", "吗")]
+    if not words:
+        return False
+    return words[0].word.startswith("那") or words[-1].kind == "particle" or any(
+        t.kind == "follow" for t in words)
 
 
 def _confidence(core: list[Token], residue: int, m: Msg, content: bool, question: bool,

@@ -48,6 +48,8 @@ _PATTERNS: Final = tuple(
         ("year_half", r"(20\d\d\s*年?|今年|明年|去年)\s*(上半年|下半年)"),
         ("year_abs", r"(20\d\d)\s*年(?!\s*\d{1,2}\s*[-月/.])(度)?"),
         ("md", _N + r"\s*月\s*" + _N + r"\s*[日号]?" + _BEFORE),
+        # "本月20号前", "下个月5日": a day of a month named relative to this one
+        ("month_rel_day", r"(下个|下|本|这个|这|上个|上)\s*月(?:份)?\s*" + _N + r"\s*[日号]" + _BEFORE),
         ("md_num", r"(?<![\d#])(\d{1,2})[./](\d{1,2})(?![\d./])" + _BEFORE),
         ("month_part", _N + r"\s*月\s*(底|末|初|中旬|上旬|下旬|中)" + _BEFORE),
         ("month", _N + r"\s*(?:月份|月)(?![\d一二三四五六七八九十日号底末初中上下])"),
@@ -280,6 +282,13 @@ def _resolve(kind: str, g: tuple[str | None, ...], today: date, is_workday: IsWo
         offset = {"大后天": 3, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
                   "昨天": -1, "昨日": -1, "前天": -2}[g[0] or "今天"]
         return _before(today + timedelta(days=offset), today, g[1])
+    if kind == "month_rel_day":
+        rel = g[0] or ""
+        k = 1 if rel.startswith("下") else -1 if rel.startswith("上") else 0
+        y, m = _add_months(today.year, today.month, k)
+        dd = cn_int(g[1] or "")
+        d = _safe_date(y, m, dd) if dd is not None else None
+        return None if d is None else _before(d, today, g[2])
     if kind == "month_rel":
         rel = g[0] or ""
         k = 1 if rel.startswith("下") else -1 if rel.startswith("上") else 0
