@@ -38,7 +38,7 @@ log = logging.getLogger("dudao.reports.export")
 
 Progress = Callable[[str], None]
 
-STATUS_NAMES = {"open": "进行中", "closed": "已关闭"}
+STATUS_NAMES = {"open": "进行中", "closed": "已关闭", "cancelled": "已撤销"}
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
