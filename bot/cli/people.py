@@ -181,7 +181,7 @@ def register(sub: Subcommands) -> None:
     pe.add_argument("identity", help="平台:号码，如 qq:30001")
     pe.add_argument("--name")
     pe.add_argument("--unit")
-    pe.add_argument("--role", choices=ROLES)
+    pe.add_argument("--role", help="liaison | official | admin")
     pp = leaf(person, "passwd", cmd_person_passwd,
               "设置管理员的看板登录密码（终端里提示输入，否则读标准输入的第一行）")
     pp.add_argument("identity", help="平台:号码，如 qq:10001（可以是 DUDAO_ADMINS 中的管理员）")
