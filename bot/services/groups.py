@@ -154,3 +154,12 @@ def remove(conn: Connection, chat: str) -> GroupInfo:
     g = require(conn, parse_chat(chat).key)
     conn.execute(update(Group).where(Group.id == g.id).values(active=False))
     return g
+
+
+def chat_of(conn: Connection, group_id: int) -> str:
+    """The chat of an active group (the board names groups by their id)."""
+    chat = conn.execute(select(Group.chat).where(Group.id == group_id,
+                                                 Group.active.is_(True))).scalar()
+    if chat is None:
+        raise NotFound(f"没有编号为 {group_id} 的群", log=f"unknown group {group_id}")
+    return str(chat)

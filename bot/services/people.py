@@ -331,3 +331,13 @@ def list_people(conn: Connection, *, unit_id: int | None = None) -> list[PersonR
             idents.setdefault(pid, []).append(ident)
     return [PersonRow(r.id, r.name, r.role, r.unit_name, tuple(idents.get(r.id, ())),
                       r.password_hash is not None) for r in rows]
+
+
+def identity_of(conn: Connection, person_id: int) -> str:
+    """The first identity of an active person (the board names people by their id)."""
+    ident = conn.execute(
+        select(Identity.identity).join(Person, Person.id == Identity.person_id)
+        .where(Person.id == person_id, Person.active.is_(True)).order_by(Identity.id)).scalar()
+    if ident is None:
+        raise NotFound(f"没有编号为 {person_id} 的在册人员", log=f"unknown person {person_id}")
+    return str(ident)
