@@ -333,7 +333,8 @@ def _half_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
 
 # A plan cell as words (the board's plan view says the same).
 PLAN_STATES = {"accepted": "已通过", "received": "待审核", "returned": "退回待改",
-               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始"}
+               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始",
+               "cancelled": "已撤销"}
 _PLAN_FILLS = {"overdue": PatternFill("solid", fgColor="FFE699"),
                "returned": PatternFill("solid", fgColor="F8CBAD"),
                "accepted": PatternFill("solid", fgColor="E2EFDA")}

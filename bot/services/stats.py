@@ -670,6 +670,7 @@ def units_by_flag(per_unit: Iterable[UnitYearStats], color: str, minimum: int = 
 
 PLAN_DONE = ("received", "accepted")  # submitted (and not returned): the work is done
 UPCOMING = "upcoming"
+CANCELLED = "cancelled"  # an instance cancelled (bot/services/corrections.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,10 +759,12 @@ def plan_grid(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | N
     series_of = {c.task_id: c.series_id for c in columns if c.task_id is not None}
     states: dict[tuple[int, int], str] = {}
     if series_of:
-        for tid, uid, state in conn.execute(
-                select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.state)
+        for tid, uid, state, status in conn.execute(
+                select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.state, Task.status)
+                .join(Task, Task.id == TaskUnit.task_id)
                 .where(TaskUnit.task_id.in_(sorted(series_of)))):
-            states[int(tid), int(uid)] = state
+            # a cancelled instance is shown as such, and owes nothing
+            states[int(tid), int(uid)] = CANCELLED if status == "cancelled" else state
             # an instance's units (a series' units may have changed since it was created)
             members[series_of[int(tid)]].add(int(uid))
     wanted = set().union(*members.values()) if members else set()
@@ -787,6 +790,9 @@ def plan_grid(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | N
                 if got is None:
                     continue
                 cell = PlanCell(got, got in ("owed", "returned") and c.due < now)
+                if got == CANCELLED:
+                    cells[u.id, index] = cell
+                    continue
             cells[u.id, index] = cell
             total += 1
             done += cell.state in PLAN_DONE

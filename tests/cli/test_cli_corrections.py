@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.cli import main
@@ -265,3 +266,12 @@ def test_series_instances_are_edited_and_cancelled_like_tasks(cli: Cli) -> None:
     assert done["status"] == "cancelled" and done["period"] == made["tasks"][1]["period"]
     rows = cli.query(select(Task.status, Task.cancel_reason).where(Task.id == second))
     assert [(r.status, r.cancel_reason) for r in rows] == [("cancelled", "本期不做")]
+    # the export says so: the task sheet's status, the plan sheet's cell
+    out = Path(cli.config).parent / "stats.xlsx"
+    cli.json("export", "--year", "2026", "--out", str(out))
+    book = load_workbook(out)
+    task_rows = [[c for c in row if c is not None] for row in book["任务完成情况"].values]
+    assert any("已撤销" in r and any("季度工作小结" in str(c) for c in r) for r in task_rows)
+    plan = [[c for c in row if c is not None] for row in book["周期性任务"].values]
+    zz = next(r for r in plan if r and r[0] == "郑州市")
+    assert "已撤销" in zz
