@@ -259,6 +259,8 @@ def edit(conn: Connection, identity: str, *, name: str | None = None, unit: str 
     if role is not None and role != p.role:
         if role not in ROLES:
             raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}", log=f"bad role {role!r}")
+        if p.role == "admin" and len(admins(conn)) <= 1:
+            raise Conflict("这是最后一位管理员，不能改为其他角色", log="demoting the last admin")
         values["role"] = new_role = role
         changes["role"] = [p.role, role]
     unit_id, unit_name = p.unit_id, p.unit_name

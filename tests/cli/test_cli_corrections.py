@@ -189,6 +189,11 @@ def test_people_are_edited_listed_and_removed_with_their_history_kept(cli: Cli) 
     assert [(r.active, r.name) for r in row] == [(False, "张三丰")]  # the record stays
     assert cli.fails("person", "remove", "qq:30001") == "错误：身份 qq:30001 没有登记（或已停用）"
     assert [a[2]["identity"] for a in cli.audit("person.edit")] == ["qq:30001"]
+    # the last admin stays one
+    assert cli.run("person", "add", "qq:10001", "--role", "admin")[0] == 0
+    assert cli.fails("person", "remove", "qq:10001") == "错误：这是最后一位管理员，不能停用"
+    assert cli.fails("person", "edit", "qq:10001", "--role", "liaison", "--unit", "郑州市") == (
+        "错误：这是最后一位管理员，不能改为其他角色")
     assert [a[1] for a in cli.audit("person.remove")] == [f"person:{removed['id']}"]
 
 
