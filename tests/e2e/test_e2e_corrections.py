@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services import flag_rules
+from bot.services import flag_rules, people
 from storage.models import AuditEntry, Flag, Task
 from tests.e2e.conftest import Bot
 from tests.e2e.test_e2e_questions import (
@@ -109,3 +109,11 @@ async def test_cancel_by_command_and_in_plain_words(cbot: tuple[Bot, dict[str, i
     assert await ask(bot, KF_LIAISON, f"撤销任务 {ids['report']} 不想做") == "只有管理员可以撤销任务"
     assert await ask(bot, ADMIN, f"撤销任务 {ids['report']}") == (
         "请写明撤销的原因，例如：撤销任务 3 重复发布")
+
+
+async def test_a_removed_person_is_no_longer_recognised(cbot: tuple[Bot, dict[str, int]]) -> None:
+    bot, _ = cbot
+    assert (await ask(bot, KF_LIAISON, "我的任务")).startswith("开封市")
+    now = bot.services.env.clock.now()
+    bot.db.transaction(lambda c: people.remove(c, f"qq:{KF_LIAISON}", now=now))
+    assert (await ask(bot, KF_LIAISON, "我的任务")).startswith("您还没有绑定单位")
