@@ -83,6 +83,7 @@ async def _task_edit_and_cancel(web: Web) -> None:
     page = await _post(web, f"/tasks/{t2}/edit", f"/tasks/{t2}", due_date="10/15")
     assert "截止日期或时间格式不对" in page
 
+    assert f'href="/tasks/{t1}"' in await (await web.client.get("/")).text()
     # task 1 is past due with a red, a blue and a yellow flag: cancelled, all three withdrawn
     page = await _post(web, f"/tasks/{t1}/cancel", f"/tasks/{t1}", reason="重复发布")
     flash = page.split('id="flash"', 1)[1].split("</div>", 1)[0] if 'id="flash"' in page else page[-600:]
@@ -97,7 +98,8 @@ async def _task_edit_and_cancel(web: Web) -> None:
     admin = f"person:{web.seed.admin_id}"
     assert _audit(web, "task.edit") == [(admin, "web", f"task:{t2}")]
     assert _audit(web, "task.cancel") == [(admin, "web", f"task:{t1}")]
-    # the board's totals no longer count the cancelled task's flags
+    # the grid has no column for it, and its totals no longer count its flags
+    assert f'href="/tasks/{t1}"' not in await (await web.client.get("/")).text()
     board = await (await web.client.get("/api/v1/board")).json()
     assert board["totals"]["red"] == 0 and board["totals"]["yellow"] == 0
 
