@@ -193,7 +193,7 @@ class Task(Base):
     system: Mapped[str] = mapped_column(String(16), default="supervision")
     due: Mapped[datetime] = mapped_column(index=True)
     reminder_policy: Mapped[str] = mapped_column(String(64), default="")  # "" = configured default
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open closed cancelled
     # A series instance: its series and period (2027Q2). The unique key is the claim that makes
     # each instance exist once, however many processes sweep the same minute.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
@@ -202,6 +202,9 @@ class Task(Base):
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    # A cancelled task (status "cancelled", bot/services/corrections.py): why, and when.
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
 
     # The minute sweep reads open tasks by deadline range: (status, due) makes that a range
     # read of what is near, not a walk over every open task (bench/bench_storage.py).
@@ -283,6 +286,10 @@ class Flag(Base):
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     set_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     set_at: Mapped[datetime]
+    # Withdrawn with its task (the task was cancelled): no longer current, kept as history with
+    # the reason.
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_flags_unit_task", "unit_id", "task_id"),

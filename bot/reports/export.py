@@ -38,7 +38,7 @@ log = logging.getLogger("dudao.reports.export")
 
 Progress = Callable[[str], None]
 
-STATUS_NAMES = {"open": "进行中", "closed": "已关闭"}
+STATUS_NAMES = {"open": "进行中", "closed": "已关闭", "cancelled": "已撤销"}
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -333,7 +333,8 @@ def _half_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
 
 # A plan cell as words (the board's plan view says the same).
 PLAN_STATES = {"accepted": "已通过", "received": "待审核", "returned": "退回待改",
-               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始"}
+               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始",
+               "cancelled": "已撤销"}
 _PLAN_FILLS = {"overdue": PatternFill("solid", fgColor="FFE699"),
                "returned": PatternFill("solid", fgColor="F8CBAD"),
                "accepted": PatternFill("solid", fgColor="E2EFDA")}

@@ -119,7 +119,7 @@ async def task_page(request: web.Request) -> web.StreamResponse:
     submitted = [u for u in d.units if u.submitted_at is not None]
     return page(request, "task.html", d=d, systems=SYSTEM_NAMES, latest=set(latest.values()),
                 returned=returned, chart=chart, late=late, missing=missing, submitted=submitted,
-                overdue=d.task.due < b.now())
+                overdue=d.task.due < b.now(), local_due=b.env.local(d.task.due))
 
 
 @admin_only

@@ -18,7 +18,8 @@ from bot.web.common import board, page, signed_in, who_of
 # The state of a unit's instance, as a word (the colour is a help, never the only sign).
 CELLS = {"accepted": ("sa", "过", "已通过"), "received": ("sr", "审", "已报送，待审核"),
          "returned": ("sx", "退", "已退回，待重新报送"), "owed": ("so", "未", "尚未报送（未到截止时间）"),
-         "overdue": ("sl", "逾", "逾期未报送"), "upcoming": ("su", "·", "尚未开始（本期任务还未生成）")}
+         "overdue": ("sl", "逾", "逾期未报送"), "upcoming": ("su", "·", "尚未开始（本期任务还未生成）"),
+         "cancelled": ("su", "撤", "本期任务已撤销")}
 TODO = {"overdue": "逾期未报", "returned": "退回待改"}
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度", 0: "全年"}
 

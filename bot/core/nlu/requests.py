@@ -121,13 +121,28 @@ def unexplained(m: Msg, verb: tuple[int, int]) -> int:
 # -- 延期: a task's new deadline -------------------------------------------------------------
 
 EXTEND_RE: Final = re.compile(
-    r"(延期|延长|推迟|顺延|往后延|往后推|延后|宽限)(到|至|为|成)?"
+    r"(延期|延长|推迟|顺延|往后延|往后推|延后|宽限|延(?=[到至]))(到|至|为|成)?"
     r"|(截止(?:时间|日期|日)?|期限|deadline|到期时间|到期日)\s*(?:改成|改为|改到|调整为|调整到|"
     r"调成|调到|延到|推到|放宽到|延长到|推迟到|变成|定在|定为|更改为|修改为|改)"
 )
 _ABOUT_A_TASK: Final = re.compile(r"任务|截止|期限|deadline")
 _ASKS_PERMISSION: Final = re.compile(r"能不能|可不可以|能否|可否|行不行|可以吗|行吗|能吗|好吗|吗$|\?")
 _LEADING_NUMBER: Final = re.compile(r"[\s:：]*(?:任务|编号)?\s*[#＃]?\s*(\d{1,9})(?!\s*[月日号点])")
+
+
+# A task by its number said before the verb: "3号任务发错了，撤了吧", "任务3延到月底".
+_NUMBERED_TASK: Final = re.compile(
+    r"(?:(\d{1,9})\s*号\s*任务|任务\s*[#＃]?\s*(\d{1,9})(?!\s*[月日号点天周])"
+    r"|第\s*(\d{1,9})\s*[项个号]\s*任务|[#＃]\s*(\d{1,9}))")
+
+
+def _numbered_before(m: Msg, end: int) -> re.Match[str] | None:
+    """The first task number before ``end`` (the verb), if any."""
+    return _NUMBERED_TASK.search(m.norm, 0, end)
+
+
+def _number_of(h: re.Match[str]) -> int:
+    return int(next(g for g in h.groups() if g is not None))
 
 
 def _task_or_number(m: Msg, slots: Slots, rest: int) -> tuple[int, ...]:
@@ -189,6 +204,8 @@ def extend(m: Msg, slots: Slots, tz: ZoneInfo, *, rest: int | None = None,
             return None
         verb_end = h.end()
         tasks = m.tasks or _task_or_number(m, slots, verb_end)
+        if not tasks and (before := _numbered_before(m, h.start())) is not None:
+            tasks = (_number_of(before),)
         if not tasks and not m.task_choices and not _ABOUT_A_TASK.search(m.norm):
             return None  # "明天上午的会推迟了": something else put off
     else:
@@ -231,12 +248,15 @@ CANCEL_RE: Final = re.compile(r"(撤销|撤回|取消|作废|删除|删掉|撤�
 _TASK_WORD: Final = re.compile(r"任务")
 _CANCEL_LEAD: Final = re.compile(r"[\s,，:：]*(这个任务|这项任务|该任务|任务)?[\s,，:：]*")
 _REASON: Final = re.compile(r"(原因|理由)(是|为)?[\s:：]*|因为|由于")
+_PARTICLES: Final = re.compile(r"[吧了啊呀哈吗嘛\s,，.。!！]*")
+_TRAILING_ASK: Final = re.compile(r"[\s,，]*(把它|给|帮我|麻烦)?[\s,，]*$")
 
 
 def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
            canonical: bool = False) -> Parse | None:
     """撤销任务 编号 原因, "把年度培训总结这个任务撤销 原因是重复发布"."""
     norm = m.norm
+    before = None
     if rest is None:
         h = CANCEL_RE.search(norm)
         if h is None or m.question or not (m.tasks or _TASK_WORD.search(norm)):
@@ -246,6 +266,13 @@ def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
         tasks = m.tasks or ((int(num.group(1)),) if num is not None else ())
         after = max([num.end() if num is not None else h.end()]
                     + [s.end for s in m.spans if s.mark == TASK])
+        if not tasks:  # "撤销2号任务 发错了"
+            numbered = _NUMBERED_TASK.match(norm, word.end() if word else h.end())
+            if numbered is not None:
+                tasks, after = (_number_of(numbered),), numbered.end()
+        before = _numbered_before(m, h.start()) if not tasks else None
+        if before is not None:
+            tasks = (_number_of(before),)
     else:
         tasks = _task_or_number(m, slots, rest)
         num = _LEADING_NUMBER.match(norm, rest)
@@ -257,6 +284,14 @@ def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
         tail = _CANCEL_LEAD.match(norm, after)
         verb = CANCEL_RE.match(norm, tail.end() if tail else after)
         reason = strip_seps(m.raw[verb.end() if verb else (tail.end() if tail else after):])
+        if rest is None and _PARTICLES.fullmatch(reason):
+            # "3号任务发错了，撤了吧": the reason is said between the task and the verb
+            h = CANCEL_RE.search(norm)
+            named = [s.end for s in m.spans if s.mark == TASK and h is not None and s.end <= h.start()]
+            start = before.end() if before is not None else max(named, default=-1)
+            if h is not None and start >= 0:
+                reason = strip_seps(_CANCEL_LEAD.sub("", m.raw[start:h.start()], count=1))
+                reason = _TRAILING_ASK.sub("", reason)
     if not tasks:
         return Parse(Intent.CANCEL_TASK, 0.5, canonical, body=reason, choices=m.task_choices,
                      clarify=which_task(slots, m.task_choices) if m.task_choices else
