@@ -131,7 +131,8 @@ def _one(items: list[T], what: str, record_id: int) -> T:
 
 def list_units(conn: Connection, *, after: int | None, limit: int,
                kind: str | None = None, unit_id: int | None = None) -> list[UnitRecord]:
-    q = select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id)
+    q = (select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.kind, Unit.parent_id)
+         .where(Unit.active.is_(True)))  # as the roster lists them (units.list_units)
     if kind:
         q = q.where(Unit.kind == kind)
     if unit_id is not None:

@@ -293,6 +293,18 @@ def test_env_var_names(tmp_path: Path, var: str, value: str, where: str, expecte
     assert settings == expected
 
 
+def test_config_check_shows_the_effective_configuration_with_secrets_masked(
+        tmp_path: Path) -> None:
+    secret = "s3cret-access-token-value"
+    res = subprocess.run([sys.executable, "-m", "bot", "config", "check", "--json"],
+                         cwd=tmp_path, env={**_env(tmp_path), "DUDAO_ONEBOT_ACCESS_TOKEN": secret,
+                                            "DUDAO_HTTP_PORT": "8181"},
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 0, res.stderr
+    assert secret not in res.stdout + res.stderr
+    assert "8181" in res.stdout
+
+
 def test_wechat_mode_default_follows_the_aes_key(tmp_path: Path) -> None:
     plain = load_settings(environ={}, cwd=tmp_path).wechat_mp
     safe = load_settings(environ={"DUDAO_WECHAT_MP_AES_KEY": AES_KEY}, cwd=tmp_path).wechat_mp
