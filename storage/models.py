@@ -601,3 +601,21 @@ class Conversation(Base):
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     pending_at: Mapped[datetime | None]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+class ApiToken(Base):
+    """A bearer token for ``/api/v1/`` (``dudao token add``). The token is shown once; only the
+    SHA-256 of its secret part is stored, and the row id in the token finds the row, so checking
+    a token is one primary-key read and a constant-time comparison (bot/services/api_tokens.py).
+    Revoked rows are kept for the audit trail."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
