@@ -13,6 +13,7 @@ from bot.core.router import Route, Router
 from handlers import (
     board_link,
     bulletins,
+    cases,
     documents,
     due_soon,
     dynamics,
@@ -37,7 +38,7 @@ def build_router() -> Router:
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
                  notices.router, records.router, board_link.router, bulletins.router,
-                 documents.router, remind.router, natural.router, subscriptions.router)
+                 documents.router, remind.router, cases.router, natural.router, subscriptions.router)
     return root
 
 
