@@ -104,7 +104,7 @@ def select(ctx: Context) -> None:
                                                  "collection_task": done.collection_task})
     counted = "，已计入该单位本年度典型案例收集" if done.collection_task else ""
     ctx.reply(f"案例#{case_id}《{c.title}》（{c.unit}，{c.kind}）已入选{counted}")
-    _tell_unit(ctx, c, f"{c.unit}报送的典型案例《{c.title}》（案例#{case_id}）已入选{c.year}年度典型案例")
+    _tell_unit(ctx, c, cases_svc.unit_notice(c))
 
 
 def return_case(ctx: Context) -> None:
@@ -116,5 +116,4 @@ def return_case(ctx: Context) -> None:
     c = done.case
     ctx.audit("case.return", f"case:{case_id}", {"unit": c.unit_id, "reason": reason})
     ctx.reply(f"已退回案例#{case_id}《{c.title}》（{c.unit}）")
-    _tell_unit(ctx, c, f"{c.unit}报送的典型案例《{c.title}》（案例#{case_id}）已退回：{reason}。"
-                       "请修改完善后重新报送")
+    _tell_unit(ctx, c, cases_svc.unit_notice(c))

@@ -108,9 +108,7 @@ async def _store_all(store: Any, paths: list[Path]) -> list[Any]:
 
 
 def _review(args: argparse.Namespace, *, select: bool) -> int:
-    from bot.core.event import ChatRef
-    from bot.core.message import OutgoingMessage
-    from bot.services import cases, outbox
+    from bot.services import cases
 
     with admin_session(args) as admin:
         now = admin.env.clock.now()
@@ -119,21 +117,15 @@ def _review(args: argparse.Namespace, *, select: bool) -> int:
             if select:
                 done = cases.select_case(conn, admin.env, args.id, reviewer_id=None, now=now)
                 c = done.case
-                told = f"{c.unit}报送的典型案例《{c.title}》（案例#{c.id}）已入选{c.year}年度典型案例"
                 admin.audit(conn, "case.select", f"case:{c.id}",
                             {"unit": c.unit_id, "collection_task": done.collection_task})
             else:
                 done = cases.return_case(conn, args.id, reason=args.reason, reviewer_id=None,
                                          now=now)
                 c = done.case
-                told = (f"{c.unit}报送的典型案例《{c.title}》（案例#{c.id}）已退回：{c.reason}。"
-                        "请修改完善后重新报送")
                 admin.audit(conn, "case.return", f"case:{c.id}",
                             {"unit": c.unit_id, "reason": c.reason})
-            if c.source_chat:
-                outbox.enqueue_many(conn, [(OutgoingMessage.text(ChatRef.parse(c.source_chat),
-                                                                  told),
-                                            "notify", f"case:{c.id}", None)], now=now)
+            cases.tell_unit(conn, c, now)
             return done
 
         done = admin.run(write)

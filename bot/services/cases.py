@@ -20,9 +20,11 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, insert, select, update
 
 from bot.core.env import ServiceEnv
-from bot.core.event import StoredFile
+from bot.core.event import ChatRef, StoredFile
+from bot.core.message import OutgoingMessage
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.services import case_search
+from bot.services import outbox as outbox_svc
 from bot.services import submissions as subs_svc
 from bot.services.doc_cases import CASE_KINDS, CaseRecord
 from bot.services.flag_rules import refresh_task_unit_flag
@@ -317,3 +319,22 @@ def _count_collection(conn: Connection, env: ServiceEnv, case: CaseInfo,
                     now=now)
     refresh_task_unit_flag(conn, env, row.id, case.unit_id, now)
     return int(row.id)
+
+
+def unit_notice(c: CaseInfo) -> str:
+    """What the unit is told in its group when its case is selected or returned."""
+    if c.status == "selected":
+        return f"{c.unit}报送的典型案例《{c.title}》（案例#{c.id}）已入选{c.year}年度典型案例"
+    return (f"{c.unit}报送的典型案例《{c.title}》（案例#{c.id}）已退回：{c.reason}。"
+            "请修改完善后重新报送")
+
+
+def tell_unit(conn: Connection, c: CaseInfo, now: datetime) -> bool:
+    """Queue :func:`unit_notice` to the chat the case came from (the board's and the CLI's way;
+    chat handlers answer through their context). False when it came from no chat."""
+    if not c.source_chat:
+        return False
+    outbox_svc.enqueue_many(conn, [(OutgoingMessage.text(ChatRef.parse(c.source_chat),
+                                                          unit_notice(c)),
+                                    "notify", f"case:{c.id}", None)], now=now)
+    return True
