@@ -8,10 +8,11 @@ plus the dictionary words inside longer ones (as jieba's search mode does: 行�
 columns (migration 0007): SQLite with an external-content FTS5 table kept in sync by triggers,
 PostgreSQL with a GIN index over ``setweight(to_tsvector('simple', …))``.
 
-The same semantics on both: a case matches when it holds every word of the query (the query is
-cut with the same segmenter; filler words are dropped); best matches first — relevance by term
-frequency with a title hit weighing more than a body hit (FTS5 ``bm25`` with weights 10:1,
-PostgreSQL ``ts_rank`` over weights A and B) — then newest first.
+The same results on both, in the same order: the index finds the cases holding every word of the
+query (cut with the same segmenter; filler words dropped), and one SQL expression both
+databases evaluate alike orders them (:func:`score`: how often each word stands in the title,
+weighing ten, and in the unit, kind and text), then newest first. The databases' own rankings
+(FTS5 ``bm25``, PostgreSQL ``ts_rank``) are not used: they disagree with each other.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Connection, func, literal, literal_column, select, text
 
 from bot.core.nlu.segment import Segmenter
 from storage.models import Case
@@ -34,7 +35,7 @@ _WORD = re.compile(r"\w+")
 SUB_MIN, SUB_MAX = 2, 4  # lengths of the dictionary words looked for inside a longer word
 PG_VECTOR = ("(setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
              "setweight(to_tsvector('simple'::regconfig, search_body), 'B'))")
-TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0  # FTS5 bm25 column weights (PostgreSQL: A=1.0, B=0.4)
+TITLE_WEIGHT = 10  # a word in the title counts as ten in the text
 
 
 @lru_cache(maxsize=1)
@@ -73,40 +74,52 @@ def query_words(query: str) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class Hit:
     case_id: int
-    rank: float
+    score: int
+
+
+def _occurrences(column: Any, word: str) -> ColumnElement[int]:
+    """How often ``word`` stands as a whole word in ``column`` — in plain SQL that SQLite and
+    PostgreSQL evaluate alike: the words are spaced by two blanks and padded, each `` word ``
+    removed, and the lost length divided by the word's."""
+    spaced = literal(" ") + func.replace(column, " ", "  ") + literal(" ")
+    gone = func.replace(spaced, f" {word} ", "")
+    lost: ColumnElement[int] = func.length(spaced) - func.length(gone)
+    return lost // (len(word) + 2)
+
+
+def score(words: list[str]) -> ColumnElement[int]:
+    """Relevance, the same on both databases: each query word counts TITLE_WEIGHT per time it
+    stands in the title and once per time in the unit, kind and text."""
+    total: ColumnElement[int] = literal(0)
+    for w in words:
+        total = total + TITLE_WEIGHT * _occurrences(Case.search_title, w) + _occurrences(
+            Case.search_body, w)
+    return total
 
 
 def matches(conn: Connection, words: list[str], *, where: list[ColumnElement[bool]],
             limit: int) -> tuple[list[Hit], int]:
-    """Ids of the cases holding every word, best first, and how many match in all."""
+    """Ids of the cases holding every word, best first, and how many match in all. The index
+    finds the cases; :func:`score` orders them, then the newest first."""
     if not words:
         return [], 0
-    if conn.dialect.name == "postgresql":
-        return _postgres(conn, words, where, limit)
-    return _sqlite(conn, words, where, limit)
+    found = _postgres(words) if conn.dialect.name == "postgresql" else _sqlite(words)
+    total = conn.execute(select(func.count(Case.id)).where(found, *where)).scalar_one()
+    rank = score(words).label("score")
+    rows = conn.execute(select(Case.id, rank).where(found, *where)
+                        .order_by(rank.desc(), Case.id.desc()).limit(limit))
+    return [Hit(int(r.id), int(r.score)) for r in rows], int(total)
 
 
-def _sqlite(conn: Connection, words: list[str], where: list[ColumnElement[bool]], limit: int
-            ) -> tuple[list[Hit], int]:
+def _sqlite(words: list[str]) -> ColumnElement[bool]:
     fts = " ".join(f'"{w}"' for w in words)  # \w words only: nothing to escape
-    rank: ColumnElement[float] = literal_column(f"bm25(cases_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})")
-    matched = (select(literal_column("rowid").label("id"), rank.label("rank"))
-               .select_from(text("cases_fts")).where(text("cases_fts MATCH :q"))
-               .subquery("m"))
-    base = select(Case.id, matched.c.rank).join(matched, matched.c.id == Case.id).where(*where)
-    total = conn.execute(select(func.count()).select_from(base.subquery()), {"q": fts}
-                         ).scalar_one()
-    rows = conn.execute(base.order_by(matched.c.rank, Case.id.desc()).limit(limit), {"q": fts})
-    return [Hit(int(r.id), -float(r.rank)) for r in rows], int(total)
+    ids: Any = (select(literal_column("rowid")).select_from(text("cases_fts"))
+           .where(literal_column("cases_fts").op("MATCH")(fts)))
+    return Case.id.in_(ids)
 
 
-def _postgres(conn: Connection, words: list[str], where: list[ColumnElement[bool]], limit: int
-              ) -> tuple[list[Hit], int]:
+def _postgres(words: list[str]) -> ColumnElement[bool]:
     vector: ColumnElement[Any] = literal_column(PG_VECTOR)
     query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
-    cond: Any = vector.op("@@")(query)
-    rank = func.ts_rank(vector, query)
-    total = conn.execute(select(func.count()).select_from(Case).where(cond, *where)).scalar_one()
-    rows = conn.execute(select(Case.id, rank.label("rank")).where(cond, *where)
-                        .order_by(rank.desc(), Case.id.desc()).limit(limit))
-    return [Hit(int(r.id), float(r.rank)) for r in rows], int(total)
+    found: ColumnElement[bool] = vector.op("@@")(query)
+    return found
