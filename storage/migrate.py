@@ -20,14 +20,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 # Made by migrations in SQL and not declared in storage/models.py: the cases' full-text index
-# (migration 0007: an FTS5 table and its shadow tables on SQLite, a GIN expression index on
-# PostgreSQL). Schema comparisons leave them out.
-_UNDECLARED = re.compile(r"cases_fts(_\w+)?|ix_cases_search")
+# (migration 0007: an FTS5 table and its shadow tables on SQLite; a generated tsvector column
+# and its GIN index on PostgreSQL). Schema comparisons leave them out.
+_UNDECLARED = re.compile(r"cases_fts(_\w+)?|ix_cases_search|search_vector")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's ``include_name`` hook: compare everything but the undeclared search index."""
-    return not (name and type_ in ("table", "index") and _UNDECLARED.fullmatch(name))
+    return not (name and type_ in ("table", "index", "column") and _UNDECLARED.fullmatch(name))
 
 
 def alembic_config(db: Database) -> Config:

@@ -15,9 +15,8 @@ from sqlalchemy import Connection, delete, update
 from bot.app import make_env
 from bot.core.env import ServiceEnv
 from bot.domain.clock import FixedClock
-from bot.services import case_search
+from bot.services import case_search, units
 from bot.services import cases as cases_svc
-from bot.services import units
 from config.settings import load_settings
 from storage.db import Database
 from storage.migrate import upgrade
@@ -62,6 +61,8 @@ def _seed(db: Database, env: ServiceEnv) -> dict[str, int]:
             "half": add("开封市", "物业服务指导", "行政指导", "规范物业收费行为"),
             "both": add("郑州市", "物业纠纷多元化解", "行政调解", "物业纠纷由调解委员会受理"),
             "other": add("郑州市", "行政协议履约", "行政契约", "跟踪征地补偿协议履约"),
+            "phrase": add("开封市", "轻微违法", "行政指导", "对初次轻微违法推行首违不罚"),
+            "apart": add("开封市", "罚没物资", "其他", "首次清点，违规不多，罚没物资入库"),
         }
 
     return db.transaction(write)
@@ -86,6 +87,9 @@ def test_same_matches_and_order(db: Database, env: ServiceEnv) -> None:
     assert mediation.words == ("行政调解",)
     assert _ids(mediation) == [ids["both"], ids["title"]]  # equal relevance: newest first
     assert db.transaction(lambda c: cases_svc.search(c, "防汛")).hits == ()
+    # A word the dictionary does not know is cut into characters that must stand together.
+    unknown = db.transaction(lambda c: cases_svc.search(c, "首违不罚"))
+    assert unknown.words == ("首 违 不 罚",) and _ids(unknown) == [ids["phrase"]]
     assert db.transaction(lambda c: cases_svc.search(c, "   ")).total == 0
     # Filters and who may see what apply to search as to lists.
     only_kf = db.transaction(lambda c: cases_svc.search(c, "物业", unit_id=units.require(
@@ -113,4 +117,5 @@ def test_words_are_cut_as_the_language_layer_cuts_them() -> None:
     assert {"郑州市", "郑州", "行政调解", "行政", "调解"} <= set(words)
     assert case_search.query_words("查找 物业纠纷 案例") == ["物业", "纠纷"]
     assert case_search.query_words("案例") == ["案例"]  # nothing else left: kept
+    assert case_search.query_words("首违不罚 企业") == ["首 违 不 罚", "企业"]
     assert case_search.query_words("\"; DROP TABLE cases; --") == ["drop", "table", "cases"]
