@@ -619,3 +619,46 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+# ---------------------------------------------------------------- typical cases
+
+
+class Case(Base):
+    """A unit's typical case (典型案例, DESIGN §3 "Case"): submitted by its liaison, selected
+    (入选) or returned with a reason by an admin; searchable.
+
+    ``search_title`` and ``search_body`` hold the jieba-segmented words (space separated) that the
+    full-text index reads: an FTS5 table kept in sync by triggers on SQLite, a GIN index over
+    their ``tsvector`` on PostgreSQL (both made by migration 0007; see
+    ``bot/services/case_search.py``)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))  # a case task replied to
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # 行政指导 行政调解 行政契约 其他
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted selected returned
+    reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[datetime | None]
+    channel: Mapped[str] = mapped_column(String(16), default="chat")
+    source_chat: Mapped[str | None] = mapped_column(String(160))
+    created_at: Mapped[datetime]
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseFile(Base):
+    """A file sent with a case: stored by content hash in the file store, as attachments are."""
+
+    __tablename__ = "case_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime]

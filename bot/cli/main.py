@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.cli import (
     backup,
+    cases,
     config_check,
     documents,
     export,
@@ -35,7 +36,7 @@ log = logging.getLogger("dudao.cli")
 
 # In the order `dudao --help` lists them.
 COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, plans, submissions, notices,
-                  export, tick, documents, wechat, backup, tokens)
+                  export, tick, documents, wechat, backup, tokens, cases)
 
 
 def build_parser() -> argparse.ArgumentParser:

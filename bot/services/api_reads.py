@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Integer, Select, func, select
 
 from bot.domain.errors import NotFound
+from bot.services import cases
+from bot.services.cases import CaseInfo
 from storage.models import (
     Attachment,
     Flag,
@@ -246,3 +248,14 @@ def list_acks(conn: Connection, *, after: int | None, limit: int,
          .where(NoticeAck.notice_id == notice_id))
     return [AckRecord(r.id, r.notice_id, r.unit_id, r.unit_name, r.pname or "", r.at)
             for r in conn.execute(_page(q, NoticeAck.id, after, limit))]
+
+
+# ---------------------------------------------------------------- typical cases
+
+
+def list_cases(conn: Connection, *, after: int | None, limit: int, year: int | None = None,
+               status: str | None = None, unit: int | None = None,
+               kind: str | None = None) -> list[CaseInfo]:
+    """Every case (the API is an admin's view), in id order; the filters as on the board."""
+    return cases.list_cases(conn, year=year, status=status, unit_id=unit, kind=kind,
+                            after_id=after, limit=limit)

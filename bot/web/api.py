@@ -18,6 +18,8 @@ from aiohttp import web
 import bot
 from bot.services import api_reads as reads
 from bot.services import board as board_svc
+from bot.services import cases as cases_svc
+from bot.services.cases import CaseInfo
 from bot.web import plan
 from bot.web.apispec import (
     PREFIX,
@@ -135,6 +137,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     listing(f"{PREFIX}/notices/{{notice_id}}/acknowledgements", "通知的确认（回复“收到”）",
             reads.list_acks, reads.AckRecord, resource="notices", operation="list_acknowledgements",
             params=(Param("notice_id", "id", "通知编号", "path"),)),
+    listing(f"{PREFIX}/cases", "典型案例", reads.list_cases, CaseInfo, resource="cases",
+            params=(Param("year", "integer", "年度"),
+                    Param("status", "string", "状态", enum=("submitted", "selected", "returned")),
+                    _UNIT, Param("kind", "string", "案例类型"))),
+    detail(f"{PREFIX}/cases/{{case_id}}", "一个典型案例", cases_svc.get, CaseInfo,
+           resource="cases"),
     Endpoint(f"{PREFIX}/board", "督导看板：单位 × 任务的状态与旗帜", api_board, _OBJECT,
              (Param("kind", "string", "单位类别", enum=_UNIT_KINDS),
               Param("system", "string", "体系"), Param("period", "string", "期间，如 2026H2")),

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Connection, select
 
-from bot.services import notices
+from bot.services import cases, notices
 from bot.web.api import ENDPOINTS
 from storage.models import ApiToken, AuditEntry, Person
 from tests.web.conftest import API_TOKEN, NOW, Web, at
@@ -42,7 +42,7 @@ def _is_error(body: Any, code: str) -> bool:
 def _concrete(web: Web, path: str) -> str:
     """A declared path with real ids in its ``{…}`` segments."""
     ids = {"unit_id": web.seed.units["郑州市"], "task_id": web.seed.task1,
-           "submission_id": web.seed.pending_submission, "notice_id": 1}
+           "submission_id": web.seed.pending_submission, "notice_id": 1, "case_id": 1}
     for name, value in ids.items():
         path = path.replace("{" + name + "}", str(value))
     assert "{" not in path, f"test knows no id for {path}"
@@ -54,9 +54,17 @@ async def _a_notice(web: Web, text: str = "请各单位报送材料") -> int:
         c, text=text, targets="all", created_by=web.seed.admin_id, now=NOW).id)
 
 
+async def _a_case(web: Web) -> int:
+    draft = cases.Draft("柔性执法助企纾困", "行政指导", "对首次轻微违法的企业以指导代替处罚")
+    return await web.services.db.run(lambda c: cases.submit(
+        c, web.services.env, draft, unit_id=web.seed.units["郑州市"], person_id=None,
+        now=NOW).id)
+
+
 async def test_api_every_route_is_documented_and_every_documented_path_served(
         webapp: Web) -> None:
     await _a_notice(webapp)
+    assert await _a_case(webapp) == 1
     status, spec = await get(webapp, "/api/v1/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, ops in spec["paths"].items()
@@ -230,7 +238,8 @@ async def test_api_errors_are_json(webapp: Web) -> None:
 @pytest.mark.parametrize("bad", BAD_PATH_IDS)
 async def test_api_bad_ids_in_a_path_are_404_and_in_a_query_400(webapp: Web, bad: str) -> None:
     for path in ("/api/v1/units/{}", "/api/v1/tasks/{}", "/api/v1/submissions/{}",
-                 "/api/v1/notices/{}", "/api/v1/notices/{}/acknowledgements"):
+                 "/api/v1/notices/{}", "/api/v1/notices/{}/acknowledgements",
+                 "/api/v1/cases/{}"):
         status, body = await get(webapp, path.format(quote(bad)))
         assert status == 404 and _is_error(body, "not_found"), path
     for query in ("task", "unit"):
