@@ -19,6 +19,7 @@ from bot.cli import (
     people,
     plans,
     serve,
+    sites,
     submissions,
     tasks,
     tick,
@@ -34,7 +35,7 @@ log = logging.getLogger("dudao.cli")
 
 # In the order `dudao --help` lists them.
 COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, plans, submissions, notices,
-                  export, tick, documents, wechat, backup)
+                  export, tick, documents, wechat, backup, sites)
 
 
 def build_parser() -> argparse.ArgumentParser:
