@@ -59,24 +59,14 @@ def _site_line(s: SiteInfo) -> str:
 
 
 def cmd_site_add(args: argparse.Namespace) -> int:
-    from bot.services import sites, unit_notify
-    from bot.services import units as units_svc
+    from bot.services import programme_actions as acts
+    from bot.services import sites
 
     with admin_session(args) as admin:
         now, year = admin.env.clock.now(), _year(args.year, admin)
-
-        def write(conn: Connection) -> SiteInfo:
-            unit = units_svc.require(conn, args.unit)
-            s = sites.nominate(conn, unit_id=unit.id, name=args.name, description=args.text or "",
-                               year=year, actor=admin.actor, now=now)
-            admin.audit(conn, "site.nominate", f"site:{s.id}",
-                        {"unit": unit.id, "name": s.name, "year": year})
-            unit_notify.tell(conn, unit.id, f"已登记{unit.name}申报的{year}年示范点候选"
-                             f"“{s.name}”（编号 {s.id}），将在年内跟踪培育、年底验收",
-                             cause=f"site:{s.id}", now=now)
-            return s
-
-        s = admin.run(write)
+        s = admin.run(lambda conn: acts.nominate_site(
+            conn, unit=args.unit, name=args.name, description=args.text or "", year=year,
+            actor=admin.actor, channel="cli", now=now))
         admin.emit(sites.to_record(s, admin.env), f"已登记示范点候选 {s.id}：{s.unit} {s.name}")
     return 0
 
@@ -109,42 +99,29 @@ def cmd_site_show(args: argparse.Namespace) -> int:
 
 
 def cmd_site_note(args: argparse.Namespace) -> int:
-    from bot.services import sites
+    from bot.services import programme_actions as acts
 
     with admin_session(args) as admin:
         now = admin.env.clock.now()
-
-        def write(conn: Connection) -> Any:
-            r = sites.add_record(conn, args.id, kind=args.kind, text=args.text,
-                                 actor=admin.actor, now=now)
-            admin.audit(conn, "site.record", f"site:{args.id}", {"kind": r.kind, "text": r.text})
-            return r
-
-        r = admin.run(write)
+        r = admin.run(lambda conn: acts.record_site(conn, args.id, kind=args.kind,
+                                                    text=args.text, actor=admin.actor,
+                                                    channel="cli", now=now))
         admin.emit({"id": r.id, "site_id": r.site_id, "kind": r.kind, "text": r.text},
                    f"已记录示范点 {r.site_id} 的培育情况（{r.label}）")
     return 0
 
 
 def cmd_site_accept(args: argparse.Namespace) -> int:
-    from bot.services import sites, unit_notify
+    from bot.services import programme_actions as acts
+    from bot.services import sites
 
     if args.passed is None:
         raise CliError("请用 --pass 或 --fail 写明验收结论")
     with admin_session(args) as admin:
         now = admin.env.clock.now()
-
-        def write(conn: Connection) -> SiteInfo:
-            s = sites.decide(conn, args.id, passed=args.passed, reason=args.reason,
-                             actor=admin.actor, now=now)
-            admin.audit(conn, "site.accept" if args.passed else "site.reject", f"site:{s.id}",
-                        {"passed": args.passed, "reason": s.reason})
-            verdict = "验收通过，列入本年度示范点名单" if args.passed else "验收未通过"
-            unit_notify.tell(conn, s.unit_id, f"{s.unit}的示范点“{s.name}”（编号 {s.id}）"
-                             f"{verdict}：{s.reason}", cause=f"site:{s.id}", now=now)
-            return s
-
-        s = admin.run(write)
+        s = admin.run(lambda conn: acts.decide_site(conn, args.id, passed=args.passed,
+                                                    reason=args.reason, actor=admin.actor,
+                                                    channel="cli", now=now))
         admin.emit(sites.to_record(s, admin.env), f"示范点 {s.id}（{s.unit} {s.name}）：{s.label}")
     return 0
 
@@ -161,20 +138,14 @@ def _check_text(c: CheckInfo, env: Any) -> str:
 
 
 def cmd_check_draw(args: argparse.Namespace) -> int:
+    from bot.services import programme_actions as acts
     from bot.services import spotchecks
 
     with admin_session(args) as admin:
         now = admin.env.clock.now()
-
-        def write(conn: Connection) -> CheckInfo:
-            c = spotchecks.draw(conn, pool=args.units, count=args.count, seed=args.seed,
-                                task_id=args.task, actor=admin.actor, now=now)
-            admin.audit(conn, "spotcheck.draw", f"spotcheck:{c.id}",
-                        {"pool": c.pool, "seed": str(c.seed), "count": c.count,
-                         "population": list(c.population), "drawn": list(c.drawn)})
-            return c
-
-        c = admin.run(write)
+        c = admin.run(lambda conn: acts.draw_check(
+            conn, pool=args.units, count=args.count, seed=args.seed, task_id=args.task,
+            actor=admin.actor, person_id=None, channel="cli", now=now))
         admin.emit(spotchecks.to_record(c, admin.env), _check_text(c, admin.env))
     return 0
 
@@ -236,30 +207,16 @@ def _rect_line(i: RectInfo, env: Any, now: datetime) -> str:
     return f"R{i.id:<4} {i.unit}  {i.text}  {env.fmt(i.due)} 截止  {i.label}{late}{src}"
 
 
-def rect_notice(i: RectInfo, env: Any) -> str:
-    return (f"【整改通知】{i.unit}：{i.text}\n请于 {env.fmt(i.due)} 前完成整改，"
-            f"并回复：整改 {i.number} 整改情况（可附文件）")
-
-
 def cmd_rect_add(args: argparse.Namespace) -> int:
-    from bot.services import rectifications, unit_notify
-    from bot.services import units as units_svc
+    from bot.services import programme_actions as acts
+    from bot.services import rectifications
 
     due = _due(args.due, args)
     with admin_session(args) as admin:
         now = admin.env.clock.now()
-
-        def write(conn: Connection) -> tuple[RectInfo, int]:
-            unit = units_svc.require(conn, args.unit)
-            i = rectifications.add(conn, unit_id=unit.id, text=args.text, due=due,
-                                   check_id=args.check, actor=admin.actor, now=now)
-            admin.audit(conn, "rectification.create", f"rectification:{i.id}",
-                        {"unit": unit.id, "due": due.isoformat(), "check": i.check_id})
-            told = unit_notify.tell(conn, unit.id, rect_notice(i, admin.env),
-                                    cause=f"rectification:{i.id}", now=now)
-            return i, told
-
-        i, told = admin.run(write)
+        i, told = admin.run(lambda conn: acts.add_rect(
+            conn, admin.env, unit=args.unit, text=args.text, due=due, check_id=args.check,
+            actor=admin.actor, channel="cli", now=now))
         text = f"已建立整改事项 {i.number}：{i.unit}，{admin.env.fmt(i.due)} 截止"
         if not told:
             text += "（该单位没有联络群或联络员，未能通知）"
@@ -286,7 +243,8 @@ def cmd_rect_list(args: argparse.Namespace) -> int:
 
 
 def cmd_rect_close(args: argparse.Namespace) -> int:
-    from bot.services import rectifications, unit_notify
+    from bot.services import programme_actions as acts
+    from bot.services import rectifications
 
     if args.ret and not (args.reason or "").strip():
         raise CliError("退回整改需用 --reason 写明原因")
@@ -295,18 +253,9 @@ def cmd_rect_close(args: argparse.Namespace) -> int:
 
         def write(conn: Connection) -> RectInfo:
             if args.ret:
-                i = rectifications.send_back(conn, args.id, reason=args.reason,
-                                             actor=admin.actor, now=now)
-                admin.audit(conn, "rectification.return", f"rectification:{i.id}",
-                            {"reason": i.reason})
-                text = (f"{i.unit}报送的整改事项 {i.number} 整改情况未通过审核，已退回："
-                        f"{i.reason}。请按意见继续整改后重新报送")
-            else:
-                i = rectifications.close(conn, args.id, actor=admin.actor, now=now)
-                admin.audit(conn, "rectification.close", f"rectification:{i.id}", {})
-                text = f"{i.unit}的整改事项 {i.number} 已确认整改到位，予以销号"
-            unit_notify.tell(conn, i.unit_id, text, cause=f"rectification:{i.id}", now=now)
-            return i
+                return acts.return_rect(conn, args.id, reason=args.reason, actor=admin.actor,
+                                        channel="cli", now=now)
+            return acts.close_rect(conn, args.id, actor=admin.actor, channel="cli", now=now)
 
         i = admin.run(write)
         admin.emit(rectifications.to_record(i, admin.env, now),
