@@ -132,9 +132,15 @@ def send_back(conn: Connection, rid: int, *, reason: str, actor: str, now: datet
 
 def list_items(conn: Connection, *, status: str | None = None, unfinished: bool = False,
                unit_ids: set[int] | None = None, check_id: int | None = None,
+               due_since: datetime | None = None, due_until: datetime | None = None,
                after_id: int | None = None, limit: int | None = DEFAULT_LIMIT) -> list[RectInfo]:
-    """Items by id (paged: ``after_id``, ``limit``); ``unfinished``: not closed yet."""
+    """Items by id (paged: ``after_id``, ``limit``); ``unfinished``: not closed yet;
+    ``due_since``/``due_until``: deadlines in that range (a year's items)."""
     where: list[ColumnElement[bool]] = []
+    if due_since is not None:
+        where.append(Rectification.due >= due_since)
+    if due_until is not None:
+        where.append(Rectification.due < due_until)
     if status is not None:
         if status not in STATUSES:
             raise InvalidInput(f"整改状态“{status}”不存在，可选：{'、'.join(STATUSES)}",

@@ -169,3 +169,48 @@ def test_sites_nominate_record_accept_list(cli: Cli) -> None:
     assert len(cli.audit("site.record")) == 1 and len(cli.audit("site.reject")) == 1
 
 
+
+
+def test_export_counts_the_years_sites_and_overdue_items(cli: Cli) -> None:
+    """Last year's items are all past their deadline: the export's counts are checked against
+    counts made here from what was created."""
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    year = date.today().year - 1
+    _setup(cli)
+    made = [("开封市", f"{year}-03-10", "open"), ("开封市", f"{year}-05-10", "closed"),
+            ("郑州市", f"{year}-06-01", "returned"), ("郑州市", f"{year + 1}-12-01", "open")]
+    for n, (unit, due, _) in enumerate(made, 1):
+        cli.json("rectify", "add", "--unit", unit, "--text", f"问题{n}", "--due", due)
+    db = Database(cli.url)
+    try:
+        from sqlalchemy import update
+
+        for n, (_, _, status) in enumerate(made, 1):
+            db.transaction(lambda c, n=n, status=status: c.execute(
+                update(Rectification).where(Rectification.id == n).values(status=status)))
+    finally:
+        db.close()
+    cli.json("site", "add", "--unit", "开封市", "--name", "甲所", "--year", str(year))
+    cli.json("site", "add", "--unit", "郑州市", "--name", "乙所", "--year", str(year))
+    cli.json("site", "accept", "2", "--pass", "--reason", "好")
+    in_year = [m for m in made if m[1].startswith(str(year))]
+    overdue = sum(1 for m in in_year if m[2] in ("open", "returned"))
+    out = cli.root / "stats.xlsx"
+    res = cli.json("export", "--year", str(year), "--out", str(out))
+    totals = res["totals"]
+    assert (totals["rectifications"], totals["rectifications_overdue"],
+            totals["rectifications_closed"]) == (len(in_year), overdue, 1)
+    assert (totals["sites"], totals["sites_accepted"]) == (2, 1)
+    wb = load_workbook(out)
+    assert wb.sheetnames[-2:] == ["示范点", "整改事项"]
+    rows = list(wb["整改事项"].iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in rows[:len(in_year)]] == ["R1", "R2", "R3"]
+    assert [r[6] for r in rows[:len(in_year)]] == ["是", None, "是"]
+    assert rows[len(in_year)][6] == overdue
+    per_unit = {r[1]: r[6] for r in rows[len(in_year) + 2:] if r[1]}
+    assert per_unit == {"开封市": 1, "郑州市": 1}
+    sites_rows = list(wb["示范点"].iter_rows(min_row=4, values_only=True))
+    assert [(r[2], r[4]) for r in sites_rows] == [("乙所", "验收通过"), ("甲所", "已申报")]
