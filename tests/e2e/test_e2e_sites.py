@@ -7,6 +7,7 @@ the records. The clock stands at Wednesday 2026-07-08 10:00 (Shanghai)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from bot.domain.spot_checks import draw as pure_draw
 from bot.services import groups, rectifications, sites, units
 from storage.models import AuditEntry, Rectification
-from tests.e2e.conftest import Bot
+from tests.adapters.onebot.fake_impl import seg
+from tests.e2e.conftest import Bot, file_server
 from tests.e2e.test_e2e_questions import (
     ADMIN,
     KF_LIAISON,
@@ -28,6 +30,7 @@ from tests.e2e.test_e2e_questions import (
     ask,
     message,
     ready,
+    say,
     seed,
     start,
     stop,
@@ -147,3 +150,19 @@ async def test_sites_nominated_in_chat_and_the_years_list(sbot: Bot) -> None:
         "2026年示范点：验收通过 1 个，培育中 0 个（共申报 1 个）\n· 郑州市 中牟县市场监管所")
     assert await ask(sbot, ADMIN, "示范点 郑州") == (
         "郑州市2026年申报的示范点（1 个）：\n· 中牟县市场监管所（编号 1，验收通过：制度健全、成效明显）")
+
+
+async def test_a_report_with_a_file_keeps_the_file(sbot: Bot) -> None:
+    rid = add_item(sbot, "开封市", "台账不全", datetime(2026, 7, 20, 18, tzinfo=SH))
+    body = "整改台账".encode() * 40
+    async with file_server("/t.xlsx", body) as url:
+        payload = message(KF_LIAISON, f"整改 #R{rid} 已补齐台账，见附件")
+        payload["message"].append(seg("file", file="整改台账.xlsx", file_id="/t1",
+                                      file_size=str(len(body)), url=url))
+        [ack] = await say(sbot, payload)
+    assert ack == f"已收到开封市整改事项 #R{rid} 的整改情况，附件 1 个，管理员审核后告知结果"
+    row = item(sbot, rid)
+    assert row.status == "reported" and row.report == "已补齐台账，见附件"
+    [f] = row.files
+    assert f["name"] == "整改台账.xlsx" and f["size"] == len(body)
+    assert f["sha256"] == hashlib.sha256(body).hexdigest()
