@@ -40,8 +40,6 @@ _LABELS = MappingProxyType(
         RectState.RETURNED: "已退回",
     }
 )
-# Not yet closed: what "还有哪些整改没完成" lists.
-UNFINISHED = (RectState.OPEN, RectState.RETURNED, RectState.REPORTED)
 
 
 def check_text(text: str, what: str = "整改要求") -> str:
