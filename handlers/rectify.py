@@ -22,7 +22,8 @@ router = Router("rectify")
 
 REPORT = HandlerSpec("rectify_report", ("整改",), "整改 #编号 整改情况（可附文件）",
                      "报送本单位整改事项的整改情况", roles=(LIAISON,), area="rectify",
-                     example="整改 #R3 已补齐执法案卷并完成培训", action="报送整改情况")
+                     example="整改 #R3 已补齐执法案卷并完成培训", action="报送整改情况",
+                     word_alone=True)
 CONFIRM = HandlerSpec("rectify_close", ("确认整改",), "确认整改 #编号",
                       "确认整改到位，整改事项销号", roles=(ADMIN,), area="rectify",
                       example="确认整改 #R3", action="确认整改")

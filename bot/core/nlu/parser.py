@@ -179,6 +179,9 @@ class Parser:
     def _natural(self, m: Msg) -> Parse:
         c, q = m.c, m.question
         a = self._actions
+        programme = _programme_question(m)  # before #12: "退回整改#R3" is no submission's
+        if programme is not None:
+            return programme
         idm = ID_RE.search(m.norm)
         if idm is not None and not q:  # "#12 通过 优", "12号退回，缺盖章"
             if RETURN_WORDS.search(c) is not None:
@@ -187,9 +190,6 @@ class Parser:
             if ACCEPT_WORDS.search(c) or (idm.group(1) and RATING_RE.search(c)) or (
                     strip_seps(bare) in RATING):
                 return a.review(m, Intent.ACCEPT, 0, False)
-        programme = _programme_question(m)
-        if programme is not None:
-            return programme
         first = requests.first_verb(m)
         extend = requests.extend(m, self._slots, self._tz) if first is not Intent.CANCEL_TASK \
             else None
@@ -418,8 +418,15 @@ _PROGRESS_ASKED: Final = re.compile(
 _PROGRAMME_ACTS: Final = re.compile(r"申报|推荐|确认整改|退回整改|报送整改|^整改\s*[#＃Rr\d]")
 
 
+# The rectification commands run into their item number ("整改#R3 …", "退回整改R3 …"): the
+# command itself, as canonical as with a space.
+_RECT_COMMAND: Final = re.compile(r"^\s*[/#＃]?\s*(确认整改|退回整改|整改)\s*[#＃]?\s*[Rr]?\s*\d")
+
+
 def _programme_question(m: Msg) -> Parse | None:
     c = m.c
+    if _RECT_COMMAND.match(m.norm):
+        return Parse(Intent.RECTIFY_ACTION, 0.9, True)
     rect, site = _RECT_TOPIC.search(c), _SITE_TOPIC.search(c)
     if (rect is None and site is None) or _PROGRAMME_ACTS.search(m.norm.strip()):
         return None
