@@ -1,9 +1,12 @@
-"""sites, spot checks and rectification: a site's description, result and cultivation records;
-a draw's named pool and who drew it; rectification items and their reminder claims
+"""sites, spot checks and rectification items
 
 Revision ID: 0008
 Revises: 0004
 Create Date: 2026-12-04 23:00:00
+
+A site's description, result and cultivation records (``site_records``); a draw's named pool
+and who drew it; rectification items (``rectifications``) and their reminder claims
+(``rectification_reminders``).
 """
 
 from __future__ import annotations
