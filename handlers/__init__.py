@@ -23,8 +23,10 @@ from handlers import (
     notices,
     queries,
     records,
+    rectify,
     remind,
     review,
+    sites,
     submissions,
     subscriptions,
     tasks,
@@ -39,8 +41,8 @@ def build_router() -> Router:
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
                  notices.router, records.router, board_link.router, bulletins.router,
-                 documents.router, remind.router, cases.router, natural.router,
-                 subscriptions.router, corrections.router)
+                 documents.router, remind.router, cases.router, sites.router, rectify.router,
+                 natural.router, subscriptions.router, corrections.router)
     return root
 
 

@@ -311,6 +311,9 @@ class ScoreEntry(Base):
 
 
 class SpotCheck(Base):
+    """A recorded random draw (bot/domain/spot_checks.py): the pool as named and as resolved,
+    the seed and the units drawn, so anyone can re-run it and get the same units."""
+
     __tablename__ = "spot_checks"
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
@@ -320,9 +323,14 @@ class SpotCheck(Base):
     drawn: Mapped[list[int]] = mapped_column(JSON)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    pool: Mapped[str] = mapped_column(String(300), default="")  # the scope as said: kind:city
+    created_actor: Mapped[str] = mapped_column(String(128), default="")  # cli:root, person:3
+    findings: Mapped[str] = mapped_column(Text, default="")
 
 
 class DemoSite(Base):
+    """A candidate demonstration site (bot/domain/demo_sites.py) and its year-end result."""
+
     __tablename__ = "demo_sites"
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -331,6 +339,13 @@ class DemoSite(Base):
     status: Mapped[str] = mapped_column(String(16))
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # the year-end acceptance's reason
+    decided_actor: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    created_actor: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime | None]
+    source_chat: Mapped[str | None] = mapped_column(String(160))
 
 
 # ---------------------------------------------------------------- exchange
@@ -662,3 +677,56 @@ class CaseFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime]
+# ---------------------------------------------------------------- sites, spot checks, rectification
+
+
+class SiteRecord(Base):
+    """One step of a demonstration site's cultivation through the year (a visit, guidance,
+    materials); rows are only added."""
+
+    __tablename__ = "site_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("demo_sites.id", ondelete="CASCADE"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # visit guidance material note
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class Rectification(Base):
+    """A finding addressed to a unit (整改): reminded like a task while open or returned."""
+
+    __tablename__ = "rectifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("spot_checks.id"))
+    document_id: Mapped[int | None] = mapped_column(Integer)  # a supervision letter's demand
+    text: Mapped[str] = mapped_column(Text)
+    due: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open reported closed returned
+    report: Mapped[str] = mapped_column(Text, default="")
+    # The report's files: name, sha256, size, path (stored in the file store, as attachments).
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reported_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was returned
+    closed_actor: Mapped[str | None] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None]
+    created_actor: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_rectifications_status_due", "status", "due"),)
+
+
+class RectificationReminder(Base):
+    """One row per rectification reminder sent: its unique key makes a stage go out once."""
+
+    __tablename__ = "rectification_reminders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(
+        ForeignKey("rectifications.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("rectification_id", "stage"),)

@@ -20,6 +20,7 @@ from bot.cli import (
     people,
     plans,
     serve,
+    sites,
     submissions,
     tasks,
     tick,
@@ -36,7 +37,7 @@ log = logging.getLogger("dudao.cli")
 
 # In the order `dudao --help` lists them.
 COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, plans, submissions, notices,
-                  export, tick, documents, wechat, backup, tokens, cases)
+                  export, tick, documents, wechat, backup, tokens, cases, sites)
 
 
 def build_parser() -> argparse.ArgumentParser:

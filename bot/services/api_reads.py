@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Integer, Select, func, select
 
 from bot.domain.errors import NotFound
-from bot.services import cases
+from bot.services import cases, rectifications, sites
 from bot.services.cases import CaseInfo
+from bot.services.rectifications import RectInfo
+from bot.services.sites import SiteInfo
 from storage.models import (
     Attachment,
     Flag,
@@ -259,3 +261,20 @@ def list_cases(conn: Connection, *, after: int | None, limit: int, year: int | N
     """Every case (the API is an admin's view), in id order; the filters as on the board."""
     return cases.list_cases(conn, year=year, status=status, unit_id=unit, kind=kind,
                             after_id=after, limit=limit)
+
+
+# ---------------------------------------------------------------- demonstration sites, rectification
+
+
+def list_sites(conn: Connection, *, after: int | None, limit: int, year: int | None = None,
+               status: str | None = None, unit: int | None = None) -> list[SiteInfo]:
+    return sites.list_sites(conn, year=year, status=status,
+                            unit_ids=None if unit is None else {unit}, after_id=after, limit=limit)
+
+
+def list_rectifications(conn: Connection, *, after: int | None, limit: int,
+                        status: str | None = None, unit: int | None = None,
+                        check: int | None = None) -> list[RectInfo]:
+    return rectifications.list_items(conn, status=status, check_id=check,
+                                     unit_ids=None if unit is None else {unit},
+                                     after_id=after, limit=limit)

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -27,10 +27,13 @@ from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import Document, doc_number
 from bot.domain.periods import parse_half
-from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
+from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter, programme_actions
 from bot.services import documents as register
 from bot.services import units as units_svc
 from bot.services.documents import Actor, DocumentInfo
+
+# A rectification item made from a letter's demand is due at the end of its reply day.
+RECTIFY_DUE = time(18, 0)
 
 log = logging.getLogger("dudao.documents")
 
@@ -195,22 +198,31 @@ def issue(conn: Connection, env: ServiceEnv, doc_id: int, *, actor: Actor, now: 
     issued = register.issue(conn, doc_id, prefix=prefix, actor=actor, now=now,
                             today=env.local(now).date())
     made = _write(conn, env, doc_id, issued.document, now, out)
-    after_issue(conn, env, made)
+    after_issue(conn, env, made, now)
     return made
 
 
-def after_issue(conn: Connection, env: ServiceEnv, made: Made) -> list[str]:
+def after_issue(conn: Connection, env: ServiceEnv, made: Made, now: datetime | None = None
+                ) -> list[str]:
     """What follows an issued document, in the issuing transaction. Returns what was done.
 
-    Hooks for features built elsewhere (issue 17 and the programme issue), not yet wired:
-
-    - Delivery: an issued 督导建议书 goes to the unit's group as a file (OneBot
-      ``upload_group_file`` where the implementation supports it, else a signed download link)
-      and to its officials through the official account (a link). That needs the Adapter
-      protocol to send files, which is another change; until then the file is downloaded from
-      the board (公文 page) and sent by hand, and the reply in chat says so.
-    - Rectification: a letter's demands (``made.document.meta["demands"]``, each with its text
-      and due date, the reply deadline in ``meta["reply_by"]``) become rectification items (整改)
-      of the unit, reminded like tasks.
+    - Rectification: a 督导建议书's demands (``made.document.meta["demands"]``, each with its
+      text and due date) become rectification items (整改) of the unit, due at the end of the
+      reply day, reminded like tasks; the unit is told of each in its group.
+    - Delivery (issue 17, not wired yet): an issued 督导建议书 goes to the unit's group as a
+      file and to its officials through the official account. That needs the Adapter protocol
+      to send files; until then the file is downloaded from the board (公文 page).
     """
-    return []
+    meta = made.document.meta or {}
+    if made.info.kind != doc_letter.KIND or not meta.get("unit"):
+        return []
+    done = []
+    for demand in meta.get("demands", []):
+        day = date.fromisoformat(demand["due"])
+        due = datetime.combine(day, RECTIFY_DUE, tzinfo=env.tz)
+        item, _ = programme_actions.add_rect(
+            conn, env, unit=str(meta["unit"]), text=str(demand["text"]), due=due, check_id=None,
+            document_id=made.info.id, actor=f"document:{made.info.id}", channel="document",
+            now=now or env.clock.now())
+        done.append(f"整改 {item.number}")
+    return done

@@ -49,7 +49,11 @@ from bot.domain.periods import Period, PeriodKind, parse_year
 from bot.domain.periods import parse as parse_period
 from bot.domain.recurrence import Recurrence, SeriesRule, instance_title
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
+from bot.services import rectifications as rect_svc
+from bot.services import sites as sites_svc
 from bot.services.bulletins import LETTER_THRESHOLD
+from bot.services.rectifications import RectInfo
+from bot.services.sites import SiteInfo
 from storage.models import Flag, Series, SeriesUnit, Submission, Task, TaskUnit, Unit
 from storage.models import ScoreEntry as ScoreEntryRow
 
@@ -206,6 +210,18 @@ class YearStats:
     tasks: list[TaskCompletion]
     halves: list[HalfYearReport]
     plan: PlanGrid | None = None  # the year's recurring work (None: no series in the year)
+    # Rectification items due in the year and the year's demonstration sites (issue 16).
+    rectifications: list[RectInfo] = field(default_factory=list)
+    sites: list[SiteInfo] = field(default_factory=list)
+
+    @property
+    def rect_overdue(self) -> dict[int, int]:
+        """unit id → items still owed past their deadline (as of ``as_of``): not on time."""
+        out: dict[int, int] = defaultdict(int)
+        for i in self.rectifications:
+            if i.overdue(self.as_of):
+                out[i.unit_id] += 1
+        return dict(out)
 
     @property
     def unit_totals(self) -> tuple[Completion, FlagCounts, float, float]:
@@ -506,9 +522,11 @@ def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
         for index, h in enumerate(halves)
     ]
     grid = plan_grid(conn, env, window.start.year, now=now)
+    rects = rect_svc.list_items(conn, due_since=window.start, due_until=window.end, limit=None)
     return YearStats(year=window.start.year, window=window, as_of=now,
                      units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports,
-                     plan=grid if grid.columns else None)
+                     plan=grid if grid.columns else None, rectifications=rects,
+                     sites=sites_svc.list_sites(conn, year=window.start.year, limit=None))
 
 
 def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:

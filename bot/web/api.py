@@ -19,7 +19,11 @@ import bot
 from bot.services import api_reads as reads
 from bot.services import board as board_svc
 from bot.services import cases as cases_svc
+from bot.services import rectifications as rect_svc
+from bot.services import sites as sites_svc
 from bot.services.cases import CaseInfo
+from bot.services.rectifications import RectInfo
+from bot.services.sites import SiteInfo
 from bot.web import plan
 from bot.web.apispec import (
     PREFIX,
@@ -143,6 +147,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
                     _UNIT, Param("kind", "string", "案例类型"))),
     detail(f"{PREFIX}/cases/{{case_id}}", "一个典型案例", cases_svc.get, CaseInfo,
            resource="cases"),
+    listing(f"{PREFIX}/sites", "示范点（候选与验收结果）", reads.list_sites, SiteInfo,
+            resource="sites", params=(Param("year", "integer", "年度"),
+                                      Param("status", "string", "状态"), _UNIT)),
+    detail(f"{PREFIX}/sites/{{site_id}}", "一个示范点", sites_svc.get, SiteInfo, resource="sites"),
+    listing(f"{PREFIX}/rectifications", "整改事项", reads.list_rectifications, RectInfo,
+            resource="rectifications",
+            params=(Param("status", "string", "状态"), _UNIT,
+                    Param("check", "id", "抽查编号"))),
+    detail(f"{PREFIX}/rectifications/{{rectification_id}}", "一项整改", rect_svc.get, RectInfo,
+           resource="rectifications"),
     Endpoint(f"{PREFIX}/board", "督导看板：单位 × 任务的状态与旗帜", api_board, _OBJECT,
              (Param("kind", "string", "单位类别", enum=_UNIT_KINDS),
               Param("system", "string", "体系"), Param("period", "string", "期间，如 2026H2")),

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.core.blobs import BlobStore
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
-from bot.web import actions, api, auth, cases, corrections, documents, links, pages, plan
+from bot.web import actions, api, auth, cases, corrections, documents, links, pages, plan, programme
 from bot.web.common import BOARD, Board, Handler, error_page, make_jinja
 from bot.web.ids import BadId
 
@@ -30,6 +30,7 @@ def setup_board(app: web.Application, *, db: Database, env: ServiceEnv, files: B
     app.add_routes(documents.routes())
     app.add_routes(plan.routes())
     app.add_routes(cases.routes())
+    app.add_routes(programme.routes())
     app.add_routes(api.routes())
     return state
 

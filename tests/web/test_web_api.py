@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Connection, select
 
-from bot.services import cases, notices
+from bot.services import cases, notices, rectifications, sites
 from bot.web.api import ENDPOINTS
 from storage.models import ApiToken, AuditEntry, Person
 from tests.web.conftest import API_TOKEN, NOW, Web, at
@@ -42,7 +42,8 @@ def _is_error(body: Any, code: str) -> bool:
 def _concrete(web: Web, path: str) -> str:
     """A declared path with real ids in its ``{…}`` segments."""
     ids = {"unit_id": web.seed.units["郑州市"], "task_id": web.seed.task1,
-           "submission_id": web.seed.pending_submission, "notice_id": 1, "case_id": 1}
+           "submission_id": web.seed.pending_submission, "notice_id": 1, "case_id": 1,
+           "site_id": 1, "rectification_id": 1}
     for name, value in ids.items():
         path = path.replace("{" + name + "}", str(value))
     assert "{" not in path, f"test knows no id for {path}"
@@ -61,10 +62,23 @@ async def _a_case(web: Web) -> int:
         now=NOW).id)
 
 
+async def _a_site_and_item(web: Web) -> tuple[int, int]:
+    unit = web.seed.units["开封市"]
+
+    def add(c: Connection) -> tuple[int, int]:
+        site = sites.nominate(c, unit_id=unit, name="开封市行政调解示范点", description="调解中心",
+                              year=2026, actor="admin", now=NOW)
+        item = rectifications.add(c, unit_id=unit, text="补齐调研记录", due=NOW, actor="admin",
+                                  now=NOW)
+        return site.id, item.id
+    return await web.services.db.run(add)
+
+
 async def test_api_every_route_is_documented_and_every_documented_path_served(
         webapp: Web) -> None:
     await _a_notice(webapp)
     assert await _a_case(webapp) == 1
+    assert await _a_site_and_item(webapp) == (1, 1)
     status, spec = await get(webapp, "/api/v1/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, ops in spec["paths"].items()
@@ -239,7 +253,7 @@ async def test_api_errors_are_json(webapp: Web) -> None:
 async def test_api_bad_ids_in_a_path_are_404_and_in_a_query_400(webapp: Web, bad: str) -> None:
     for path in ("/api/v1/units/{}", "/api/v1/tasks/{}", "/api/v1/submissions/{}",
                  "/api/v1/notices/{}", "/api/v1/notices/{}/acknowledgements",
-                 "/api/v1/cases/{}"):
+                 "/api/v1/cases/{}", "/api/v1/sites/{}", "/api/v1/rectifications/{}"):
         status, body = await get(webapp, path.format(quote(bad)))
         assert status == 404 and _is_error(body, "not_found"), path
     for query in ("task", "unit"):

@@ -179,6 +179,9 @@ class Parser:
     def _natural(self, m: Msg) -> Parse:
         c, q = m.c, m.question
         a = self._actions
+        programme = _programme_question(m)  # before #12: "退回整改#R3" is no submission's
+        if programme is not None:
+            return programme
         idm = ID_RE.search(m.norm)
         if idm is not None and not q:  # "#12 通过 优", "12号退回，缺盖章"
             if RETURN_WORDS.search(c) is not None:
@@ -403,6 +406,38 @@ class Parser:
         return Parse(intent, 0.4, False, unit_ids=guess.unit_ids, task_ids=guess.task_ids,
                      date_from=guess.date_from, date_to=guess.date_to, my_unit=guess.mine,
                      query=guess, clarify=text, confirm=True)
+
+
+# Questions about demonstration sites and rectification items (issue 16): the topic word and a
+# question, or words asking how far it got ("还有哪些整改没完成", "今年有几个示范点").
+_RECT_TOPIC: Final = re.compile(r"整改")
+_SITE_TOPIC: Final = re.compile(r"示范点")
+_PROGRESS_ASKED: Final = re.compile(
+    r"哪些|几[个项家]|多少|情况|进展|进度|完成|到位|名单|清单|有什么|有啥|列表|查看|看看|看下")
+# Doing, not asking: reporting or confirming an item, nominating a site.
+_PROGRAMME_ACTS: Final = re.compile(r"申报|推荐|确认整改|退回整改|报送整改|^整改\s*[#＃Rr\d]")
+
+
+# The rectification commands run into their item number ("整改#R3 …", "退回整改R3 …"): the
+# command itself, as canonical as with a space.
+_RECT_COMMAND: Final = re.compile(r"^\s*[/#＃]?\s*(确认整改|退回整改|整改)\s*[#＃]?\s*[Rr]?\s*\d")
+
+
+def _programme_question(m: Msg) -> Parse | None:
+    c = m.c
+    if _RECT_COMMAND.match(m.norm):
+        return Parse(Intent.RECTIFY_ACTION, 0.9, True)
+    rect, site = _RECT_TOPIC.search(c), _SITE_TOPIC.search(c)
+    if (rect is None and site is None) or _PROGRAMME_ACTS.search(m.norm.strip()):
+        return None
+    if m.tasks or m.task_choices:  # "示范点建设方案交了没": a task named with the word
+        return None
+    if not (m.question or _ASKS.search(c) or _PROGRESS_ASKED.search(c)):
+        return None
+    d1, d2 = m.dates()
+    intent = Intent.RECTIFICATIONS if rect is not None else Intent.SITES
+    return Parse(intent, 0.85, False, unit_ids=m.units, my_unit=m.mine, date_from=d1,
+                 date_to=d2)
 
 
 def acknowledges(norm: str, word: str) -> bool:
