@@ -7,7 +7,8 @@ account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at 
 ``broadcast_per_minute`` non-reply messages a minute. Replies to a person who just asked are not
 held behind a broadcast: they jump the lane's queue.
 
-Results are written back in small batches. A failed send is retried with back-off; a
+Acknowledgements waiting for one group are sent as one message when their turn comes
+(``coalesce_acks``, ``bot/pipeline/coalesce.py``). Results are written back in small batches. A failed send is retried with back-off; a
 risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
 after ``max_attempts`` the message is marked failed and the admins are told.
 """
@@ -31,6 +32,7 @@ from bot.core.event import ChatRef, Text
 from bot.core.message import OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
+from bot.pipeline import coalesce
 from bot.services import outbox as outbox_svc
 from config.settings import OutboxSettings
 
@@ -206,11 +208,14 @@ class OutboxDelivery:
                 continue
             d = lane.urgent.popleft() if lane.urgent else lane.normal.popleft()
             await self._wait_turn(lane, d)
+            # Taken after the wait: what arrived for the group meanwhile rides along.
+            group = ([d] if not self.settings.coalesce_acks else
+                     coalesce.take(d, lane.urgent, limit_chars=self.settings.split_chars))
             # Mark the start now so the next message's spacing counts from it.
             lane.last_send = self.monotonic()
             lane.last_by_chat[d.message.chat.key] = lane.last_send
             await lane.window.acquire()
-            task = asyncio.create_task(self._send_one(lane, d, platform, account or None))
+            task = asyncio.create_task(self._send_one(lane, group, platform, account or None))
             lane.sending.add(task)
             task.add_done_callback(lane.finished)
 
@@ -234,11 +239,15 @@ class OutboxDelivery:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _send_one(self, lane: _Lane, d: Envelope, platform: str, account: str | None
-                        ) -> None:
+    async def _send_one(self, lane: _Lane, group: list[Envelope], platform: str,
+                        account: str | None) -> None:
+        """Send one message for ``group`` (one row, or acknowledgements merged into one) and
+        record the outcome on every row of it, as each row would have had it alone."""
+        d = coalesce.merge(group)
         sender = self.senders.get(platform)
         if sender is None:
-            await self._retry(d, f"no sender for platform {platform}", count=False)
+            for g in group:
+                await self._retry(g, f"no sender for platform {platform}", count=False)
             return
         first_id = ""
         try:
@@ -247,25 +256,28 @@ class OutboxDelivery:
                 if i == 0:
                     first_id = mid
         except SendError as exc:
-            if exc.unconfirmed:
-                await self._unconfirmed(d, str(exc))
-            elif exc.risk_control:
+            if exc.risk_control and not exc.unconfirmed:
                 lane.paused_until = self.monotonic() + self.settings.risk_backoff_s
                 log.error("account %s:%s is risk-controlled; pausing %ss: %s", platform,
                           account, self.settings.risk_backoff_s, exc)
                 if self.alert:
                     self.alert(f"发送账号 {platform}:{account} 被平台限制（风控），已暂停发送 "
                                f"{int(self.settings.risk_backoff_s // 60)} 分钟，请检查账号状态")
-                await self._retry(d, str(exc), count=True,
-                                  delay=self.settings.risk_backoff_s)
-            elif exc.unavailable:
-                await self._retry(d, str(exc), count=False)
-            else:
-                await self._retry(d, str(exc), count=True, permanent=exc.permanent)
+            for g in group:
+                if exc.unconfirmed:
+                    await self._unconfirmed(g, str(exc))
+                elif exc.risk_control:
+                    await self._retry(g, str(exc), count=True,
+                                      delay=self.settings.risk_backoff_s)
+                elif exc.unavailable:
+                    await self._retry(g, str(exc), count=False)
+                else:
+                    await self._retry(g, str(exc), count=True, permanent=exc.permanent)
             return
         except Exception as exc:
             log.exception("send of outbox %s failed unexpectedly", d.outbox_id)
-            await self._retry(d, repr(exc), count=True)
+            for g in group:
+                await self._retry(g, repr(exc), count=True)
             return
         now = self.monotonic()
         lane.last_send = now
@@ -273,7 +285,8 @@ class OutboxDelivery:
         if d.kind != "reply":
             lane.recent_broadcasts.append(now)
         self.sent += 1
-        self._results.append((_row(d), first_id))
+        # Every row of a merged message points at it (a reply to it quotes any of them).
+        self._results.extend((_row(g), first_id) for g in group)
         self._results_event.set()
 
     async def _unconfirmed(self, d: Envelope, error: str) -> None:
