@@ -20,16 +20,17 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.core.adapter import Envelope, Sender, SendError
+from bot.core.adapter import Envelope, Reactor, Sender, SendError
 from bot.core.database import Database
 from bot.core.event import ChatRef, Text
-from bot.core.message import OutgoingMessage
+from bot.core.message import REACTION, OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
 from bot.pipeline import coalesce
@@ -78,6 +79,10 @@ def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
     out = [OutgoingMessage(msg.chat, (*head, Text(chunks[0])))]
     out += [OutgoingMessage(msg.chat, (Text(c),)) for c in chunks[1:]]
     return out
+
+
+# Kinds that answer someone who just wrote: they jump the lane's queue and are no broadcast.
+_ANSWERS = ("reply", REACTION)
 
 
 @dataclass
@@ -131,7 +136,7 @@ class OutboxDelivery:
             self._in_flight.add(oid)
             platform = d.message.chat.platform
             lane = self._lane((platform, d.account or ""))
-            (lane.urgent if d.kind == "reply" else lane.normal).append(d)
+            (lane.urgent if d.kind in _ANSWERS else lane.normal).append(d)
             lane.wake.set()
 
     def _lane(self, key: tuple[str, str]) -> _Lane:
@@ -207,6 +212,10 @@ class OutboxDelivery:
                 await asyncio.sleep(min(lane.paused_until - now, 5.0))
                 continue
             d = lane.urgent.popleft() if lane.urgent else lane.normal.popleft()
+            if d.kind == REACTION:
+                # Not a message in the group: no spacing to keep, none used up.
+                await self._start(lane, self._react(d, platform))
+                continue
             await self._wait_turn(lane, d)
             # Taken after the wait: what arrived for the group meanwhile rides along.
             group = ([d] if not self.settings.coalesce_acks else
@@ -214,10 +223,32 @@ class OutboxDelivery:
             # Mark the start now so the next message's spacing counts from it.
             lane.last_send = self.monotonic()
             lane.last_by_chat[d.message.chat.key] = lane.last_send
-            await lane.window.acquire()
-            task = asyncio.create_task(self._send_one(lane, group, platform, account or None))
-            lane.sending.add(task)
-            task.add_done_callback(lane.finished)
+            await self._start(lane, self._send_one(lane, group, platform, account or None))
+
+    async def _start(self, lane: _Lane, send: Coroutine[Any, Any, None]) -> None:
+        await lane.window.acquire()
+        task = asyncio.create_task(send)
+        lane.sending.add(task)
+        task.add_done_callback(lane.finished)
+
+    async def _react(self, d: Envelope, platform: str) -> None:
+        """A reaction where the platform's adapter can (``Reactor``); elsewhere nothing is sent
+        and the row is done all the same."""
+        sender = self.senders.get(platform)
+        try:
+            if isinstance(sender, Reactor):
+                await sender.react(d)
+        except SendError as exc:
+            # A lost reaction is not worth a retry storm or an alert: try again only when the
+            # account was away.
+            if exc.unavailable:
+                await self._retry(d, str(exc), count=False)
+                return
+            log.info("reaction %s in %s not sent: %s", d.outbox_id, d.chat.key, exc)
+        except Exception:
+            log.exception("reaction %s failed unexpectedly", d.outbox_id)
+        self._results.append((_row(d), ""))
+        self._results_event.set()
 
     async def _wait_turn(self, lane: _Lane, d: Envelope) -> None:
         s = self.settings
@@ -230,7 +261,7 @@ class OutboxDelivery:
         last_chat = lane.last_by_chat.get(d.message.chat.key)
         if last_chat is not None:
             wait = max(wait, last_chat + chat_gap - now)
-        if d.kind != "reply" and s.broadcast_per_minute > 0:
+        if d.kind not in _ANSWERS and s.broadcast_per_minute > 0:
             window = lane.recent_broadcasts
             while window and window[0] < now - 60:
                 window.popleft()
@@ -282,7 +313,7 @@ class OutboxDelivery:
         now = self.monotonic()
         lane.last_send = now
         lane.last_by_chat[d.message.chat.key] = now
-        if d.kind != "reply":
+        if d.kind not in _ANSWERS:
             lane.recent_broadcasts.append(now)
         self.sent += 1
         # Every row of a merged message points at it (a reply to it quotes any of them).
