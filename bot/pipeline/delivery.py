@@ -8,8 +8,9 @@ account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at 
 held behind a broadcast: they jump the lane's queue.
 
 Acknowledgements waiting for one group are sent as one message when their turn comes
-(``coalesce_acks``, ``bot/pipeline/coalesce.py``). Results are written back in small batches. A failed send is retried with back-off; a
-risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
+(``coalesce_acks``, ``bot/pipeline/coalesce.py``); reactions go to adapters that can show them,
+outside the spacing. Results are written back in small batches. A failed send is retried with
+back-off; a risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
 after ``max_attempts`` the message is marked failed and the admins are told.
 """
 
