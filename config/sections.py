@@ -177,6 +177,7 @@ class OutboxSettings(Section):
     retry_backoff_s: float
     risk_backoff_s: float
     split_chars: int
+    coalesce_acks: bool
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -82,6 +82,21 @@ class Sender(Protocol):
 
     async def send(self, envelope: Envelope) -> str:
         """Send; return the platform's message id ("" if it gives none). Raise SendError."""
+        ...
+
+
+@runtime_checkable
+class Reactor(Protocol):
+    """A sender that can react to a message with an emoji (QQ through NapCat or LLOneBot).
+
+    The outbox hands it the envelopes of kind ``reaction`` (``bot.core.message.REACTION``: a
+    ``Reply`` naming the message, a ``Face`` naming the emoji); senders without this capability
+    never see them (nothing is sent). Whether an account can react depends on the
+    implementation behind it, so the adapter decides per envelope.
+    """
+
+    async def react(self, envelope: Envelope) -> bool:
+        """React; False when this account cannot (nothing sent). Raise SendError."""
         ...
 
 

@@ -244,7 +244,7 @@ def decode_event(payload: dict[str, Any]) -> Event | None:
 # --- outbound --------------------------------------------------------------------------------
 
 
-def _id_param(value: str) -> int | str:
+def id_param(value: str) -> int | str:
     # The spec types ids as int64; every impl also takes numeric strings, but some are strict.
     return int(value) if value.isdigit() else value
 
@@ -288,5 +288,5 @@ def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
     msg = without_pictures(msg)
     message = encode_segments(msg.segments)
     if msg.chat.kind is ChatKind.GROUP:
-        return "send_group_msg", {"group_id": _id_param(msg.chat.id), "message": message}
-    return "send_private_msg", {"user_id": _id_param(msg.chat.id), "message": message}
+        return "send_group_msg", {"group_id": id_param(msg.chat.id), "message": message}
+    return "send_private_msg", {"user_id": id_param(msg.chat.id), "message": message}
