@@ -119,7 +119,10 @@ _SCORE_COMPARED = tuple(noun + adj for noun in ("分", "分数", "得分", "积�
 _ACT = ("督办", "督促", "催办", "催促", "催一催", "催催", "催一下", "催下", "催", "提醒", "提个醒",
         "发布", "布置", "下发", "新建", "新增", "创建", "下达", "延期", "延长", "推迟", "顺延",
         "撤销", "撤回", "作废", "取消", "改为", "改到", "调整为", "调整到", "拟", "起草",
-        "草拟", "@", "艾特")
+        "草拟", "@", "艾特",
+        # asking for time for oneself ("晚几天交吗", "能缓两天吗"): a plea, not a question
+        "晚几天", "晚两天", "晚一天", "晚点交", "晚些交", "晚点报", "缓几天", "缓两天", "缓一缓",
+        "缓一下", "宽限", "多给几天", "多给两天")
 # What is handed in, as a noun: a submission record when it is received or reviewed
 # ("收到的材料", "通过的材料"), else whatever a task asks for ("还欠啥材料").
 _MATERIALS = ("材料", "东西")

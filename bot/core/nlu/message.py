@@ -296,11 +296,13 @@ def _choose_tasks(mentions: list[TaskMention], norm: str) -> tuple[
             chains[-1].append(cur)
         else:
             chains.append([cur])
-    best = max(chains, key=lambda ch: (max(MENTION_RANK[t.how] for t in ch),
-                                       sum(t.score for t in ch)))
     last = mentions[-1]
-    if last not in best and _AFTERTHOUGHT.search(compact(norm[:last.start])) and \
-            _AFTERTHOUGHT_END.fullmatch(compact(norm[last.end:])):
+    afterthought = len(chains) > 1 and chains[-1] == [last] and bool(
+        _AFTERTHOUGHT.search(compact(norm[:last.start]))) and bool(
+        _AFTERTHOUGHT_END.fullmatch(compact(norm[last.end:])))
+    best = max(chains[:-1] if afterthought else chains,
+               key=lambda ch: (max(MENTION_RANK[t.how] for t in ch), sum(t.score for t in ch)))
+    if afterthought:
         best = [*best, last]  # "…调研报告交没交，还有月报": the question asked of one more
     ids: list[int] = []
     for t in best:

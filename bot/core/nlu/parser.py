@@ -85,8 +85,8 @@ _SUBMIT_TAIL_RE: Final = re.compile(
 # done, followed by a request to look at it ("半年总结传上来了 您看下行不行"): a submission even
 # when an apology or the request has a question word in it.
 _HANDING_IN: Final = re.compile(
-    r"^(老师|领导|您好|你好|我们|我们单位|我|俺|咱)*(补交|补报|补传|交一下|报一下|提交一下|重新提交|重新交|"
-    r"上传一下|传一下|再交一下|再提交)")
+    r"^(老师|领导|您好|你好|我们|我们单位|我|俺|咱)*((补交|补报|补传|重新提交|重新交|重新报)(一下|下)?"
+    r"|(交|报|提交|上传|传|再交|再提交)(一下|下))")
 _HANDED_IN: Final = re.compile(
     r"(传上来|发上来|交上来|报上来|传上去|发上去|报上去|交上去|传过来|发过来|已经?上传|已经?传|已经?发|"
     r"已经?交|已经?提交)了?")

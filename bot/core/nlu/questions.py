@@ -345,10 +345,11 @@ def _relative(toks: list[Token], verb: Token) -> bool:
     counts or lists ("…的有几家", "…的是哪些单位"): those who have done it."""
     i = next((j for j, t in enumerate(toks) if t is verb), -1)
     j = i + 1
-    while j < len(toks) and (toks[j].kind in ("perf", "material") or toks[j].cue == (
+    while j < len(toks) and (toks[j].kind in ("perf", "material", "ack") or toks[j].cue == (
             "subject", "notices")):
         j += 1
-    if j >= len(toks) or toks[j].word != "的":
+    if j >= len(toks) or not (toks[j].word == "的" or (  # "回复收到的": 收到的 holds the 的
+            toks[j].kind == "received" and verb.kind == "ack")):
         return False
     for t in toks[j + 1:]:
         cue = t.cue or ()
@@ -391,6 +392,8 @@ def _polarity(core: list[Token], k: int) -> str | None:
 
 def _subject(subjects: list[str], m: Msg, form: Form | None, states: list[State], *,
              has_task: bool) -> str:
+    if form is Form.RANK and set(subjects) <= {"units"}:
+        return "flags"  # "排名倒数的是谁": a ranking of units is the flags' ranking
     if subjects:
         return max(subjects, key=lambda s: BY_NAME[s].rank)
     implied = next((s.name for s in SUBJECTS if form is not None and form in s.implied_by), None)
