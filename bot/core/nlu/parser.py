@@ -267,8 +267,8 @@ class Parser:
         """A submission said as a statement with a question word in its tail (see
         ``_HANDING_IN``): not when the message ends asking ("…传上来了吗")."""
         c = m.c
-        if _ASKS.search(c) or _NOT_SUBMITTED.search(c):
-            return False
+        if _ASKS.search(c) or _NOT_SUBMITTED.search(c) or m.units or m.kinds:
+            return False  # "郑州的月报已经交了 你看下": told of another unit's, not handed in
         if _HANDING_IN.match(c):
             return True
         done = _HANDED_IN.search(c)

@@ -38,7 +38,13 @@ _BARE_ASK: Final = frozenset({
 # ("怎么样", "什么时候", "几个") ask about anything.
 _OUR_FORMS: Final = frozenset({
     "进度", "进展", "啥进度", "什么进度", "啥进展", "排名", "排行", "排第几", "第几名", "排在第几",
-    "名单", "完成率", "占比", "倒数", "前三", "前十", "前几名", "点名", "点个名", "点下名", "点一下名"})
+    "名单", "完成率", "占比", "倒数", "前三", "前十", "前几名", "点名", "点个名", "点下名", "点一下名",
+    "情况", "啥情况", "什么情况", "到哪一步", "到哪步", "哪一步", "详情", "明细", "状态", "啥状态",
+    "什么状态", "好了没", "弄得咋样"})
+
+
+# Names that ordinary talk uses too (a place, "we", a day); a task or a number is ours.
+_PLACES: Final = frozenset({("mark", UNIT), ("mark", KIND), ("mark", MINE), ("mark", TIME)})
 
 
 def _substantive(t: Token) -> bool:
@@ -306,6 +312,10 @@ def read(m: Msg) -> Reading:
         confidence = min(confidence, 0.45)  # "月报能不能延期几天": a request, not a question
     if not (m.has_entities or any(_substantive(t) for t in core)):
         confidence = min(confidence, 0.45)  # only ways of asking: "下午吃点啥", "哪家好"
+    elif residue and not any(_substantive(t) and t.cue not in _PLACES for t in core):
+        # a name and a way of asking, with a verb of someone else's ("开封有啥好吃的",
+        # "郑州的同志啥时候到"): nothing says it is about the programme's work
+        confidence = min(confidence, 0.45)
     return Reading(query, confidence, content, follow_up, residue, question, m.task_choices)
 
 
