@@ -76,13 +76,19 @@ def load(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def parse_time(text: str, settings: Settings) -> datetime:
-    """An ISO time (``2026-09-30T18:00+08:00``); without an offset, in the service's zone."""
+def parse_time(text: str, settings: Settings, *, deadline: bool = False) -> datetime:
+    """An ISO time (``2026-09-30T18:00+08:00``); without an offset, in the service's zone.
+
+    ``deadline``: a date alone (``2026-12-20``) is that day at ``[plan] due_time`` (18:00), the
+    time chat and the plan import take for a deadline without one — not midnight.
+    """
     raw = text.strip().replace(" ", "T", 1)
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise CliError(f"时间格式不对：{text!r}，应写作 2026-09-30T18:00+08:00") from exc
+    if deadline and "T" not in raw:
+        moment = datetime.combine(moment.date(), settings.plan.due_time)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.service.tz)
     return moment
