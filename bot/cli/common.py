@@ -112,3 +112,14 @@ def emit(args: argparse.Namespace, records: Any, text: str) -> None:
         print(json.dumps(jsonable(records), ensure_ascii=False, indent=2))
     else:
         print(text)
+
+
+def public_url_warning(settings: Settings, host: str | None = None) -> str | None:
+    """One line for the operator when the service is reached from other machines but the links
+    it writes would name 127.0.0.1 (``[http] public_url`` unset); None when all is well."""
+    if not settings.http.public_url_missing(host):
+        return None
+    listen = settings.http.host if host is None else host
+    return (f"警告：服务在 {listen or '所有地址'} 上监听，但未配置 [http] public_url"
+            f"（环境变量 DUDAO_HTTP_PUBLIC_URL）：通报和看板链接会写成 {settings.http.base_url}，"
+            "别的电脑打不开；请设为对外地址，如 https://dudao.example.gov.cn")

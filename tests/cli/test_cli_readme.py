@@ -65,9 +65,11 @@ def test_the_readme_first_use_works_as_written(tmp_path: Path) -> None:
             assert res.returncode == 0, f"dudao {shlex.join(args)}:\n{res.stderr}"
             assert "Traceback" not in res.stderr
             outputs.append(res.stdout)
-        # The board login the README describes, with the password its first line set.
-        password = steps[0][0][steps[0][0].index("--password") + 1]
-        assert _login(port, steps[0][0][2], password) == f"http://127.0.0.1:{port}/"
+        # The board login the README describes, with the password a line of it set
+        # (`person add IDENTITY … --password P`, or a later `person passwd IDENTITY --password P`).
+        [(who, password)] = [(args[2], args[args.index("--password") + 1])
+                             for args, _ in steps if "--password" in args][-1:]
+        assert _login(port, who, password) == f"http://127.0.0.1:{port}/"
 
     liaison, admin = outputs[-2], outputs[-1]
     assert "已收到 #1：郑州市《三季度调研报告》" in liaison

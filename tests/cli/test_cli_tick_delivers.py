@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import create_engine, select
 
+from storage.models import OutboxMessage
 from tests.adapters.onebot.fake_impl import FakeImpl
 from tests.cli.serving import clean_env, free_port, serving
 
@@ -68,3 +70,32 @@ def test_a_future_tick_is_delivered_by_the_running_service(tmp_path: Path) -> No
     assert isinstance(params, dict) and params["group_id"] == 600000001
     text = "".join(s["data"].get("text", "") for s in params["message"] if s["type"] == "text")
     assert "三季度调研报告" in text
+
+
+def test_no_bulletin_draft_when_there_is_nothing_to_report(tmp_path: Path) -> None:
+    env = clean_env(DUDAO_NLU_ENABLED="false", DUDAO_SERVICE_DATA_DIR=str(tmp_path / "data"),
+                    DUDAO_DATABASE_URL=f"sqlite:///{tmp_path}/dudao.db")
+
+    def dudao(*args: str) -> str:
+        res = subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    # A fresh database, Friday evening of a week (past the bulletin's time): nothing to say.
+    empty = json.loads(dudao("tick", "--at", "2030-09-27T18:00+08:00", "--json"))
+    assert empty["bulletin_id"] is None and "weekly_bulletin" not in " ".join(empty["ran"])
+    dudao("task", "add", "--title", "三季度调研报告", "--due", "2030-10-31", "--units", "郑州市")
+    dudao("group", "add", "qq:group:50001", "--name", "管理群", "--purpose", "admin")
+    # With a task in progress, the same week's tick drafts it, and sends it to the admins...
+    report = json.loads(dudao("tick", "--at", "2030-09-27T18:05+08:00", "--json"))
+    assert report["bulletin_id"] == 1
+    engine = create_engine(f"sqlite:///{tmp_path}/dudao.db")
+    with engine.connect() as conn:
+        [content] = conn.execute(select(OutboxMessage.content)
+                                 .where(OutboxMessage.chat == "qq:group:50001")).scalars()
+    engine.dispose()
+    text = "".join(s.get("text", "") for s in content)
+    assert text.startswith("【通报草稿 1】") and "详情见督导看板：http://127.0.0.1:8080" in text
+    # ...saying that its link opens only here, as public_url is not set.
+    assert text.endswith("链接指向本机 127.0.0.1，只能在运行 dudao 的电脑上打开")
