@@ -55,3 +55,14 @@ async def test_the_same_words_in_plain_phrasing_and_for_notices(sbot: Bot) -> No
 async def test_nobody_sent_it_reads_as_such(sbot: Bot) -> None:
     none = await ask(sbot, ADMIN, "谁没交三季度调研报告")
     assert none == "《三季度调研报告》（截止 9月30日 18:00）3 个单位均未提交：郑州市、开封市、洛阳市"
+
+
+@pytest.mark.parametrize("said", ["通知 各地市 明天上午开会", "给地市发个通知：周五交材料"])
+async def test_notices_take_the_same_words(sbot: Bot, said: str) -> None:
+    notice = await ask(sbot, ADMIN, said)  # the 18 cities; the group serving three of them
+    assert notice.startswith("通知 1 已排队发往 1 个群（18 个单位）"), notice
+
+
+async def test_urging_takes_the_same_words(sbot: Bot) -> None:
+    urged = await ask(sbot, ADMIN, "催办 地市 三季度调研报告")
+    assert urged.startswith("已提醒《三季度调研报告》中未提交的 3 个单位"), urged
