@@ -117,8 +117,13 @@ def _version() -> str:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.app import run_console
+    from bot.domain.identities import IdentityError, normalise
 
-    return run_console(load(args), identity=args.as_, chat=args.group)
+    try:  # `--as QQ:10001` is the person registered as qq:10001
+        identity = normalise(args.as_)
+    except IdentityError as exc:
+        raise CliError(exc.message) from None
+    return run_console(load(args), identity=identity, chat=args.group)
 
 
 def _bundled_http_defaults() -> dict[str, object]:

@@ -72,3 +72,16 @@ def test_configured_admins_are_normalised_too(tmp_path: Path) -> None:
                 DUDAO_ADMINS="QQ:10001")
     # the configured admin is qq:10001, registered at start: the same identity again is refused
     assert res.returncode == 2 and "已经登记过了" in res.stderr
+
+
+def test_the_console_speaks_as_the_normalised_identity(tmp_path: Path) -> None:
+    assert dudao(tmp_path, "person", "add", "qq:10001", "--role", "admin").returncode == 0
+    env = clean_env(DUDAO_NLU_ENABLED="false", DUDAO_SERVICE_DATA_DIR=str(tmp_path / "data"),
+                    DUDAO_DATABASE_URL=f"sqlite:///{tmp_path}/dudao.db")
+    res = subprocess.run([sys.executable, "-m", "bot", "console", "--as", "QQ:10001"],
+                         cwd=tmp_path, env=env, input="帮助\n", capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert "你是 qq:10001" in res.stdout and "发布任务" in res.stdout  # the admin's help
+    bad = dudao(tmp_path, "console", "--as", "qq:zhang")
+    assert bad.returncode == 2 and "QQ 号只能是数字" in bad.stderr
