@@ -120,7 +120,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.domain.identities import IdentityError, normalise
 
     try:  # `--as QQ:10001` is the person registered as qq:10001
-        identity = normalise(args.as_)
+        identity = normalise(args.as_, None)  # any platform an adapter may bring
     except IdentityError as exc:
         raise CliError(exc.message) from None
     return run_console(load(args), identity=identity, chat=args.group)

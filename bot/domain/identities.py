@@ -9,6 +9,7 @@ someone no message can ever come from.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 # The platforms our adapters produce identities for, with the shape of an id on each.
 _ID_SHAPES: dict[str, re.Pattern[str]] = {
@@ -18,6 +19,10 @@ _ID_SHAPES: dict[str, re.Pattern[str]] = {
     "wecom": re.compile(r"[A-Za-z0-9_@.\-]{1,64}"),  # a WeCom userid
 }
 PLATFORMS = tuple(_ID_SHAPES)
+"""The built-in adapters' platforms. A platform added by an adapter of one's own
+(docs/architecture.md, "Adding a platform") is known to the configuration, not here."""
+_PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]{0,15}")
+_ANY_ID = re.compile(r"[^\s:]{1,128}")
 _EXAMPLES = {"qq": "qq:10001", "wx": "wx:wxid_abc", "mp": "mp:oABC123…", "wecom": "wecom:zhangsan"}
 
 
@@ -29,18 +34,25 @@ class IdentityError(ValueError):
         self.message = message
 
 
-def normalise(text: str) -> str:
-    """The canonical ``platform:id`` of what an admin typed, or IdentityError saying why not."""
+def normalise(text: str, platforms: Collection[str] | None = PLATFORMS) -> str:
+    """The canonical ``platform:id`` of what an admin typed, or IdentityError saying why not.
+
+    ``platforms``: the platforms an identity may be on (None: any well-formed platform name,
+    when an adapter of one's own may bring its platform); a built-in platform's ids are always
+    checked against its shape.
+    """
     raw = text.strip()
     platform, sep, ident = raw.partition(":")
     platform, ident = platform.strip().lower(), ident.strip()
     if not sep or not platform or not ident:
         raise IdentityError(f"身份格式不对：{text!r}，应写作 平台:号码，例如 qq:10001")
-    shape = _ID_SHAPES.get(platform)
-    if shape is None:
-        raise IdentityError(f"不认识的平台“{platform}”：身份应以 {'、'.join(PLATFORMS)} 开头，"
+    known = PLATFORMS if platforms is None else tuple(platforms)
+    if (platforms is not None and platform not in known) or not _PLATFORM_NAME.fullmatch(platform):
+        raise IdentityError(f"不认识的平台“{platform}”：身份应以 {'、'.join(known)} 开头，"
                             "例如 qq:10001")
+    shape = _ID_SHAPES.get(platform, _ANY_ID)
     if not shape.fullmatch(ident):
         hint = "QQ 号只能是数字" if platform == "qq" else "号码含有不允许的字符"
-        raise IdentityError(f"身份格式不对：{text!r}，{hint}，例如 {_EXAMPLES[platform]}")
+        raise IdentityError(f"身份格式不对：{text!r}，{hint}，例如 "
+                            f"{_EXAMPLES.get(platform, 'qq:10001')}")
     return f"{platform}:{ident}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.roles import ROLE_NAMES as ROLE_NAMES
 from bot.domain.roles import ROLES as ROLES
 from bot.services import units as units_svc
+from config.settings import Settings
 from storage.models import BindRequest, Identity, Invite, Person, Unit
 
 
@@ -31,10 +33,19 @@ class PersonInfo:
         return f"person:{self.id}"
 
 
-def parse_identity(text: str) -> str:
-    """An identity an admin typed (CLI, board, ``DUDAO_ADMINS``), normalised and checked."""
+def known_platforms(settings: Settings) -> tuple[str, ...] | None:
+    """The platforms identities may be on in this configuration: the built-ins, or any (None)
+    when ``[service] adapters`` names an adapter of one's own, which brings its platform."""
+    if any("." in name for name in settings.service.adapters):
+        return None
+    return identities.PLATFORMS
+
+
+def parse_identity(text: str, platforms: Collection[str] | None = None) -> str:
+    """An identity an admin typed (CLI, board, ``DUDAO_ADMINS``), normalised and checked;
+    ``platforms`` as in ``identities.normalise`` (None: any well-formed platform)."""
     try:
-        return identities.normalise(text)
+        return identities.normalise(text, platforms)
     except identities.IdentityError as exc:
         raise InvalidInput(exc.message, log=f"bad identity {text!r}") from exc
 
@@ -112,10 +123,12 @@ def get(conn: Connection, person_id: int) -> PersonInfo:
 
 
 def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: str, now: datetime,
-        password_hash: str | None = None, typed: bool = True) -> PersonInfo:
-    """Register a person. ``typed``: the identity was typed by an admin and is checked against
-    the known platforms; False for one that came from an adapter (a binding in chat)."""
-    identity = parse_identity(identity) if typed else _event_identity(identity)
+        password_hash: str | None = None, typed: bool = True,
+        platforms: Collection[str] | None = None) -> PersonInfo:
+    """Register a person. ``typed``: the identity was typed by an admin and is normalised and
+    checked (on ``platforms``, see ``known_platforms``); False for one that came from an adapter
+    (a binding in chat)."""
+    identity = parse_identity(identity, platforms) if typed else _event_identity(identity)
     if role not in ROLES:
         raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}", log=f"bad role {role!r}")
     unit_info = units_svc.require(conn, unit) if unit else None

@@ -85,3 +85,13 @@ def test_the_console_speaks_as_the_normalised_identity(tmp_path: Path) -> None:
     assert "你是 qq:10001" in res.stdout and "发布任务" in res.stdout  # the admin's help
     bad = dudao(tmp_path, "console", "--as", "qq:zhang")
     assert bad.returncode == 2 and "QQ 号只能是数字" in bad.stderr
+
+
+def test_a_platform_of_ones_own_is_known_once_configured(tmp_path: Path) -> None:
+    args = ("person", "add", "lb:alice", "--unit", "郑州市", "--role", "liaison")
+    refused = dudao(tmp_path, *args)
+    assert refused.returncode == 2 and "不认识的平台“lb”" in refused.stderr
+    # `[service] adapters` names an adapter of one's own (docs/architecture.md): its platform
+    ok = dudao(tmp_path, *args, DUDAO_SERVICE_ADAPTERS="onebot,tests.adapters.loopback")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("已登记 lb:alice：联络员，郑州市")
