@@ -36,19 +36,24 @@ def cmd_person_add(args: argparse.Namespace) -> int:
     with admin_session(args) as admin:
         now = admin.env.clock.now()
         password_hash = _password_hash(args)
+        platforms = people.known_platforms(admin.env.settings)
+        identity = people.parse_identity(args.identity, platforms)
 
         def write(conn: Connection) -> people.PersonInfo:
-            p = people.add(conn, identity=args.identity, unit=args.unit, role=args.role,
+            p = people.add(conn, identity=identity, unit=args.unit, role=args.role,
                            name=args.name or "", now=now, password_hash=password_hash)
             admin.audit(conn, "person.add", f"person:{p.id}",
-                        {"identity": args.identity, "role": args.role, "unit": p.unit_name})
+                        {"identity": identity, "role": args.role, "unit": p.unit_name})
             return p
 
         p = admin.run(write)
-        admin.emit({"id": p.id, "identity": args.identity, "name": p.name, "role": p.role,
+        # "qq:10001（管理员）：管理员" said the role twice when the name is the role's word.
+        who = p.name if p.name and p.name != people.ROLE_NAMES[p.role] else ""
+        where = f"{p.unit_name}" if p.unit_name else "不属于任何单位"
+        admin.emit({"id": p.id, "identity": identity, "name": p.name, "role": p.role,
                     "unit": p.unit_name},
-                   f"已登记 {args.identity}：{p.unit_name or '（无单位）'} {people.ROLE_NAMES[p.role]}"
-                   + (f" {p.name}" if p.name else ""))
+                   f"已登记 {identity}{f'（{who}）' if who else ''}："
+                   f"{people.ROLE_NAMES[p.role]}，{where}")
     return 0
 
 

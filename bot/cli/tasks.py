@@ -29,8 +29,8 @@ def cmd_task_add(args: argparse.Namespace) -> int:
     from bot.services import tasks
 
     settings = load(args)
-    due = parse_time(args.due, settings)  # bad input fails before the database is touched
-    until = parse_time(args.until, settings) if args.until else None
+    due = parse_time(args.due, settings, deadline=True)  # bad input fails before the database is touched
+    until = parse_time(args.until, settings, deadline=True) if args.until else None
     rule = parse_recurrence(args.repeat) if args.repeat else None
     if until is not None and rule is None:
         raise CliError("--until 只用于周期性任务（--repeat）")
@@ -172,7 +172,8 @@ def register(sub: Subcommands) -> None:
     task = group(sub, "task", "任务")
     ta = leaf(task, "add", cmd_task_add, "发布任务（输出任务编号）")
     ta.add_argument("--title", required=True)
-    ta.add_argument("--due", required=True, help="截止时间，如 2026-09-30T18:00+08:00")
+    ta.add_argument("--due", required=True, help="截止时间，如 2026-09-30T18:00+08:00；只写日期（2026-09-30）"
+                    "则为当天 18:00（[plan] due_time）")
     ta.add_argument("--units", help="all | kind:city | 郑州市,开封市 | 各地市、直管县、省直部门、单位名"
                     "（默认 all）")
     ta.add_argument("--system", default="supervision", choices=SYSTEMS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,10 +11,12 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.core.event import UserRef
+from bot.domain import identities
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.roles import ROLE_NAMES as ROLE_NAMES
 from bot.domain.roles import ROLES as ROLES
 from bot.services import units as units_svc
+from config.settings import Settings
 from storage.models import BindRequest, Identity, Invite, Person, Unit
 
 
@@ -30,13 +33,30 @@ class PersonInfo:
         return f"person:{self.id}"
 
 
-def parse_identity(text: str) -> str:
+def known_platforms(settings: Settings) -> tuple[str, ...] | None:
+    """The platforms identities may be on in this configuration: the built-ins, or any (None)
+    when ``[service] adapters`` names an adapter of one's own, which brings its platform."""
+    if any("." in name for name in settings.service.adapters):
+        return None
+    return identities.PLATFORMS
+
+
+def parse_identity(text: str, platforms: Collection[str] | None = None) -> str:
+    """An identity an admin typed (CLI, board, ``DUDAO_ADMINS``), normalised and checked;
+    ``platforms`` as in ``identities.normalise`` (None: any well-formed platform)."""
     try:
-        ref = UserRef.parse(text.strip())
+        return identities.normalise(text, platforms)
+    except identities.IdentityError as exc:
+        raise InvalidInput(exc.message, log=f"bad identity {text!r}") from exc
+
+
+def _event_identity(text: str) -> str:
+    """An identity that came from an adapter: already canonical, any platform an adapter has."""
+    try:
+        return UserRef.parse(text.strip()).key
     except ValueError as exc:
         raise InvalidInput(f"身份格式不对：{text!r}，应写作 平台:号码，例如 qq:10001",
                            log=str(exc)) from exc
-    return ref.key
 
 
 # Prebuilt: looked up for every inbound message (see bot/services/audit.py on why).
@@ -103,8 +123,12 @@ def get(conn: Connection, person_id: int) -> PersonInfo:
 
 
 def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: str, now: datetime,
-        password_hash: str | None = None) -> PersonInfo:
-    identity = parse_identity(identity)
+        password_hash: str | None = None, typed: bool = True,
+        platforms: Collection[str] | None = None) -> PersonInfo:
+    """Register a person. ``typed``: the identity was typed by an admin and is normalised and
+    checked (on ``platforms``, see ``known_platforms``); False for one that came from an adapter
+    (a binding in chat)."""
+    identity = parse_identity(identity, platforms) if typed else _event_identity(identity)
     if role not in ROLES:
         raise InvalidInput(f"角色“{role}”不存在，可选：{'、'.join(ROLES)}", log=f"bad role {role!r}")
     unit_info = units_svc.require(conn, unit) if unit else None
@@ -125,7 +149,7 @@ def add(conn: Connection, *, identity: str, unit: str | None, role: str, name: s
 
 def link_identity(conn: Connection, person_id: int, identity: str, *, now: datetime) -> None:
     """Give an existing person another platform identity (e.g. the official account)."""
-    identity = parse_identity(identity)
+    identity = _event_identity(identity)
     owner = conn.execute(select(Identity.person_id).where(Identity.identity == identity)).first()
     if owner is not None:
         if owner[0] == person_id:
@@ -202,7 +226,8 @@ def bind_with_code(conn: Connection, *, identity: str, code: str, unit_text: str
         raise Conflict(f"您已绑定到{existing.unit_name or '其他单位'}，如需更换请联系管理员",
                        log="identity already bound to another unit")
     unit_info = units_svc.get(conn, invite.unit_id)
-    return add(conn, identity=identity, unit=unit_info.name, role=invite.role, name=name, now=now)
+    return add(conn, identity=identity, unit=unit_info.name, role=invite.role, name=name, now=now,
+               typed=False)
 
 
 def request_binding(conn: Connection, *, identity: str, unit_text: str, name: str, chat: str,
@@ -224,7 +249,8 @@ def approve_binding(conn: Connection, request_id: int, *, admin_id: int,
     if req is None or req.status != "pending":
         raise NotFound(f"没有待处理的绑定申请 {request_id}")
     unit = units_svc.get(conn, req.unit_id)
-    person = add(conn, identity=req.identity, unit=unit.name, role="liaison", name=req.name, now=now)
+    person = add(conn, identity=req.identity, unit=unit.name, role="liaison", name=req.name, now=now,
+                 typed=False)
     conn.execute(update(BindRequest).where(BindRequest.id == request_id)
                  .values(status="approved", decided_by=admin_id))
     return person, req.chat
