@@ -25,9 +25,9 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from bot.core.adapter import Envelope, Sender, SendError
+from bot.core.adapter import Envelope, FileSender, Sender, SendError
 from bot.core.database import Database
-from bot.core.event import ChatRef, Text
+from bot.core.event import ChatRef, FileOffer, Text
 from bot.core.message import OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
@@ -78,6 +78,24 @@ def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
     return out
 
 
+async def offer_files(sender: Sender, d: Envelope) -> tuple[Envelope, str | None]:
+    """The envelope as it will be sent, and how its file offers go: ``"file"`` when the
+    adapter can post them into the chat (the ``FileSender`` capability), else ``"link"``, the
+    offers replaced by their fallback text with the download link; None without offers."""
+    segs = d.message.segments
+    if not any(isinstance(s, FileOffer) for s in segs):
+        return d, None
+    if isinstance(sender, FileSender):
+        try:
+            if await sender.can_send_file(d.message.chat, d.account):
+                return d, "file"
+        except Exception as exc:  # a capability probe that fails means "no": the link still works
+            log.warning("file capability of %s unknown (%s); sending a link", d.message.chat.key,
+                        exc)
+    said = tuple(Text(s.fallback) if isinstance(s, FileOffer) else s for s in segs)
+    return replace(d, message=OutgoingMessage(d.message.chat, said)), "link"
+
+
 @dataclass
 class _Lane:
     key: tuple[str, str]
@@ -112,7 +130,8 @@ class OutboxDelivery:
         self.monotonic = monotonic
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._in_flight: set[int] = set()
-        self._results: list[tuple[int, str]] = []
+        # (outbox id, platform message id, how a file offer went: "file", "link" or None)
+        self._results: list[tuple[int, str, str | None]] = []
         self._results_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -242,6 +261,7 @@ class OutboxDelivery:
             return
         first_id = ""
         try:
+            d, mode = await offer_files(sender, d)
             for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
                 mid = await sender.send(d if part is d.message else replace(d, message=part))
                 if i == 0:
@@ -273,7 +293,7 @@ class OutboxDelivery:
         if d.kind != "reply":
             lane.recent_broadcasts.append(now)
         self.sent += 1
-        self._results.append((_row(d), first_id))
+        self._results.append((_row(d), first_id, mode))
         self._results_event.set()
 
     async def _unconfirmed(self, d: Envelope, error: str) -> None:
@@ -341,5 +361,5 @@ class OutboxDelivery:
             await asyncio.sleep(1.0)
             self._results_event.set()
             return
-        for oid, _ in batch:
+        for oid, _, _ in batch:
             self._in_flight.discard(oid)

@@ -51,11 +51,17 @@ class Made:
     info: DocumentInfo
     document: Document
     path: Path
+    # Issued: the recipients it was queued for (group and person names), see ``after_issue``.
+    delivered_to: tuple[str, ...] = ()
 
     def record(self) -> dict[str, object]:
         """The ``--json`` record of the CLI."""
-        return {"id": self.info.id, "number": self.info.number, "path": str(self.path),
-                "status": self.info.status, "kind": self.info.kind, "title": self.info.title}
+        out: dict[str, object] = {
+            "id": self.info.id, "number": self.info.number, "path": str(self.path),
+            "status": self.info.status, "kind": self.info.kind, "title": self.info.title}
+        if self.info.status == "issued":  # who it was queued for (names of groups, people)
+            out["delivered_to"] = list(self.delivered_to)
+        return out
 
 
 def documents_dir(env: ServiceEnv) -> Path:
@@ -195,22 +201,31 @@ def issue(conn: Connection, env: ServiceEnv, doc_id: int, *, actor: Actor, now: 
     issued = register.issue(conn, doc_id, prefix=prefix, actor=actor, now=now,
                             today=env.local(now).date())
     made = _write(conn, env, doc_id, issued.document, now, out)
-    after_issue(conn, env, made)
-    return made
+    return after_issue(conn, env, made, actor=actor, now=now)
 
 
-def after_issue(conn: Connection, env: ServiceEnv, made: Made) -> list[str]:
-    """What follows an issued document, in the issuing transaction. Returns what was done.
+def delivery_note(made: Made) -> str:
+    """One line for the issuer: where the document is on its way to."""
+    if made.delivered_to:
+        return (f"正在送达：{'、'.join(made.delivered_to)}；"
+                "送达情况见督导看板“公文”页，可在该页重新发送。")
+    if made.info.kind in ("letter", "bulletin"):
+        return "没有可送达的群或关注公众号的单位领导，请在督导看板“公文”页下载后送达。"
+    return "文件可在督导看板“公文”页下载。"
 
-    Hooks for features built elsewhere (issue 17 and the programme issue), not yet wired:
 
-    - Delivery: an issued 督导建议书 goes to the unit's group as a file (OneBot
-      ``upload_group_file`` where the implementation supports it, else a signed download link)
-      and to its officials through the official account (a link). That needs the Adapter
-      protocol to send files, which is another change; until then the file is downloaded from
-      the board (公文 page) and sent by hand, and the reply in chat says so.
-    - Rectification: a letter's demands (``made.document.meta["demands"]``, each with its text
-      and due date, the reply deadline in ``meta["reply_by"]``) become rectification items (整改)
-      of the unit, reminded like tasks.
+def after_issue(conn: Connection, env: ServiceEnv, made: Made, *, actor: Actor,
+                now: datetime) -> Made:
+    """What follows an issued document, in the issuing transaction.
+
+    - Delivery (``bot/services/document_delivery.py``): an issued 督导建议书 is queued for the
+      unit's group (as a file where the implementation can take one, else a signed download
+      link) and its officials on the official account (a link); a 通报 for every exchange group.
+    - Not yet wired (the programme issue): a letter's demands (``made.document.meta
+      ["demands"]``, each with its text and due date, the reply deadline in ``meta
+      ["reply_by"]``) become rectification items (整改) of the unit, reminded like tasks.
     """
-    return []
+    from bot.services import document_delivery
+
+    sent = document_delivery.deliver(conn, env, made.info.id, actor=actor.label, now=now)
+    return replace(made, delivered_to=tuple(r.label for r in sent))

@@ -28,7 +28,7 @@ _MARK_SENT = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("oid"))
     .values(state="sent", sent_at=bindparam("now"), platform_message_id=bindparam("pid"),
-            attempts=OutboxMessage.attempts + 1)
+            delivered_as=bindparam("mode"), attempts=OutboxMessage.attempts + 1)
 )
 _BY_PLATFORM_ID = select(OutboxMessage.kind, OutboxMessage.cause).where(
     OutboxMessage.chat == bindparam("chat"),
@@ -113,11 +113,13 @@ def claim_for_accounts(conn: Connection, accounts: Mapping[str, list[str]], *, n
             for r in rows]
 
 
-def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime) -> None:
+def mark_sent(conn: Connection, results: list[tuple[int, str, str | None]], *,
+              now: datetime) -> None:
+    """(outbox id, platform message id, how its file offers went: file / link / None)."""
     if results:
         # One executemany for the whole flush, not a statement per message.
-        conn.execute(_MARK_SENT, [{"oid": oid, "now": now, "pid": platform_id or None}
-                                  for oid, platform_id in results])
+        conn.execute(_MARK_SENT, [{"oid": oid, "now": now, "pid": platform_id or None,
+                                   "mode": mode} for oid, platform_id, mode in results])
 
 
 def cancel_pending(conn: Connection, chat: str, *, reason: str) -> int:

@@ -9,6 +9,7 @@ what the outbox understands (:class:`~bot.core.adapter.SendError`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +30,21 @@ from bot.adapters.onebot.v12 import V12
 from bot.adapters.url_policy import UrlPolicy
 from bot.core.adapter import Envelope, Host, SendError
 from bot.core.blobs import BlobStore, NewBlob, keep_attachments
-from bot.core.event import ChatRef, Event, File, Image, MessageEvent, StoredFile
+from bot.core.event import ChatKind, ChatRef, Event, File, Image, MessageEvent, StoredFile
 from bot.core.message import OutgoingMessage
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
+log = logging.getLogger("dudao.onebot")
+
 MiB = 1024 * 1024
+# Implementations whose ``upload_group_file`` fetches an http(s) URL itself (NapCat, LLOneBot);
+# Lagrange and go-cqhttp take only a path on their own host, which a bot on another host cannot
+# give (onebot.md §4.3, §7.5). Matched in ``get_version_info.app_name``, lower-cased.
+URL_UPLOADERS = ("napcat", "llonebot")
+# The implementation downloads the file before it answers an upload.
+UPLOAD_TIMEOUT = 120.0
 
 
 class OneBotAdapter(V11, V12):
@@ -115,6 +124,26 @@ class OneBotAdapter(V11, V12):
         except ActionFailed as exc:
             raise SendError(str(exc), risk_control=exc.risk_control) from exc
 
+    async def can_send_file(self, chat: ChatRef, account: str | None) -> bool:
+        """The ``FileSender`` capability: a group on an implementation that uploads from a URL."""
+        if chat.kind is not ChatKind.GROUP:
+            return False
+        self_id = account or next(iter(self.available_accounts(chat.platform)), None)
+        conn = self._by_self.get(self_id) if self_id else None
+        if self_id is None or conn is None or conn.protocol != "v11":
+            return False
+        if conn.impl is None:
+            try:
+                data = await self.call(self_id, "get_version_info")
+            except NotConnected:
+                return False
+            except (ActionFailed, ActionTimeout):
+                data = None  # an implementation that cannot say is not trusted with URLs
+            conn.impl = str(data.get("app_name") or "") if isinstance(data, dict) else ""
+            log.info("account %s runs %r", self_id, conn.impl or "an unnamed implementation")
+        name = conn.impl.lower()
+        return any(u in name for u in URL_UPLOADERS)
+
     # --- sending and fetching -----------------------------------------------------------------
 
     async def send_message(self, account_self_id: str, msg: OutgoingMessage) -> str:
@@ -128,8 +157,11 @@ class OneBotAdapter(V11, V12):
             action, params = await self._encode_v12(account_self_id, msg)
         else:
             action, params = await self._encode_v11(msg)
-        data = await self.call(account_self_id, action, params)
+        timeout = UPLOAD_TIMEOUT if action == "upload_group_file" else None
+        data = await self.call(account_self_id, action, params, timeout=timeout)
         if isinstance(data, dict):
+            if action == "upload_group_file":  # NapCat/LLOneBot answer {file_id}; others null
+                return str(data.get("file_id") or "")
             mid = data.get("message_id")
             return "" if mid is None else str(mid)
         return ""

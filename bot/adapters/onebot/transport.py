@@ -155,6 +155,9 @@ class Connection:
     accounts: dict[str, AccountState] = field(default_factory=dict)
     # v12 only: the implementation's platform name per bot, needed in every action's ``self``.
     v12_platforms: dict[str, str] = field(default_factory=dict)
+    # The implementation's ``get_version_info.app_name``, asked once per socket when first
+    # needed (what it can do, e.g. fetch a file from a URL, depends on it).
+    impl: str | None = None
     bad_log: RateLimitedLog = field(default_factory=RateLimitedLog)
 
     async def send_json(self, frame: dict[str, Any]) -> None:
