@@ -66,8 +66,10 @@ async def test_documents_letter_and_issue_in_chat(cbot: Bot) -> None:
     # The fake implementation names no implementation: the group gets the link as a message
     # (tests/e2e/test_e2e_document_delivery.py covers both ways). Wait for it before asking more.
     async with asyncio.timeout(10):
-        while not [a for a in cbot.impl.actions if a.get("action") == "send_group_msg"
-                   and "/d/" in str(a["params"])]:
+        while True:
+            if [a for a in cbot.impl.actions if a.get("action") == "send_group_msg"
+                    and "/d/" in str(a["params"])]:
+                break
             await asyncio.sleep(0.02)
     again = await ask(cbot, ADMIN, "签发 #1")
     assert again == "文件#1 已于 2026-07-08 签发，文号 豫依法行政领办督〔2026〕1号"
