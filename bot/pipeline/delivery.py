@@ -82,8 +82,7 @@ async def offer_files(sender: Sender, d: Envelope) -> tuple[Envelope, str | None
     """The envelope as it will be sent, and how its file offers go: ``"file"`` when the
     adapter can post them into the chat (the ``FileSender`` capability), else ``"link"``, the
     offers replaced by their fallback text with the download link; None without offers."""
-    segs = d.message.segments
-    if not any(isinstance(s, FileOffer) for s in segs):
+    if not any(isinstance(s, FileOffer) for s in d.message.segments):
         return d, None
     if isinstance(sender, FileSender):
         try:
@@ -92,8 +91,13 @@ async def offer_files(sender: Sender, d: Envelope) -> tuple[Envelope, str | None
         except Exception as exc:  # a capability probe that fails means "no": the link still works
             log.warning("file capability of %s unknown (%s); sending a link", d.message.chat.key,
                         exc)
-    said = tuple(Text(s.fallback) if isinstance(s, FileOffer) else s for s in segs)
-    return replace(d, message=OutgoingMessage(d.message.chat, said)), "link"
+    return as_link(d), "link"
+
+
+def as_link(d: Envelope) -> Envelope:
+    """``d`` with its file offers said as their fallback text (the download link)."""
+    said = tuple(Text(s.fallback) if isinstance(s, FileOffer) else s for s in d.message.segments)
+    return replace(d, message=OutgoingMessage(d.message.chat, said))
 
 
 @dataclass
@@ -259,13 +263,21 @@ class OutboxDelivery:
         if sender is None:
             await self._retry(d, f"no sender for platform {platform}", count=False)
             return
-        first_id = ""
         try:
             d, mode = await offer_files(sender, d)
-            for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
-                mid = await sender.send(d if part is d.message else replace(d, message=part))
-                if i == 0:
-                    first_id = mid
+            try:
+                first_id = await self._send_parts(sender, d)
+            except SendError as exc:
+                if mode != "file" or exc.unavailable or exc.unconfirmed:
+                    raise
+                # The upload failed (the implementation could not fetch the link, a file
+                # too large…): NapCat reports that as the 1200 risk control also uses, and a
+                # file that did not arrive is no reason to pause the account. Say the link;
+                # under real risk control that send fails too and takes the path below.
+                log.warning("outbox %s: file upload to %s failed (%s); sending the link",
+                            d.outbox_id, d.message.chat.key, exc)
+                d, mode = as_link(d), "link"
+                first_id = await self._send_parts(sender, d)
         except SendError as exc:
             if exc.unconfirmed:
                 await self._unconfirmed(d, str(exc))
@@ -295,6 +307,15 @@ class OutboxDelivery:
         self.sent += 1
         self._results.append((_row(d), first_id, mode))
         self._results_event.set()
+
+    async def _send_parts(self, sender: Sender, d: Envelope) -> str:
+        """Send ``d`` (split when long); the platform id of its first part."""
+        first_id = ""
+        for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
+            mid = await sender.send(d if part is d.message else replace(d, message=part))
+            if i == 0:
+                first_id = mid
+        return first_id
 
     async def _unconfirmed(self, d: Envelope, error: str) -> None:
         # Resending could post it twice (https://github.com/Mrs4s/go-cqhttp/issues/382); record

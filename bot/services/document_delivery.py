@@ -39,7 +39,7 @@ KIND = "document"  # the outbox kind of a delivery
 LINK_DAYS = 30
 DOWNLOAD_PREFIX = "/d/"
 STATE_NAMES = {"pending": "待发送", "file": "已发送文件", "link": "仅发送下载链接",
-               "failed": "发送失败"}
+               "failed": "发送失败", "unconfirmed": "已发出未确认（连接中断），请在群内核实"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class DeliveryStatus:
     document_id: int
     chat: str
     label: str
-    state: str  # pending file link failed
+    state: str  # pending file link failed unconfirmed
     error: str | None
     sends: int
     sent_at: datetime | None
@@ -156,7 +156,9 @@ def resend(conn: Connection, env: ServiceEnv, delivery_id: int, *, actor: str,
 
 def _state(state: str | None, delivered_as: str | None) -> str:
     if state == "sent":
-        return "file" if delivered_as == "file" else "link"
+        # A sent row without ``delivered_as`` was handed over when the connection died
+        # (``outbox.mark_unconfirmed``): it may or may not have arrived.
+        return {"file": "file", "link": "link"}.get(delivered_as or "", "unconfirmed")
     if state == "failed":
         return "failed"
     return "pending"

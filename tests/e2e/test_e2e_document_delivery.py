@@ -181,3 +181,20 @@ async def test_document_to_lagrange_is_a_link_that_downloads(lagrange: Bot) -> N
     clock.set(NOW + timedelta(days=31))
     async with lagrange.session.get(url) as resp:
         assert resp.status == 403
+
+
+async def test_failed_upload_falls_back_to_the_link_without_pausing(napcat: Bot) -> None:
+    """NapCat answers 1200 when it cannot fetch the file (the code risk control also uses):
+    the group gets the link at once, recorded as link only, and the account is not paused."""
+    napcat.impl.failures["upload_group_file"] = {"retcode": 1200,
+                                                 "message": "download file failed"}
+    _prepare(napcat)
+    await _issue(napcat)
+    await _action(napcat, "upload_group_file")
+    states = await _states(napcat, 1)
+    assert states[f"qq:group:{GROUP_ID}"] == "link"
+    [sent] = [a for a in napcat.impl.actions if a.get("action") == "send_group_msg"
+              and "/d/" in str(a["params"])]
+    assert "请下载查收" in str(sent["params"]["message"])
+    # Not treated as risk control: the next reply goes out at once.
+    assert "文件#1 已于" in await ask(napcat, ADMIN, "签发 文件#1")
