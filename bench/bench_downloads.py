@@ -111,7 +111,9 @@ def start_server(root: Path, port: int, work: Path) -> subprocess.Popen[bytes]:
            "DUDAO_ONEBOT_ACCESS_TOKEN": TOKEN, "DUDAO_SERVICE_LOG_LEVEL": "ERROR",
            "DUDAO_NLU_ENABLED": "false", "DUDAO_SCHEDULE_ENABLED": "false",
            "DUDAO_OUTBOX_ACCOUNT_INTERVAL_MS": "0", "DUDAO_OUTBOX_GROUP_INTERVAL_MS": "0",
-           "DUDAO_OUTBOX_JITTER_MS": "0", "DUDAO_ONEBOT_DOWNLOAD_MAX_MB": "64"}
+           "DUDAO_OUTBOX_JITTER_MS": "0", "DUDAO_ONEBOT_DOWNLOAD_MAX_MB": "64",
+           # One acknowledgement a file is counted, one message each.
+           "DUDAO_OUTBOX_COALESCE_ACKS": "false"}
     subprocess.run([sys.executable, "-c", SEED], cwd=root, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=root, env=env,

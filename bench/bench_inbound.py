@@ -78,6 +78,8 @@ def service_env(work: Path, port: int) -> dict[str, str]:
         "DUDAO_OUTBOX_ACCOUNT_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_GROUP_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_JITTER_MS": "0",
+        # The load generator matches each acknowledgement by its quote: one per event.
+        "DUDAO_OUTBOX_COALESCE_ACKS": "false",
         "DUDAO_SCHEDULE_ENABLED": "false",
     }
 

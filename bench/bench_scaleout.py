@@ -122,6 +122,8 @@ def main() -> int:
         "DUDAO_OUTBOX_ACCOUNT_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_GROUP_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_JITTER_MS": "0",
+        # The load generator matches each acknowledgement by its quote: one per event.
+        "DUDAO_OUTBOX_COALESCE_ACKS": "false",
         "DUDAO_SCHEDULE_ENABLED": "false",
     }
     seed(env)

@@ -127,7 +127,7 @@ def prepare_database(db: Database, settings: Settings, env: ServiceEnv) -> list[
             added, _ = units_svc.import_rows(conn, rows, now=now)
             done.append(f"roster {settings.service.roster}: {added} units loaded")
         for ident in settings.admins:
-            key = people_svc.parse_identity(ident)
+            key = people_svc.parse_identity(ident, people_svc.known_platforms(settings))
             if conn.execute(select(Identity.id).where(Identity.identity == key)).first() is None:
                 people_svc.add(conn, identity=key, unit=None, role="admin", name="", now=now)
                 done.append(f"admin {key} registered from configuration")

@@ -49,12 +49,15 @@ from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
 from bot.services import series as series_svc
 from bot.services.notice_reminders import NoticeSweepResult, sweep_notice_reminders
+from bot.services.rectify_reminders import RectSweepResult
+from bot.services.rectify_reminders import sweep as sweep_rectifications
 from bot.services.reminders import SweepResult, sweep_reminders
 
 log = logging.getLogger("dudao.scheduler")
 
 JOB_SERIES = "series_instances"
 JOB_SWEEP = "reminder_sweep"
+JOB_RECTIFY = "rectification_reminders"
 JOB_WEEKLY = "weekly_bulletin"
 JOB_DIGEST = "daily_digest"
 JOB_NOTICES = "notice_reminders"
@@ -73,6 +76,7 @@ class JobReport:
     instances: list[series_svc.Created] | None = None  # series instances created this run
     sweep: SweepResult | None = None
     notices: NoticeSweepResult | None = None
+    rectify: RectSweepResult | None = None
     halfyear: str | None = None  # the period whose report reminder this run sent
     bulletin_id: int | None = None
     digest_id: int | None = None
@@ -92,6 +96,9 @@ class JobReport:
         if self.notices is not None and self.notices.claimed:
             parts.append(f"{len(self.notices.claimed)} notice reminders in "
                          f"{self.notices.messages} messages")
+        if self.rectify is not None and self.rectify.claimed:
+            parts.append(f"{len(self.rectify.claimed)} rectification reminders in "
+                         f"{self.rectify.messages} messages")
         if self.halfyear is not None:
             parts.append(f"half-year reminder {self.halfyear}")
         if self.bulletin_id is not None:
@@ -155,6 +162,10 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
         JOB_NOTICES, lambda conn: sweep_notice_reminders(conn, env, at))
     if ok and report.notices is not None and report.notices.claimed:
         report.ran.append(JOB_NOTICES)
+    ok, report.rectify = await attempt(
+        JOB_RECTIFY, lambda conn: sweep_rectifications(conn, env, at))
+    if ok and report.rectify is not None and report.rectify.claimed:
+        report.ran.append(JOB_RECTIFY)
     if halfyear_svc.due_period(env, at) is not None:
         ok, report.halfyear = await attempt(
             JOB_HALFYEAR, lambda conn: halfyear_svc.remind(conn, env, at))

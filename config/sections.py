@@ -6,6 +6,7 @@ comment in config/default.toml, and a check in config/validate.py if its type is
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -84,6 +85,34 @@ class HttpSettings(Section):
     port: int
     public_url: str
     max_unauthenticated_reads: int
+
+    def public_url_missing(self, host: str | None = None) -> bool:
+        """No ``public_url`` while listening beyond loopback (``host``, else ``[http] host``):
+        people reach the service from other machines, but the links it writes (bulletins,
+        read-only board links) would name 127.0.0.1."""
+        if self.public_url:
+            return False
+        listen = (self.host if host is None else host).strip("[]").lower()
+        if listen == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(listen).is_loopback
+        except ValueError:
+            return True  # a host name: reachable by that name from elsewhere
+
+    @property
+    def links_are_local(self) -> bool:
+        """The links the service writes name this machine only (no ``public_url``, and the
+        host is a loopback or wildcard address, shown as 127.0.0.1)."""
+        if self.public_url:
+            return False
+        host = self.host.strip("[]").lower()
+        if host in ("", "0.0.0.0", "::", "localhost"):  # noqa: S104 - a display rule
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def base_url(self) -> str:
@@ -177,6 +206,7 @@ class OutboxSettings(Section):
     retry_backoff_s: float
     risk_backoff_s: float
     split_chars: int
+    coalesce_acks: bool
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -13,6 +13,8 @@ from bot.core.router import Route, Router
 from handlers import (
     board_link,
     bulletins,
+    cases,
+    corrections,
     documents,
     due_soon,
     dynamics,
@@ -21,8 +23,10 @@ from handlers import (
     notices,
     queries,
     records,
+    rectify,
     remind,
     review,
+    sites,
     submissions,
     subscriptions,
     tasks,
@@ -37,7 +41,8 @@ def build_router() -> Router:
     root.include(help_mod.router, units.router, submissions.router, queries.router,
                  due_soon.router, flags.router, dynamics.router, review.router, tasks.router,
                  notices.router, records.router, board_link.router, bulletins.router,
-                 documents.router, remind.router, natural.router, subscriptions.router)
+                 documents.router, remind.router, cases.router, sites.router, rectify.router,
+                 natural.router, subscriptions.router, corrections.router)
     return root
 
 

@@ -36,7 +36,9 @@ def board_link(ctx: Context) -> None:
             ctx.reply(ASK_PRIVATELY)
         return
     if person.role == ADMIN:
-        ctx.reply(f"督导看板：{ctx.env.board_url}/（请用管理员账号和密码登录）")
+        note = ctx.env.local_links_note()
+        ctx.reply(f"督导看板：{ctx.env.board_url}/（请用管理员账号和密码登录）"
+                  + (f"\n{note}" if note else ""))
         return
     _, unit_id = require_unit(ctx)
     if person.role == LIAISON and len(units_svc.subtree_ids(ctx.conn, unit_id)) > 1:
@@ -50,5 +52,6 @@ def board_link(ctx: Context) -> None:
     ctx.audit("unit.view_link", f"unit:{unit_id}", {"days": CHAT_LINK_DAYS})
     scope = "及下级单位" if person.role == OFFICIAL else ""
     until = ctx.env.local(link.expires_at)
+    note = ctx.env.local_links_note()
     ctx.reply(f"{link.unit}{scope}的督导看板（只读，{until:%Y-%m-%d %H:%M} 前有效，仅供本人使用，"
-              f"请勿转发）：\n{link.url}")
+              f"请勿转发）：\n{link.url}" + (f"\n{note}" if note else ""))

@@ -25,6 +25,8 @@ WHO = HandlerSpec("who_not_acked", ("谁没确认", "未确认"), "谁没确认 
                   action="查看通知回执")
 # Reactions that mean "thumbs up": QQ's classic face 76 (赞), the Unicode 👍, face 201.
 THUMBS_UP = {"76", "👍", "201"}
+# The reaction to a 收到 in a group (QQ's face 124, 👌 "OK"): seen, without a message to the group.
+RECEIVED = "124"
 
 
 @router.handler(NOTICE)
@@ -55,8 +57,11 @@ def ack(ctx: Context) -> None:
     if notices_svc.acknowledge(ctx.conn, notice_id=notice_id, unit_id=unit_id,
                                person_id=person.id, now=ctx.now):
         ctx.audit("notice.ack", f"notice:{notice_id}", {"unit": unit_id})
-    # No reply in groups: a "已确认" for every 收到 would flood the group.
-    if not ctx.in_group:
+    # No reply in groups: a "已确认" for every 收到 would flood the group. A reaction where the
+    # platform can show one (the adapter decides; elsewhere nothing is sent).
+    if ctx.in_group:
+        ctx.react(RECEIVED)
+    else:
         ctx.reply(f"已确认通知 {notice_id}")
 
 

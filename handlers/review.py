@@ -9,6 +9,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.roles import ADMIN
 from bot.services import submissions as subs_svc
 from bot.services.flag_rules import refresh_task_unit_flag
+from handlers import cases as cases_handlers
 from handlers.common import first_submission_no, person_of
 
 router = Router("review")
@@ -60,6 +61,9 @@ def accept(ctx: Context) -> None:
 
 @router.handler(RETURN)
 def return_(ctx: Context) -> None:
+    if cases_handlers.is_case_ref(ctx.args):  # 退回 案例#3 原因: a case, not a submission
+        cases_handlers.return_case(ctx)
+        return
     admin = person_of(ctx)
     sid = _number(ctx)
     reason = ctx.parse.body if ctx.parse is not None and ctx.parse.body else ctx.args

@@ -83,8 +83,8 @@ def submit(ctx: Context) -> None:
         parts.append(f"附件{len(ctx.event.files)}个")
     if sub.late:
         parts.append("（已逾期提交）")
-    ctx.reply("，".join(parts[:1]) + ("，" + "，".join(parts[1:]) if parts[1:] else ""),
-              cause=f"submission:{sub.id}")
+    ctx.acknowledge("，".join(parts[:1]) + ("，" + "，".join(parts[1:]) if parts[1:] else ""),
+                    cause=f"submission:{sub.id}")
 
 
 @router.handler(MY_TASKS)

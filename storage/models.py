@@ -193,7 +193,7 @@ class Task(Base):
     system: Mapped[str] = mapped_column(String(16), default="supervision")
     due: Mapped[datetime] = mapped_column(index=True)
     reminder_policy: Mapped[str] = mapped_column(String(64), default="")  # "" = configured default
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open closed cancelled
     # A series instance: its series and period (2027Q2). The unique key is the claim that makes
     # each instance exist once, however many processes sweep the same minute.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
@@ -202,6 +202,9 @@ class Task(Base):
     fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    # A cancelled task (status "cancelled", bot/services/corrections.py): why, and when.
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
 
     # The minute sweep reads open tasks by deadline range: (status, due) makes that a range
     # read of what is near, not a walk over every open task (bench/bench_storage.py).
@@ -283,6 +286,10 @@ class Flag(Base):
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     set_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     set_at: Mapped[datetime]
+    # Withdrawn with its task (the task was cancelled): no longer current, kept as history with
+    # the reason.
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_flags_unit_task", "unit_id", "task_id"),
@@ -304,6 +311,9 @@ class ScoreEntry(Base):
 
 
 class SpotCheck(Base):
+    """A recorded random draw (bot/domain/spot_checks.py): the pool as named and as resolved,
+    the seed and the units drawn, so anyone can re-run it and get the same units."""
+
     __tablename__ = "spot_checks"
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
@@ -313,9 +323,14 @@ class SpotCheck(Base):
     drawn: Mapped[list[int]] = mapped_column(JSON)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
+    pool: Mapped[str] = mapped_column(String(300), default="")  # the scope as said: kind:city
+    created_actor: Mapped[str] = mapped_column(String(128), default="")  # cli:root, person:3
+    findings: Mapped[str] = mapped_column(Text, default="")
 
 
 class DemoSite(Base):
+    """A candidate demonstration site (bot/domain/demo_sites.py) and its year-end result."""
+
     __tablename__ = "demo_sites"
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -324,6 +339,13 @@ class DemoSite(Base):
     status: Mapped[str] = mapped_column(String(16))
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # the year-end acceptance's reason
+    decided_actor: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    created_actor: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime | None]
+    source_chat: Mapped[str | None] = mapped_column(String(160))
 
 
 # ---------------------------------------------------------------- exchange
@@ -597,6 +619,120 @@ class Conversation(Base):
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     pending_at: Mapped[datetime | None]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+class ApiToken(Base):
+    """A bearer token for ``/api/v1/`` (``dudao token add``). The token is shown once; only the
+    SHA-256 of its secret part is stored, and the row id in the token finds the row, so checking
+    a token is one primary-key read and a constant-time comparison (bot/services/api_tokens.py).
+    Revoked rows are kept for the audit trail."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+# ---------------------------------------------------------------- typical cases
+
+
+class Case(Base):
+    """A unit's typical case (典型案例, DESIGN §3 "Case"): submitted by its liaison, selected
+    (入选) or returned with a reason by an admin; searchable.
+
+    ``search_title`` and ``search_body`` hold the jieba-segmented words (space separated) that the
+    full-text index reads: an FTS5 table kept in sync by triggers on SQLite, a GIN index over
+    their ``tsvector`` on PostgreSQL (both made by migration 0007; see
+    ``bot/services/case_search.py``)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))  # a case task replied to
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # 行政指导 行政调解 行政契约 其他
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted selected returned
+    reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[datetime | None]
+    channel: Mapped[str] = mapped_column(String(16), default="chat")
+    source_chat: Mapped[str | None] = mapped_column(String(160))
+    created_at: Mapped[datetime]
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseFile(Base):
+    """A file sent with a case: stored by content hash in the file store, as attachments are."""
+
+    __tablename__ = "case_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime]
+# ---------------------------------------------------------------- sites, spot checks, rectification
+
+
+class SiteRecord(Base):
+    """One step of a demonstration site's cultivation through the year (a visit, guidance,
+    materials); rows are only added."""
+
+    __tablename__ = "site_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("demo_sites.id", ondelete="CASCADE"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # visit guidance material note
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class Rectification(Base):
+    """A finding addressed to a unit (整改): reminded like a task while open or returned."""
+
+    __tablename__ = "rectifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("spot_checks.id"))
+    document_id: Mapped[int | None] = mapped_column(Integer)  # a supervision letter's demand
+    text: Mapped[str] = mapped_column(Text)
+    due: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open reported closed returned
+    report: Mapped[str] = mapped_column(Text, default="")
+    # The report's files: name, sha256, size, path (stored in the file store, as attachments).
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reported_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was returned
+    closed_actor: Mapped[str | None] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None]
+    created_actor: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_rectifications_status_due", "status", "due"),)
+
+
+class RectificationReminder(Base):
+    """One row per rectification reminder sent: its unique key makes a stage go out once."""
+
+    __tablename__ = "rectification_reminders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(
+        ForeignKey("rectifications.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("rectification_id", "stage"),)
 
 
 # ---------------------------------------------------------------- document deliveries

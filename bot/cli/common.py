@@ -76,13 +76,19 @@ def load(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def parse_time(text: str, settings: Settings) -> datetime:
-    """An ISO time (``2026-09-30T18:00+08:00``); without an offset, in the service's zone."""
+def parse_time(text: str, settings: Settings, *, deadline: bool = False) -> datetime:
+    """An ISO time (``2026-09-30T18:00+08:00``); without an offset, in the service's zone.
+
+    ``deadline``: a date alone (``2026-12-20``) is that day at ``[plan] due_time`` (18:00), the
+    time chat and the plan import take for a deadline without one — not midnight.
+    """
     raw = text.strip().replace(" ", "T", 1)
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise CliError(f"时间格式不对：{text!r}，应写作 2026-09-30T18:00+08:00") from exc
+    if deadline and "T" not in raw:
+        moment = datetime.combine(moment.date(), settings.plan.due_time)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.service.tz)
     return moment
@@ -106,3 +112,14 @@ def emit(args: argparse.Namespace, records: Any, text: str) -> None:
         print(json.dumps(jsonable(records), ensure_ascii=False, indent=2))
     else:
         print(text)
+
+
+def public_url_warning(settings: Settings, host: str | None = None) -> str | None:
+    """One line for the operator when the service is reached from other machines but the links
+    it writes would name 127.0.0.1 (``[http] public_url`` unset); None when all is well."""
+    if not settings.http.public_url_missing(host):
+        return None
+    listen = settings.http.host if host is None else host
+    return (f"警告：服务在 {listen or '所有地址'} 上监听，但未配置 [http] public_url"
+            f"（环境变量 DUDAO_HTTP_PUBLIC_URL）：通报和看板链接会写成 {settings.http.base_url}，"
+            "别的电脑打不开；请设为对外地址，如 https://dudao.example.gov.cn")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from bot.cli.common import Subcommands, group, leaf, load
+from bot.cli.common import Subcommands, group, leaf, load, public_url_warning
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
@@ -15,6 +16,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
                          default=str))
     else:
         print(settings.to_toml(effective=True))
+    if (warning := public_url_warning(settings)) is not None:
+        print(warning, file=sys.stderr)  # stdout stays the configuration, readable as TOML
     return 0
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.cli import (
     backup,
+    cases,
     config_check,
     documents,
     export,
@@ -19,9 +20,11 @@ from bot.cli import (
     people,
     plans,
     serve,
+    sites,
     submissions,
     tasks,
     tick,
+    tokens,
     units,
     wechat,
 )
@@ -34,7 +37,7 @@ log = logging.getLogger("dudao.cli")
 
 # In the order `dudao --help` lists them.
 COMMAND_GROUPS = (serve, config_check, units, people, groups, tasks, plans, submissions, notices,
-                  export, tick, documents, wechat, backup)
+                  export, tick, documents, wechat, backup, tokens, cases, sites)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,10 +8,11 @@ import errno
 import logging
 import signal
 import socket
+import sys
 import tomllib
 
 from bot.cli import logs
-from bot.cli.common import CliError, Subcommands, leaf, load
+from bot.cli.common import CliError, Subcommands, leaf, load, public_url_warning
 from config.masking import mask_url
 
 log = logging.getLogger("dudao.cli")
@@ -55,6 +56,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if "wechat_mp" in running:
             print(f"  WeChat MP:    {base}/wechat/mp", flush=True)
         print(f"  database:     {mask_url(settings.database_url)}", flush=True)
+        if (warning := public_url_warning(settings, host)) is not None:
+            print(warning, file=sys.stderr, flush=True)
+            log.warning("public_url is not set while listening on %s: links will name %s",
+                        host, settings.http.base_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -112,8 +117,13 @@ def _version() -> str:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.app import run_console
+    from bot.domain.identities import IdentityError, normalise
 
-    return run_console(load(args), identity=args.as_, chat=args.group)
+    try:  # `--as QQ:10001` is the person registered as qq:10001
+        identity = normalise(args.as_, None)  # any platform an adapter may bring
+    except IdentityError as exc:
+        raise CliError(exc.message) from None
+    return run_console(load(args), identity=identity, chat=args.group)
 
 
 def _bundled_http_defaults() -> dict[str, object]:

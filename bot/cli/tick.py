@@ -12,12 +12,19 @@ from bot.cli.session import admin_session
 def cmd_tick(args: argparse.Namespace) -> int:
     from bot.domain.clock import FixedClock
     from bot.scheduler import run_due_jobs
+    from bot.services import outbox
 
     settings = load(args)
     at = parse_time(args.at, settings)
     with admin_session(args, settings) as admin:
+        wall = admin.env.clock
+        before = admin.db.transaction(outbox.last_id)
         admin.env.clock = FixedClock(at)
         report = asyncio.run(run_due_jobs(admin.db, admin.env, at))
+        # Contract (DESIGN §5): what is due at T goes out from a running service within seconds,
+        # also when T is still to come; the jobs wrote it as of T.
+        admin.db.transaction(lambda conn: outbox.release_simulated(
+            conn, after_id=before, due_by=at, now=wall.now()))
         admin.emit(report, str(report))
     return 1 if getattr(report, "errors", None) else 0
 

@@ -111,9 +111,12 @@ def cmd_unit_link(args: argparse.Namespace) -> int:
 
         link = admin.run(write)
         expires = admin.env.local(link.expires_at)
+        note = admin.env.local_links_note()
         admin.emit({"url": link.url, "unit": link.unit, "expires_at": expires.isoformat()},
                    f"{link.unit}督导看板只读链接（可查看本单位及下级单位，"
-                   f"{expires:%Y-%m-%d %H:%M} 前有效）：\n{link.url}")
+                   f"{expires:%Y-%m-%d %H:%M} 前有效）：\n{link.url}" + (f"\n{note}" if note else ""))
+        if note and args.json:
+            print(note, file=sys.stderr)
     return 0
 
 

@@ -86,6 +86,21 @@ class Sender(Protocol):
 
 
 @runtime_checkable
+class Reactor(Protocol):
+    """A sender that can react to a message with an emoji (QQ through NapCat or LLOneBot).
+
+    The outbox hands it the envelopes of kind ``reaction`` (``bot.core.message.REACTION``: a
+    ``Reply`` naming the message, a ``Face`` naming the emoji); senders without this capability
+    never see them (nothing is sent). Whether an account can react depends on the
+    implementation behind it, so the adapter decides per envelope.
+    """
+
+    async def react(self, envelope: Envelope) -> bool:
+        """React; False when this account cannot (nothing sent). Raise SendError."""
+        ...
+
+
+@runtime_checkable
 class FileSender(Protocol):
     """A capability an adapter may have: posting a file into a chat, fetched from a URL.
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
 
-from bot.core.event import ChatKind, ChatRef, MessageEvent, NoticeEvent
-from bot.core.message import OutgoingMessage
+from bot.core.event import ChatKind, ChatRef, Face, MessageEvent, NoticeEvent, Reply
+from bot.core.message import REACTION, OutgoingMessage
 
 if TYPE_CHECKING:
     from bot.core.env import ServiceEnv
@@ -142,6 +142,25 @@ class Context(_Work):
         msg = OutgoingMessage.text(self.event.chat, text,
                                    reply_to=self.event.message_id if self.in_group else None)
         self.outgoing.append(Outgoing(msg, "reply", cause, self.event.self_id))
+
+    def acknowledge(self, text: str, *, cause: str) -> None:
+        """Answer that something was received and stored (``已收到 #12 …``).
+
+        Like :meth:`reply`, but the quote also names the sender: in a group the outbox may merge
+        the acknowledgements waiting for their turn into one message with an @ of each sender
+        (``[outbox] coalesce_acks``, bot/pipeline/coalesce.py).
+        """
+        msg = OutgoingMessage.text(self.event.chat, text,
+                                   reply_to=self.event.message_id if self.in_group else None,
+                                   reply_to_user=self.event.sender.id)
+        self.outgoing.append(Outgoing(msg, "reply", cause, self.event.self_id))
+
+    def react(self, emoji: str) -> None:
+        """React to the message with an emoji where the platform and the implementation can
+        (QQ through NapCat or LLOneBot); elsewhere nothing is sent. Goes out after the commit."""
+        msg = OutgoingMessage(self.event.chat, (Reply(self.event.message_id),
+                                                Face(emoji)))
+        self.outgoing.append(Outgoing(msg, REACTION, "", self.event.self_id))
 
     def _event(self) -> MessageEvent:
         return self.event

@@ -34,6 +34,10 @@ class DocumentRenderer(Protocol):
     def __call__(self, doc: Document, *, created: datetime | None = None) -> bytes: ...
 
 
+LOCAL_LINKS_NOTE = ("注意：未配置对外地址（[http] public_url，环境变量 DUDAO_HTTP_PUBLIC_URL），"
+                    "链接指向本机 127.0.0.1，只能在运行 dudao 的电脑上打开")
+
+
 @dataclass(slots=True)
 class ServiceEnv:
     settings: Settings
@@ -47,6 +51,12 @@ class ServiceEnv:
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
+
+    def local_links_note(self) -> str:
+        """A line to add where a link is given while links name this machine only; else ""."""
+        if not self.settings.http.links_are_local:
+            return ""
+        return LOCAL_LINKS_NOTE
 
     def fmt(self, moment: datetime) -> str:
         """A deadline as people write it: 7月15日 18:00."""

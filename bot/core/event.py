@@ -82,9 +82,14 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Quotes an earlier message by its platform message id."""
+    """Quotes an earlier message by its platform message id.
+
+    ``user_id`` is who wrote it, when known (OneBot 12's reply segment carries it; ours set it on
+    acknowledgements so the outbox can @ the sender when it merges several into one message).
+    """
 
     message_id: str
+    user_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

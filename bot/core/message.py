@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from bot.core.event import ChatRef, Mention, Reply, Segment, Text
 
+# The outbox kind of a reaction: a Reply naming the message and a Face naming the emoji, sent by
+# adapters that can react (bot.core.adapter.Reactor) and skipped by the others.
+REACTION = "reaction"
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
@@ -16,10 +20,10 @@ class OutgoingMessage:
 
     @classmethod
     def text(cls, chat: ChatRef, text: str, *, reply_to: str | None = None,
-             mentions: tuple[str, ...] = ()) -> OutgoingMessage:
+             reply_to_user: str = "", mentions: tuple[str, ...] = ()) -> OutgoingMessage:
         segs: list[Segment] = []
         if reply_to:
-            segs.append(Reply(reply_to))
+            segs.append(Reply(reply_to, reply_to_user))
         for m in mentions:
             segs.append(Mention(m))
             segs.append(Text(" "))

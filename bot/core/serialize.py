@@ -26,7 +26,8 @@ def dump(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[str, Any]]:
         elif isinstance(s, Mention):
             out.append({"t": "mention", "user_id": s.user_id, "name": s.name})
         elif isinstance(s, Reply):
-            out.append({"t": "reply", "message_id": s.message_id})
+            out.append({"t": "reply", "message_id": s.message_id}
+                       | ({"user_id": s.user_id} if s.user_id else {}))
         elif isinstance(s, Image):
             out.append({"t": "image", "file": s.file, "url": s.url, "name": s.name})
         elif isinstance(s, File):
@@ -53,7 +54,7 @@ def load(data: list[dict[str, Any]]) -> tuple[Segment, ...]:
         elif t == "mention":
             out.append(Mention(str(d.get("user_id", "")), str(d.get("name", ""))))
         elif t == "reply":
-            out.append(Reply(str(d.get("message_id", ""))))
+            out.append(Reply(str(d.get("message_id", "")), str(d.get("user_id", ""))))
         elif t == "image":
             out.append(Image(file=str(d.get("file", "")), url=str(d.get("url", "")),
                              name=str(d.get("name", ""))))

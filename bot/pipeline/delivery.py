@@ -7,9 +7,14 @@ account, ``group_interval_ms`` (+ jitter) between messages to the same chat, at 
 ``broadcast_per_minute`` non-reply messages a minute. Replies to a person who just asked are not
 held behind a broadcast: they jump the lane's queue.
 
-Results are written back in small batches. A failed send is retried with back-off; a
-risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
-after ``max_attempts`` the message is marked failed and the admins are told.
+Acknowledgements waiting for one group are sent as one message when their turn comes
+(``coalesce_acks``, ``bot/pipeline/coalesce.py``); reactions go to adapters that can show them,
+outside the spacing (``Reactor``); a message offering a file (an issued document) is posted as a
+file where the adapter can (``FileSender``), else as its download link, and every row's result
+records which (``outbox.delivered_as``). Results are written back in small batches. A failed
+send is retried with back-off; a risk-control failure pauses the whole account for
+``risk_backoff_s`` and alerts the admins once; after ``max_attempts`` the message is marked
+failed and the admins are told.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.core.adapter import Envelope, FileSender, Sender, SendError
+from bot.core.adapter import Envelope, FileSender, Reactor, Sender, SendError
 from bot.core.database import Database
 from bot.core.event import ChatRef, FileOffer, Text
-from bot.core.message import OutgoingMessage
+from bot.core.message import REACTION, OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
+from bot.pipeline import coalesce
 from bot.services import outbox as outbox_svc
 from config.settings import OutboxSettings
 
@@ -76,6 +83,10 @@ def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
     out = [OutgoingMessage(msg.chat, (*head, Text(chunks[0])))]
     out += [OutgoingMessage(msg.chat, (Text(c),)) for c in chunks[1:]]
     return out
+
+
+# Kinds that answer someone who just wrote: they jump the lane's queue and are no broadcast.
+_ANSWERS = ("reply", REACTION)
 
 
 async def offer_files(sender: Sender, d: Envelope) -> tuple[Envelope, str | None]:
@@ -152,7 +163,7 @@ class OutboxDelivery:
             self._in_flight.add(oid)
             platform = d.message.chat.platform
             lane = self._lane((platform, d.account or ""))
-            (lane.urgent if d.kind == "reply" else lane.normal).append(d)
+            (lane.urgent if d.kind in _ANSWERS else lane.normal).append(d)
             lane.wake.set()
 
     def _lane(self, key: tuple[str, str]) -> _Lane:
@@ -228,14 +239,43 @@ class OutboxDelivery:
                 await asyncio.sleep(min(lane.paused_until - now, 5.0))
                 continue
             d = lane.urgent.popleft() if lane.urgent else lane.normal.popleft()
+            if d.kind == REACTION:
+                # Not a message in the group: no spacing to keep, none used up.
+                await self._start(lane, self._react(d, platform))
+                continue
             await self._wait_turn(lane, d)
+            # Taken after the wait: what arrived for the group meanwhile rides along.
+            group = ([d] if not self.settings.coalesce_acks else
+                     coalesce.take(d, lane.urgent, limit_chars=self.settings.split_chars))
             # Mark the start now so the next message's spacing counts from it.
             lane.last_send = self.monotonic()
             lane.last_by_chat[d.message.chat.key] = lane.last_send
-            await lane.window.acquire()
-            task = asyncio.create_task(self._send_one(lane, d, platform, account or None))
-            lane.sending.add(task)
-            task.add_done_callback(lane.finished)
+            await self._start(lane, self._send_one(lane, group, platform, account or None))
+
+    async def _start(self, lane: _Lane, send: Coroutine[Any, Any, None]) -> None:
+        await lane.window.acquire()
+        task = asyncio.create_task(send)
+        lane.sending.add(task)
+        task.add_done_callback(lane.finished)
+
+    async def _react(self, d: Envelope, platform: str) -> None:
+        """A reaction where the platform's adapter can (``Reactor``); elsewhere nothing is sent
+        and the row is done all the same."""
+        sender = self.senders.get(platform)
+        try:
+            if isinstance(sender, Reactor):
+                await sender.react(d)
+        except SendError as exc:
+            # A lost reaction is not worth a retry storm or an alert: try again only when the
+            # account was away.
+            if exc.unavailable:
+                await self._retry(d, str(exc), count=False)
+                return
+            log.info("reaction %s in %s not sent: %s", d.outbox_id, d.chat.key, exc)
+        except Exception:
+            log.exception("reaction %s failed unexpectedly", d.outbox_id)
+        self._results.append((_row(d), "", None))
+        self._results_event.set()
 
     async def _wait_turn(self, lane: _Lane, d: Envelope) -> None:
         s = self.settings
@@ -248,7 +288,7 @@ class OutboxDelivery:
         last_chat = lane.last_by_chat.get(d.message.chat.key)
         if last_chat is not None:
             wait = max(wait, last_chat + chat_gap - now)
-        if d.kind != "reply" and s.broadcast_per_minute > 0:
+        if d.kind not in _ANSWERS and s.broadcast_per_minute > 0:
             window = lane.recent_broadcasts
             while window and window[0] < now - 60:
                 window.popleft()
@@ -257,11 +297,15 @@ class OutboxDelivery:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _send_one(self, lane: _Lane, d: Envelope, platform: str, account: str | None
-                        ) -> None:
+    async def _send_one(self, lane: _Lane, group: list[Envelope], platform: str,
+                        account: str | None) -> None:
+        """Send one message for ``group`` (one row, or acknowledgements merged into one) and
+        record the outcome on every row of it, as each row would have had it alone."""
+        d = coalesce.merge(group)
         sender = self.senders.get(platform)
         if sender is None:
-            await self._retry(d, f"no sender for platform {platform}", count=False)
+            for g in group:
+                await self._retry(g, f"no sender for platform {platform}", count=False)
             return
         try:
             d, mode = await offer_files(sender, d)
@@ -279,33 +323,38 @@ class OutboxDelivery:
                 d, mode = as_link(d), "link"
                 first_id = await self._send_parts(sender, d)
         except SendError as exc:
-            if exc.unconfirmed:
-                await self._unconfirmed(d, str(exc))
-            elif exc.risk_control:
+            if exc.risk_control and not exc.unconfirmed:
                 lane.paused_until = self.monotonic() + self.settings.risk_backoff_s
                 log.error("account %s:%s is risk-controlled; pausing %ss: %s", platform,
                           account, self.settings.risk_backoff_s, exc)
                 if self.alert:
                     self.alert(f"发送账号 {platform}:{account} 被平台限制（风控），已暂停发送 "
                                f"{int(self.settings.risk_backoff_s // 60)} 分钟，请检查账号状态")
-                await self._retry(d, str(exc), count=True,
-                                  delay=self.settings.risk_backoff_s)
-            elif exc.unavailable:
-                await self._retry(d, str(exc), count=False)
-            else:
-                await self._retry(d, str(exc), count=True, permanent=exc.permanent)
+            for g in group:
+                if exc.unconfirmed:
+                    await self._unconfirmed(g, str(exc))
+                elif exc.risk_control:
+                    await self._retry(g, str(exc), count=True,
+                                      delay=self.settings.risk_backoff_s)
+                elif exc.unavailable:
+                    await self._retry(g, str(exc), count=False)
+                else:
+                    await self._retry(g, str(exc), count=True, permanent=exc.permanent)
             return
         except Exception as exc:
             log.exception("send of outbox %s failed unexpectedly", d.outbox_id)
-            await self._retry(d, repr(exc), count=True)
+            for g in group:
+                await self._retry(g, repr(exc), count=True)
             return
         now = self.monotonic()
         lane.last_send = now
         lane.last_by_chat[d.message.chat.key] = now
-        if d.kind != "reply":
+        if d.kind not in _ANSWERS:
             lane.recent_broadcasts.append(now)
         self.sent += 1
-        self._results.append((_row(d), first_id, mode))
+        # Every row of a merged message points at it (a reply to it quotes any of them) and
+        # carries how its file offers went (merged acknowledgements hold none: None).
+        self._results.extend((_row(g), first_id, mode) for g in group)
         self._results_event.set()
 
     async def _send_parts(self, sender: Sender, d: Envelope) -> str:

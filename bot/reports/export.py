@@ -38,7 +38,7 @@ log = logging.getLogger("dudao.reports.export")
 
 Progress = Callable[[str], None]
 
-STATUS_NAMES = {"open": "进行中", "closed": "已关闭"}
+STATUS_NAMES = {"open": "进行中", "closed": "已关闭", "cancelled": "已撤销"}
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -72,6 +72,8 @@ SHEET_UNITS = "年度统计"
 SHEET_TASKS = "任务完成情况"
 SHEET_HALVES = "半年报告"
 SHEET_PLAN = "周期性任务"
+SHEET_SITES = "示范点"
+SHEET_RECTIFY = "整改事项"
 TOTAL_LABEL = "合计"
 
 # (header, width) per column. Tests and readers find columns by header, not by position.
@@ -333,7 +335,8 @@ def _half_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
 
 # A plan cell as words (the board's plan view says the same).
 PLAN_STATES = {"accepted": "已通过", "received": "待审核", "returned": "退回待改",
-               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始"}
+               "owed": "未报送", "overdue": "逾期未报", "upcoming": "未开始",
+               "cancelled": "已撤销"}
 _PLAN_FILLS = {"overdue": PatternFill("solid", fgColor="FFE699"),
                "returned": PatternFill("solid", fgColor="F8CBAD"),
                "accepted": PatternFill("solid", fgColor="E2EFDA")}
@@ -367,6 +370,67 @@ def _plan_sheet(ws: Worksheet, env: ServiceEnv, grid: stats_svc.PlanGrid) -> Non
     _print_setup(ws, "1:3", len(cols), "B4")
 
 
+SITE_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("编号", 7), ("单位", 18), ("示范点", 30), ("简介", 36), ("状态", 12), ("验收结论", 30),
+    ("培育记录", 9), ("验收时间", 17),
+)
+RECT_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("编号", 7), ("单位", 18), ("整改要求", 40), ("来源", 10), ("整改期限", 17), ("状态", 10),
+    ("逾期未完成", 10), ("报送时间", 17), ("销号时间", 17),
+)
+
+
+def _sites_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
+    """The year's candidates, the accepted ones (the year's list) first."""
+    cols = SITE_COLUMNS
+    accepted = [s for s in data.sites if s.status == "accepted"]
+    _title(ws, f"{data.year}年度示范点名单及培育情况",
+           f"验收通过 {len(accepted)} 个，共申报 {len(data.sites)} 个；验收通过的列在前面。", len(cols))
+    _header(ws, 3, cols)
+    formats = {_column(cols, "验收时间"): TIME_FORMAT}
+    left = (_column(cols, "示范点"), _column(cols, "简介"), _column(cols, "验收结论"))
+    row = 4
+    for s in sorted(data.sites, key=lambda s: (s.status != "accepted", s.id)):
+        _row(ws, row, [s.id, s.unit, s.name, s.description, s.label, s.reason, s.records,
+                       _local_naive(env, s.decided_at) if s.decided_at else ""],
+             formats=formats, left=left)
+        row += 1
+    _print_setup(ws, "1:3", len(cols), "C4")
+
+
+def _rect_sheet(ws: Worksheet, env: ServiceEnv, data: YearStats) -> None:
+    """Each item due in the year, then per unit how many are still owed past their deadline."""
+    cols = RECT_COLUMNS
+    items = data.rectifications
+    overdue = data.rect_overdue
+    closed = sum(1 for i in items if i.status == "closed")
+    _title(ws, f"{data.year}年度整改事项完成情况表",
+           f"统计范围：整改期限在 {data.year} 年内的整改事项；数据截至 "
+           f"{_local_naive(env, data.as_of):%Y-%m-%d %H:%M}。逾期未完成 = 期限已过仍未报送整改"
+           "情况（或被退回）的事项，按未按时完成计。", len(cols))
+    _header(ws, 3, cols)
+    formats = {_column(cols, n): TIME_FORMAT for n in ("整改期限", "报送时间", "销号时间")}
+    left = (_column(cols, "整改要求"),)
+    row = 4
+    for i in items:
+        source = f"抽查{i.check_id}" if i.check_id else ("督导建议书" if i.document_id else "督导发现")
+        _row(ws, row, [f"R{i.id}", i.unit, i.text, source, _local_naive(env, i.due), i.label,
+                       "是" if i.overdue(data.as_of) else "",
+                       _local_naive(env, i.reported_at) if i.reported_at else "",
+                       _local_naive(env, i.closed_at) if i.closed_at else ""],
+             formats=formats, left=left)
+        row += 1
+    _row(ws, row, ["", TOTAL_LABEL, f"{len(items)} 项，已销号 {closed} 项", "", "", "",
+                   sum(overdue.values()), "", ""], formats={}, total=True, left=left)
+    row += 2
+    names = {i.unit_id: i.unit for i in items}
+    for uid, n in sorted(overdue.items(), key=lambda kv: (-kv[1], names[kv[0]])):
+        _row(ws, row, ["", names[uid], f"逾期未完成 {n} 项", "", "", "", n, "", ""],
+             formats={}, left=left)
+        row += 1
+    _print_setup(ws, "1:3", len(cols), "C4")
+
+
 def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None = None) -> Workbook:
     """The workbook for ``data``; pure (no database, no file)."""
     say = progress or (lambda _stage: None)
@@ -384,6 +448,12 @@ def build_workbook(env: ServiceEnv, data: YearStats, progress: Progress | None =
     if data.plan is not None:
         say("写入周期性任务")
         _plan_sheet(wb.create_sheet(SHEET_PLAN), env, data.plan)
+    if data.sites:
+        say("写入示范点")
+        _sites_sheet(wb.create_sheet(SHEET_SITES), env, data)
+    if data.rectifications:
+        say("写入整改事项")
+        _rect_sheet(wb.create_sheet(SHEET_RECTIFY), env, data)
     _text_stays_text(wb)
     wb.properties.title = f"{data.year}年度督导工作统计"
     wb.properties.creator = "dudao"
@@ -426,7 +496,12 @@ def totals_of(data: YearStats) -> dict[str, Any]:
             "returned": comp.returned, "outstanding": comp.outstanding,
             "on_time_rate": None if rate is None else round(rate, 4),
             "red": flags.red, "blue": flags.blue, "yellow": flags.yellow,
-            "bonus": bonus, "deduction": deduction}
+            "bonus": bonus, "deduction": deduction,
+            "rectifications": len(data.rectifications),
+            "rectifications_closed": sum(1 for i in data.rectifications if i.status == "closed"),
+            "rectifications_overdue": sum(data.rect_overdue.values()),
+            "sites": len(data.sites),
+            "sites_accepted": sum(1 for s in data.sites if s.status == "accepted")}
 
 
 def export_year(db: Database, env: ServiceEnv, year: int | str, out: Path, *,

@@ -128,6 +128,8 @@ def grid(conn: Connection, *, tz: ZoneInfo, kind: str | None = None, system: str
         conds += [Task.due >= bounds[0], Task.due < bounds[1]]
     if not include_closed:
         conds.append(Task.status == "open")
+    else:  # a cancelled task is no column: its units owe nothing
+        conds.append(Task.status != "cancelled")
     if conds:
         tq = tq.where(and_(*conds))
     tasks = [GridTask(r.id, r.title, r.due, r.system, r.status)

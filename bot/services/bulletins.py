@@ -245,6 +245,16 @@ def weekly_text(conn: Connection, env: ServiceEnv, now: datetime) -> str:
     return "\n".join([head, *body, *tail])
 
 
+def weekly_has_news(conn: Connection, env: ServiceEnv, now: datetime) -> bool:
+    """Whether a weekly bulletin would say anything: a task in progress, a flag set this week,
+    or a unit that needs a supervision letter. A fresh database has none of these, and a
+    bulletin saying "目前没有进行中的任务" is not drafted for it."""
+    if conn.execute(select(Task.id).where(Task.status == "open").limit(1)).first() is not None:
+        return True
+    flags = _new_flags(conn, week_start(env, now), now + timedelta(microseconds=1))
+    return bool(flags.red or flags.yellow or units_needing_letters(conn))
+
+
 def draft_weekly(conn: Connection, env: ServiceEnv, now: datetime, *,
                  notify_admins: bool = True) -> int:
     """Draft this week's bulletin; send it to the admin groups for approval. Returns its id.
@@ -259,6 +269,8 @@ def draft_weekly(conn: Connection, env: ServiceEnv, now: datetime, *,
         letters = [(need, draft_letter(conn, env, need.unit_id, now))
                    for need in units_needing_letters(conn)]
         msg = f"【通报草稿 {bid}】请审阅，确认无误后回复“发布通报 {bid}”发布到各交流群。\n\n{text}"
+        if note := env.local_links_note():
+            msg += f"\n\n{note}"  # to the admins only: the bulletin itself stays as drafted
         if letters:
             names = "、".join(f"{need.unit_name}（{lid}）" for need, lid in letters)
             msg += (f"\n\n另：以下单位黄旗达到 {LETTER_THRESHOLD} 面，"

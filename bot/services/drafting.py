@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -27,10 +27,13 @@ from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
 from bot.domain.gongwen import Document, doc_number
 from bot.domain.periods import parse_half
-from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter
+from bot.services import doc_bulletin, doc_cases, doc_halfyear, doc_letter, programme_actions
 from bot.services import documents as register
 from bot.services import units as units_svc
 from bot.services.documents import Actor, DocumentInfo
+
+# A rectification item made from a letter's demand is due at the end of its reply day.
+RECTIFY_DUE = time(18, 0)
 
 log = logging.getLogger("dudao.documents")
 
@@ -216,16 +219,37 @@ def delivery_note(made: Made) -> str:
 
 def after_issue(conn: Connection, env: ServiceEnv, made: Made, *, actor: Actor,
                 now: datetime) -> Made:
-    """What follows an issued document, in the issuing transaction.
+    """What follows an issued document, in the issuing transaction; ``made`` with the
+    recipients it was queued for.
 
     - Delivery (``bot/services/document_delivery.py``): an issued 督导建议书 is queued for the
       unit's group (as a file where the implementation can take one, else a signed download
       link) and its officials on the official account (a link); a 通报 for every exchange group.
-    - Not yet wired (the programme issue): a letter's demands (``made.document.meta
-      ["demands"]``, each with its text and due date, the reply deadline in ``meta
-      ["reply_by"]``) become rectification items (整改) of the unit, reminded like tasks.
+    - Rectification: a 督导建议书's demands (``made.document.meta["demands"]``, each with its
+      text and due date) become rectification items (整改) of the unit, due at the end of the
+      reply day, reminded like tasks; the unit is told of each in its group. Queued after the
+      letter, so the group reads the letter before the items it asks for.
     """
     from bot.services import document_delivery
 
     sent = document_delivery.deliver(conn, env, made.info.id, actor=actor.label, now=now)
+    _rectification_items(conn, env, made, now=now)
     return replace(made, delivered_to=tuple(r.label for r in sent))
+
+
+def _rectification_items(conn: Connection, env: ServiceEnv, made: Made, *,
+                         now: datetime) -> list[str]:
+    """A 督导建议书's demands as the unit's rectification items; their numbers."""
+    meta = made.document.meta or {}
+    if made.info.kind != doc_letter.KIND or not meta.get("unit"):
+        return []
+    done = []
+    for demand in meta.get("demands", []):
+        day = date.fromisoformat(demand["due"])
+        due = datetime.combine(day, RECTIFY_DUE, tzinfo=env.tz)
+        item, _ = programme_actions.add_rect(
+            conn, env, unit=str(meta["unit"]), text=str(demand["text"]), due=due, check_id=None,
+            document_id=made.info.id, actor=f"document:{made.info.id}", channel="document",
+            now=now)
+        done.append(f"整改 {item.number}")
+    return done

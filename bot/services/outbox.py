@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from bot.core.message import OutgoingMessage
 from bot.core.serialize import dump
@@ -69,6 +69,28 @@ def enqueue_many(conn: Connection, rows: list[tuple[OutgoingMessage, str, str, s
           "created_at": now} for m, kind, cause, acc in rows],
     )
     return [int(i) for i in res.scalars()]
+
+
+def last_id(conn: Connection) -> int:
+    """The newest row's id (0 when empty): rows written after this moment have larger ids."""
+    return int(conn.execute(select(func.max(OutboxMessage.id))).scalar_one() or 0)
+
+
+def release_simulated(conn: Connection, *, after_id: int, due_by: datetime,
+                      now: datetime) -> int:
+    """Rows a simulated run (``dudao tick --at T``) wrote that are due at T: due now.
+
+    The jobs write their messages as of T (``not_before = T``); a T in the future would keep
+    them from a running service until T. What is due at T is meant to go out at once, so a
+    schedule can be checked without waiting; what the jobs held beyond T (a bulletin kept for
+    the next working morning) keeps its time.
+    """
+    res = conn.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id > after_id, OutboxMessage.state == "pending",
+               OutboxMessage.not_before <= due_by, OutboxMessage.not_before > now)
+        .values(not_before=now))
+    return int(res.rowcount)
 
 
 def claim_for_accounts(conn: Connection, accounts: Mapping[str, list[str]], *, now: datetime,

@@ -25,6 +25,8 @@ def weekly_draft(conn: Connection, env: ServiceEnv, at: datetime) -> int | None:
     locks.hold(conn, locks.LockKey.WEEKLY_BULLETIN)
     if bulletins_svc.exists(conn, bulletins_svc.KIND_WEEKLY, bulletins_svc.iso_period(env, at)):
         return None
+    if not bulletins_svc.weekly_has_news(conn, env, at):
+        return None  # nothing to report: no draft (a later tick this week looks again)
     bid = bulletins_svc.draft_weekly(conn, env, at)
     audit.record(conn, at=at, actor="system", channel="system", action="bulletin.draft",
                  target=f"bulletin:{bid}", detail={"period": bulletins_svc.iso_period(env, at)})

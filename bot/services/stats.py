@@ -49,7 +49,11 @@ from bot.domain.periods import Period, PeriodKind, parse_year
 from bot.domain.periods import parse as parse_period
 from bot.domain.recurrence import Recurrence, SeriesRule, instance_title
 from bot.domain.scoring import ScoreBreakdown, ScoreEntry, ScoreWeights, unit_score
+from bot.services import rectifications as rect_svc
+from bot.services import sites as sites_svc
 from bot.services.bulletins import LETTER_THRESHOLD
+from bot.services.rectifications import RectInfo
+from bot.services.sites import SiteInfo
 from storage.models import Flag, Series, SeriesUnit, Submission, Task, TaskUnit, Unit
 from storage.models import ScoreEntry as ScoreEntryRow
 
@@ -206,6 +210,18 @@ class YearStats:
     tasks: list[TaskCompletion]
     halves: list[HalfYearReport]
     plan: PlanGrid | None = None  # the year's recurring work (None: no series in the year)
+    # Rectification items due in the year and the year's demonstration sites (issue 16).
+    rectifications: list[RectInfo] = field(default_factory=list)
+    sites: list[SiteInfo] = field(default_factory=list)
+
+    @property
+    def rect_overdue(self) -> dict[int, int]:
+        """unit id → items still owed past their deadline (as of ``as_of``): not on time."""
+        out: dict[int, int] = defaultdict(int)
+        for i in self.rectifications:
+            if i.overdue(self.as_of):
+                out[i.unit_id] += 1
+        return dict(out)
 
     @property
     def unit_totals(self) -> tuple[Completion, FlagCounts, float, float]:
@@ -231,6 +247,11 @@ class YearStats:
 
 def _in(col: Any, window: Window) -> ColumnElement[bool]:
     return and_(col >= window.start, col < window.end)
+
+
+# A cancelled task (bot/services/corrections.py) counts for nothing: no assignments owed, no
+# overdue units; the task list still shows it, as cancelled.
+_LIVE = Task.status != "cancelled"
 
 
 def _segment(col: Any, split: datetime | None) -> Any:
@@ -265,7 +286,7 @@ def _completion_by(conn: Connection, window: Window, now: datetime, key: Any,
         .join(Task, Task.id == TaskUnit.task_id)
         .outerjoin(first, and_(first.task_id == TaskUnit.task_id,
                                first.unit_id == TaskUnit.unit_id, first.version == 1))
-        .where(_in(Task.due, window))
+        .where(_in(Task.due, window), _LIVE)
         .group_by(key, seg)
     )
     if unit_ids is not None:
@@ -461,7 +482,7 @@ def _half_report(year: int, half: int, window: Window, now: datetime, n_tasks: i
 def count_tasks(conn: Connection, window: Window) -> int:
     """Tasks whose deadline falls in ``window`` (the reports' "任务 N 项")."""
     return int(conn.execute(
-        select(func.count()).select_from(Task).where(_in(Task.due, window))).scalar_one())
+        select(func.count()).select_from(Task).where(_in(Task.due, window), _LIVE)).scalar_one())
 
 
 def half_year_report(conn: Connection, env: ServiceEnv, year: int, half: int, *,
@@ -501,9 +522,11 @@ def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
         for index, h in enumerate(halves)
     ]
     grid = plan_grid(conn, env, window.start.year, now=now)
+    rects = rect_svc.list_items(conn, due_since=window.start, due_until=window.end, limit=None)
     return YearStats(year=window.start.year, window=window, as_of=now,
                      units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports,
-                     plan=grid if grid.columns else None)
+                     plan=grid if grid.columns else None, rectifications=rects,
+                     sites=sites_svc.list_sites(conn, year=window.start.year, limit=None))
 
 
 def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:
@@ -591,7 +614,7 @@ def late_assignments(conn: Connection, window: Window, now: datetime, *,
         .join(Unit, Unit.id == TaskUnit.unit_id)
         .outerjoin(first, and_(first.task_id == TaskUnit.task_id,
                                first.unit_id == TaskUnit.unit_id, first.version == 1))
-        .where(_in(Task.due, window), Task.due < now,
+        .where(_in(Task.due, window), _LIVE, Task.due < now,
                (first.id.is_(None)) | (first.submitted_at > Task.due))
         .order_by(Task.due, Task.id, Unit.code, Unit.id)
     )
@@ -613,7 +636,7 @@ def returned_versions(conn: Connection, window: Window, *,
         .join(Unit, Unit.id == Submission.unit_id)
         .outerjoin(TaskUnit, and_(TaskUnit.task_id == Submission.task_id,
                                   TaskUnit.unit_id == Submission.unit_id))
-        .where(Submission.status == "returned", _in(Task.due, window))
+        .where(Submission.status == "returned", _in(Task.due, window), _LIVE)
         .order_by(Task.due, Task.id, Unit.code, Unit.id, Submission.version)
     )
     if unit_ids is not None:
@@ -665,6 +688,7 @@ def units_by_flag(per_unit: Iterable[UnitYearStats], color: str, minimum: int = 
 
 PLAN_DONE = ("received", "accepted")  # submitted (and not returned): the work is done
 UPCOMING = "upcoming"
+CANCELLED = "cancelled"  # an instance cancelled (bot/services/corrections.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -753,10 +777,12 @@ def plan_grid(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | N
     series_of = {c.task_id: c.series_id for c in columns if c.task_id is not None}
     states: dict[tuple[int, int], str] = {}
     if series_of:
-        for tid, uid, state in conn.execute(
-                select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.state)
+        for tid, uid, state, status in conn.execute(
+                select(TaskUnit.task_id, TaskUnit.unit_id, TaskUnit.state, Task.status)
+                .join(Task, Task.id == TaskUnit.task_id)
                 .where(TaskUnit.task_id.in_(sorted(series_of)))):
-            states[int(tid), int(uid)] = state
+            # a cancelled instance is shown as such, and owes nothing
+            states[int(tid), int(uid)] = CANCELLED if status == "cancelled" else state
             # an instance's units (a series' units may have changed since it was created)
             members[series_of[int(tid)]].add(int(uid))
     wanted = set().union(*members.values()) if members else set()
@@ -782,6 +808,9 @@ def plan_grid(conn: Connection, env: ServiceEnv, year: int, *, now: datetime | N
                 if got is None:
                     continue
                 cell = PlanCell(got, got in ("owed", "returned") and c.due < now)
+                if got == CANCELLED:
+                    cells[u.id, index] = cell
+                    continue
             cells[u.id, index] = cell
             total += 1
             done += cell.state in PLAN_DONE

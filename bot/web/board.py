@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.core.blobs import BlobStore
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
-from bot.web import actions, api, auth, documents, links, pages, plan
+from bot.web import actions, api, auth, cases, corrections, documents, links, pages, plan, programme
 from bot.web.common import BOARD, Board, Handler, error_page, make_jinja
 from bot.web.ids import BadId
 
@@ -26,8 +26,11 @@ def setup_board(app: web.Application, *, db: Database, env: ServiceEnv, files: B
     app.add_routes(auth.routes())
     app.add_routes(pages.routes())
     app.add_routes(actions.routes())
+    app.add_routes(corrections.routes())
     app.add_routes(documents.routes())
     app.add_routes(plan.routes())
+    app.add_routes(cases.routes())
+    app.add_routes(programme.routes())
     app.add_routes(api.routes())
     return state
 
@@ -35,7 +38,7 @@ def setup_board(app: web.Application, *, db: Database, env: ServiceEnv, files: B
 @web.middleware
 async def not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A bad id anywhere (``bot/web/ids.py``) is a 404: JSON under /api/, the error page
-    elsewhere. Under /api/ an unknown path is a JSON 404 too."""
+    elsewhere. Under /api/ an unknown path, a wrong method and a failure are JSON too."""
     is_api = request.path.startswith("/api/")
     try:
         return await handler(request)
@@ -48,3 +51,17 @@ async def not_found(request: web.Request, handler: Handler) -> web.StreamRespons
         if is_api:
             return api.error(404, "not_found", "没有这个接口")
         raise
+    except web.HTTPMethodNotAllowed as exc:
+        if is_api:
+            resp = api.error(405, "method_not_allowed", "接口不支持这种请求方法（只读接口只接受 GET）")
+            resp.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+            return resp
+        raise
+    except web.HTTPException:
+        raise
+    except Exception:
+        if not is_api:
+            raise
+        # Under /api/ even a bug answers in JSON (the traceback goes to the log, not the client).
+        log.exception("API request failed: %s %s", request.method, request.path[:80])
+        return api.error(500, "internal", "服务器内部错误，已记录日志")

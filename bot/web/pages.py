@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from bot.domain.errors import DomainError, NotFound
 from bot.services import board as board_svc
+from bot.services import rectifications as rect_svc
 from bot.services.tasks import SYSTEM_NAMES
 from bot.services.units import KIND_NAMES
 from bot.web import charts, labels
@@ -92,8 +93,10 @@ async def unit_page(request: web.Request) -> web.StreamResponse:
             conn, unit_id, now=now, tz=tz, all_years=all_years))
     except NotFound as exc:
         return error_page(request, 404, exc.message)
+    rects = await b.db.run(lambda conn: rect_svc.list_items(
+        conn, unit_ids={unit_id}, unfinished=True, limit=None))
     today = now.astimezone(tz).date()
-    return page(request, "unit.html", v=v, d=v.detail, kinds=KIND_NAMES, now=now,
+    return page(request, "unit.html", v=v, d=v.detail, kinds=KIND_NAMES, now=now, rects=rects,
                 score_total=sum(s.points for s in v.detail.scores), all_years=all_years,
                 due_note=lambda due: labels.due_note(due.astimezone(tz).date(), today))
 
@@ -119,7 +122,7 @@ async def task_page(request: web.Request) -> web.StreamResponse:
     submitted = [u for u in d.units if u.submitted_at is not None]
     return page(request, "task.html", d=d, systems=SYSTEM_NAMES, latest=set(latest.values()),
                 returned=returned, chart=chart, late=late, missing=missing, submitted=submitted,
-                overdue=d.task.due < b.now())
+                overdue=d.task.due < b.now(), local_due=b.env.local(d.task.due))
 
 
 @admin_only

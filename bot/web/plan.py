@@ -12,19 +12,20 @@ from bot.domain.errors import DomainError
 from bot.domain.periods import parse_year
 from bot.services import stats
 from bot.services.units import KIND_NAMES
-from bot.web.api import api
 from bot.web.common import board, page, signed_in, who_of
 
 # The state of a unit's instance, as a word (the colour is a help, never the only sign).
 CELLS = {"accepted": ("sa", "过", "已通过"), "received": ("sr", "审", "已报送，待审核"),
          "returned": ("sx", "退", "已退回，待重新报送"), "owed": ("so", "未", "尚未报送（未到截止时间）"),
-         "overdue": ("sl", "逾", "逾期未报送"), "upcoming": ("su", "·", "尚未开始（本期任务还未生成）")}
+         "overdue": ("sl", "逾", "逾期未报送"), "upcoming": ("su", "·", "尚未开始（本期任务还未生成）"),
+         "cancelled": ("su", "撤", "本期任务已撤销")}
 TODO = {"overdue": "逾期未报", "returned": "退回待改"}
 QUARTERS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度", 0: "全年"}
 
 
 def routes() -> list[web.RouteDef]:
-    return [web.get("/plan", plan_page), web.get("/api/v1/plan", api_plan)]
+    # /api/v1/plan is declared with the rest of the API (bot/web/api.py)
+    return [web.get("/plan", plan_page)]
 
 
 def _query(request: web.Request) -> tuple[int, str]:
@@ -63,8 +64,7 @@ async def plan_page(request: web.Request) -> web.StreamResponse:
                 years=[local.year + 1, local.year, local.year - 1], problem=problem)
 
 
-@api
-async def api_plan(request: web.Request) -> web.StreamResponse:
+async def api_plan(request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
     b = board(request)
     year, kind = _query(request)
     g = await b.db.run(lambda conn: stats.plan_grid(
@@ -80,4 +80,4 @@ async def api_plan(request: web.Request) -> web.StreamResponse:
                    "cells": [None if (cell := g.cell(u.unit_id, i)) is None else cell.shown
                              for i in range(len(g.columns))]} for u in g.units],
     }
-    return web.json_response(body)
+    return body

@@ -10,7 +10,8 @@ from bot.services.stats import PlanCell, PlanColumn, PlanGrid
 from handlers.answers.words import asked, fmt_due, name_list
 
 CELL_WORDS = {"accepted": "已通过", "received": "已报送，待审核", "returned": "已退回，待重新报送",
-              "owed": "未报送", "overdue": "逾期未报送", "upcoming": "尚未开始"}
+              "owed": "未报送", "overdue": "逾期未报送", "upcoming": "尚未开始",
+              "cancelled": "已撤销"}
 SHOWN_COLUMNS = 12
 
 

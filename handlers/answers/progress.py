@@ -77,8 +77,10 @@ def _one_task_units(ctx: Context, a: query_svc.Ask, t: query_svc.TaskStatus) -> 
             return f"{head}还有 {t.matched} 个单位未提交：{name_list(names, more)}"
         tail = (f" 等，完整名单见督导看板 {ctx.env.board_url}/tasks/{t.task_id}"
                 if len(names) + more > MAX_NAMES else "")
-        return (f"{head}{t.total} 个单位中还有 {t.matched} 个未提交："
-                f"{'、'.join(names[:MAX_NAMES])}{tail}")
+        # "18 个单位中还有 18 个未提交" reads as a slip: when nobody has sent it, say so.
+        owed = (f"{t.total} 个单位均未提交" if t.matched == t.total
+                else f"{t.total} 个单位中还有 {t.matched} 个未提交")
+        return f"{head}{owed}：{'、'.join(names[:MAX_NAMES])}{tail}"
     if a.form == "count":
         return f"{head}{t.total} 个单位中{label} {t.matched} 个" + (
             f"：{name_list(names, more)}" if 0 < t.matched <= 10 else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from storage.migrate import include_name
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -20,6 +21,7 @@ context.configure(
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

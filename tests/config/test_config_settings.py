@@ -72,6 +72,7 @@ def test_defaults_come_from_the_bundled_file(tmp_path: Path) -> None:
     assert s.outbox.broadcast_per_minute == 20
     assert s.outbox.max_attempts == 5
     assert s.outbox.split_chars == 1500
+    assert s.outbox.coalesce_acks is True
     assert s.outbox.poll_interval_s == 2.0
     assert (s.outbox.retry_backoff_s, s.outbox.risk_backoff_s) == (30.0, 600.0)
     assert s.schedule.enabled is True
@@ -225,6 +226,7 @@ def test_utf8_bom_file_is_read(tmp_path: Path) -> None:
         ("DUDAO_NLU_ENABLED", "yes", "nlu", "enabled", True),
         ("DUDAO_NLU_ENABLED", "1", "nlu", "enabled", True),
         ("DUDAO_NLU_ENABLED", "TRUE", "nlu", "enabled", True),
+        ("DUDAO_OUTBOX_COALESCE_ACKS", "false", "outbox", "coalesce_acks", False),
         (
             "DUDAO_ONEBOT_FORWARD_URLS",
             "ws://127.0.0.1:3001, wss://qq.example.com/ws",

@@ -1,84 +1,46 @@
-"""Demonstration sites and their year-end acceptance."""
+"""Demonstration sites: nomination, cultivation and the year-end decision."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.demo_sites import (
-    ChecklistItem,
-    DemoSite,
-    ItemResult,
+    RecordKind,
     SiteState,
-    accept,
-    nominate,
-    start_preparing,
+    after_record,
+    check_nomination,
+    decide,
 )
 from bot.domain.errors import Conflict, InvalidInput
 
-WHEN = datetime(2026, 12, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-CHECKLIST = (
-    ChecklistItem("system", "制度建设"),
-    ChecklistItem("cases", "典型案例"),
-    ChecklistItem("media", "宣传报道", required=False),
-)
+
+def test_cultivation_then_acceptance() -> None:
+    state = after_record("示范点", SiteState.NOMINATED, "实地走访，查看台账")
+    assert state is SiteState.PREPARING
+    assert after_record("示范点", state, "补充材料") is SiteState.PREPARING
+    assert decide("示范点", state, passed=True, reason="制度健全") is SiteState.ACCEPTED
+    assert decide("示范点", SiteState.NOMINATED, passed=False, reason="未开展培育") \
+        is SiteState.NOT_ACCEPTED
+    assert SiteState.ACCEPTED.label == "验收通过"
+    assert RecordKind.VISIT.label == "实地走访"
 
 
-def preparing() -> DemoSite:
-    return start_preparing(nominate(7, "郑州市市场监管局服务型执法示范点", 2026, CHECKLIST))
+def test_a_decided_site_is_final() -> None:
+    for state in (SiteState.ACCEPTED, SiteState.NOT_ACCEPTED):
+        with pytest.raises(Conflict) as info:
+            decide("示范点", state, passed=True, reason="再议")
+        assert state.label in info.value.message
+        with pytest.raises(Conflict):
+            after_record("示范点", state, "走访")
 
 
-def test_accepted_when_every_required_item_passed() -> None:
-    site = accept(
-        preparing(),
-        [ItemResult("system", True), ItemResult("cases", True), ItemResult("media", False, "偏少")],
-        WHEN,
-    )
-    assert site.state is SiteState.ACCEPTED
-    assert site.accepted_at == WHEN
-    assert [r.key for r in site.failed] == ["media"]
-
-
-def test_not_accepted_when_a_required_item_failed() -> None:
-    site = accept(preparing(), [ItemResult("system", True), ItemResult("cases", False, "案例不足")])
-    assert site.state is SiteState.NOT_ACCEPTED
-    assert site.state.label == "验收未通过"
-
-
-@pytest.mark.parametrize(
-    "results",
-    [
-        [ItemResult("system", True)],  # a required item is missing
-        [ItemResult("system", True), ItemResult("cases", False)],  # failed without a note
-        [ItemResult("system", True), ItemResult("cases", True), ItemResult("other", True)],
-        [ItemResult("system", True), ItemResult("system", True), ItemResult("cases", True)],
-    ],
-)
-def test_bad_results(results: list[ItemResult]) -> None:
+def test_validation() -> None:
+    assert check_nomination(" 服务型执法示范点 ", " 简介 ") == ("服务型执法示范点", "简介")
     with pytest.raises(InvalidInput):
-        accept(preparing(), results)
-
-
-def test_invalid_transitions() -> None:
-    nominated = nominate(7, "示范点", 2026, CHECKLIST)
-    with pytest.raises(Conflict) as info:
-        accept(nominated, [ItemResult("system", True), ItemResult("cases", True)])
-    assert "已推荐" in info.value.message
-    with pytest.raises(Conflict):
-        start_preparing(start_preparing(nominated))
-    done = accept(preparing(), [ItemResult("system", True), ItemResult("cases", True)])
-    with pytest.raises(Conflict):
-        accept(done, [ItemResult("system", True), ItemResult("cases", True)])
-    with pytest.raises(Conflict):
-        start_preparing(done)
-
-
-def test_nomination_validation() -> None:
+        check_nomination(" ", "")
     with pytest.raises(InvalidInput):
-        nominate(7, " ", 2026, CHECKLIST)
+        check_nomination("甲" * 201, "")
     with pytest.raises(InvalidInput):
-        nominate(7, "示范点", 2026, [])
+        decide("示范点", SiteState.PREPARING, passed=True, reason=" ")
     with pytest.raises(InvalidInput):
-        nominate(7, "示范点", 2026, [ChecklistItem("a", "甲"), ChecklistItem("a", "乙")])
+        after_record("示范点", SiteState.PREPARING, "  ")

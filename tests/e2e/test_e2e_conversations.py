@@ -73,7 +73,8 @@ async def say(bot: Bot, payload: dict[str, Any], *, replies: int = 1) -> list[st
 
 
 def _text(action: dict[str, Any]) -> str:
-    msg = action["params"]["message"]
+    # Actions other than sends (get_version_info before a reaction) say nothing.
+    msg = action["params"].get("message", [])
     return "".join(s["data"].get("text", "") for s in msg if s["type"] == "text")
 
 

@@ -214,7 +214,7 @@ async def test_several_units_or_a_kind_in_one_question(qbot: Bot) -> None:
 
 async def test_a_task_by_fragment_and_several_open_tasks_listed(qbot: Bot) -> None:
     fragment = await ask(qbot, ADMIN, "调研报告谁没交")
-    assert fragment == ("《三季度调研报告》（截止 9月30日 18:00）3 个单位中还有 3 个未提交："
+    assert fragment == ("《三季度调研报告》（截止 9月30日 18:00）3 个单位均未提交："
                         "郑州市、开封市、洛阳市")
     every = (await ask(qbot, ADMIN, "谁没交")).splitlines()
     # three open tasks, none named: each is listed, none silently chosen

@@ -61,7 +61,7 @@ async def test_a_fragment_that_fits_two_tasks_asks_which(qbot: Bot) -> None:
     which = await ask(qbot, ADMIN, "报告谁没交")
     assert which == "您说的是哪一项任务：《涉企检查自查报告》、《三季度调研报告》？请回复任务名称"
     answer = await ask(qbot, ADMIN, "自查报告")
-    assert answer == ("《涉企检查自查报告》（截止 7月20日 18:00）2 个单位中还有 2 个未提交："
+    assert answer == ("《涉企检查自查报告》（截止 7月20日 18:00）2 个单位均未提交："
                       "郑州市、开封市")
 
 

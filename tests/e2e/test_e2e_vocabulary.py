@@ -370,7 +370,7 @@ async def test_new_task_reaches_the_parser_without_restart(nbot: Bot) -> None:
     # The old parser was swapped out, not modified.
     assert old.parse("安全生产执法检查谁没交", now=NOW).task_ids == ()
     who = await ask(nbot, ADMIN, "安全生产执法检查谁没交", at_bot=True)
-    assert who == "《安全生产执法检查》（截止 7月20日 18:00）2 个单位中还有 2 个未提交：郑州市、开封市"
+    assert who == "《安全生产执法检查》（截止 7月20日 18:00）2 个单位均未提交：郑州市、开封市"
 
 
 async def test_long_board_is_summarised_with_a_link(cbot: Bot) -> None:

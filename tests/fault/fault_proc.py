@@ -56,6 +56,9 @@ def dudao_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "DUDAO_OUTBOX_ACCOUNT_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_GROUP_INTERVAL_MS": "0",
         "DUDAO_OUTBOX_JITTER_MS": "0",
+        # Acknowledgements are matched to submissions by their quote; merged ones quote none
+        # (tests/e2e/test_e2e_rush.py covers merging).
+        "DUDAO_OUTBOX_COALESCE_ACKS": "false",
         "DUDAO_OUTBOX_POLL_INTERVAL_S": "0.2",
         "DUDAO_OUTBOX_RETRY_BACKOFF_S": "0.5",
         "DUDAO_SCHEDULE_ENABLED": "false",

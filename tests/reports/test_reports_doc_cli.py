@@ -62,3 +62,19 @@ def test_reports_doc_cli_bad_input(tmp_path: Path) -> None:
         assert "Traceback" not in r.stderr
     r = dudao(tmp_path, "doc", "list", db=url)
     assert r.stdout.strip() == "（没有文件）"  # nothing was left behind by the refusals
+
+
+def test_reports_doc_cli_issued_letter_makes_rectification_items(tmp_path: Path) -> None:
+    """Issuing a 督导建议书 turns its demands into the unit's rectification items, due on the
+    reply day; a draft makes none."""
+    url = _db(tmp_path)
+    r = dudao(tmp_path, "doc", "letter", "--unit", "开封市", "--json", db=url)
+    assert r.returncode == 0, r.stderr
+    r = dudao(tmp_path, "rectify", "list", "--json", db=url)
+    assert json.loads(r.stdout) == []
+    r = dudao(tmp_path, "doc", "issue", "1", db=url)
+    assert r.returncode == 0, r.stderr
+    items = json.loads(dudao(tmp_path, "rectify", "list", "--json", db=url).stdout)
+    assert items and all(i["unit"] == "开封市" and i["document_id"] == 1 for i in items)
+    assert all(i["status"] == "open" and i["due"].endswith("T18:00:00+08:00") for i in items)
+    assert items[-1]["text"] == "举一反三，建立本单位督导任务台账，确保后续任务按时保质完成。"

@@ -27,6 +27,7 @@ def _dynamic(world: World, when: datetime) -> None:
 
 
 async def test_weekly_draft_once_per_iso_week(world: World) -> None:
+    world.add_task("年度总结", at("2026-12-30 18:00"))  # something to report on
     r = await run_due_jobs(world.db, world.env, at("2026-07-24 15:59"))  # Friday
     assert r.ran == [JOB_SWEEP] and r.ok
     r = await run_due_jobs(world.db, world.env, at("2026-07-24 16:00"))
@@ -46,6 +47,7 @@ async def test_weekly_draft_once_per_iso_week(world: World) -> None:
 
 
 async def test_weekly_draft_catches_up_after_downtime(world: World) -> None:
+    world.add_task("年度总结", at("2026-12-30 18:00"))
     r = await run_due_jobs(world.db, world.env, at("2026-07-27 08:00"))  # Monday: new week
     assert r.bulletin_id is None
     r = await run_due_jobs(world.db, world.env, at("2026-08-01 11:00"))  # down all Friday

@@ -31,7 +31,7 @@ async def test_web_anonymous_pages_redirect_to_login_and_api_says_401(webapp: We
         resp = await webapp.client.get(path, allow_redirects=False)
         assert resp.status == 401, path
         assert resp.content_type == "application/json"
-        assert (await resp.json())["error"] == "unauthorized"
+        assert (await resp.json())["error"]["code"] == "unauthorized"
     # Anonymous POSTs (with a valid CSRF token) are refused too.
     token = await webapp.csrf()
     resp = await webapp.client.post(f"/submissions/{webapp.seed.pending_submission}/review",

@@ -72,7 +72,7 @@ async def test_web_bad_ids_under_api_are_404_json(webapp: Web) -> None:
         resp = await webapp.client.get(f"/api/v1/units/{bad}", headers=headers)
         assert resp.status == 404, bad
         assert resp.content_type == "application/json"
-        assert (await resp.json())["error"] == "not_found"
+        assert (await resp.json())["error"]["code"] == "not_found"
     # Still 401 first for a caller without credentials: the id is not even looked at.
     assert (await webapp.client.get(f"/api/v1/units/{TOO_BIG}")).status == 401
     ok = await webapp.client.get(f"/api/v1/units/{webapp.seed.units['郑州市']}", headers=headers)

@@ -191,7 +191,8 @@ async def test_web_api_with_a_bearer_token(webapp: Web) -> None:
     bad = await webapp.client.get("/api/v1/units", headers={"Authorization": "Bearer nope"})
     assert bad.status == 401
     units = await (await webapp.client.get("/api/v1/units", headers=headers)).json()
-    assert {u["name"] for u in units} == {"郑州市", "开封市", "中牟县", "省财政厅"}
+    # Lists are paged (DESIGN §5): the records are under "items".
+    assert {u["name"] for u in units["items"]} == {"郑州市", "开封市", "中牟县", "省财政厅"}
     board = await (await webapp.client.get("/api/v1/board", headers=headers)).json()
     assert board["totals"]["red"] == 1 and board["totals"]["blue"] == 1
     zz = webapp.seed.units["郑州市"]
@@ -199,13 +200,13 @@ async def test_web_api_with_a_bearer_token(webapp: Web) -> None:
     assert by_id[zz]["cells"] == {str(webapp.seed.task1): "red",
                                   str(webapp.seed.task2): "received"}
     tasks = await (await webapp.client.get("/api/v1/tasks", headers=headers)).json()
-    assert [(t["title"], t["submitted"], t["units"]) for t in tasks] == [
-        ("三季度调研报告", 1, 4), ("一季度工作报告", 3, 4)]
+    assert [(t["title"], t["submitted"], t["units"]) for t in tasks["items"]] == [
+        ("一季度工作报告", 3, 4), ("三季度调研报告", 1, 4)]
     unit = await (await webapp.client.get(f"/api/v1/units/{zz}", headers=headers)).json()
     assert unit["flags"] == {"red": 1, "blue": 0, "yellow": 0}
     assert unit["submissions"][0]["attachments"][0]["name"] == "调研报告.docx"
     missing = await webapp.client.get("/api/v1/units/999", headers=headers)
-    assert missing.status == 404 and (await missing.json())["error"] == "not_found"
+    assert missing.status == 404 and (await missing.json())["error"]["code"] == "not_found"
     assert (await webapp.client.get("/api/v1/board?period=x", headers=headers)).status == 400
     # An admin's board session works as well.
     await webapp.login()

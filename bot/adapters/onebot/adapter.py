@@ -4,18 +4,22 @@ It serves the v11 and v12 endpoints (``v11.py``, ``v12.py``, over the shared tra
 ``hub.py``), hands every decoded event to the host, downloads attachments when the host asks
 (their handles expire within hours: https://napneko.github.io/develop/file), and sends the
 outbox's envelopes on the account that should speak, mapping the implementation's failures to
-what the outbox understands (:class:`~bot.core.adapter.SendError`).
+what the outbox understands (:class:`~bot.core.adapter.SendError`). It reacts to messages with
+an emoji, and posts offered documents as group files, where the implementation behind the
+account can (``capabilities.py``; learnt once per account, ``Connection.app_names``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.adapters.download import Downloader
+from bot.adapters.onebot import capabilities, codec_v11
 from bot.adapters.onebot.errors import (
     ActionFailed,
     ActionTimeout,
@@ -25,12 +29,23 @@ from bot.adapters.onebot.errors import (
 from bot.adapters.onebot.files import FileFetcher, HttpFileFetcher
 from bot.adapters.onebot.hub import MAX_FRAME_BYTES, Hub
 from bot.adapters.onebot.store import DEFAULT_TIMEOUT
+from bot.adapters.onebot.transport import Connection
 from bot.adapters.onebot.v11 import PUSH_CONCURRENCY, PUSH_MAX_BYTES, V11
 from bot.adapters.onebot.v12 import V12
 from bot.adapters.url_policy import UrlPolicy
 from bot.core.adapter import Envelope, Host, SendError
 from bot.core.blobs import BlobStore, NewBlob, keep_attachments
-from bot.core.event import ChatKind, ChatRef, Event, File, Image, MessageEvent, StoredFile
+from bot.core.event import (
+    ChatKind,
+    ChatRef,
+    Event,
+    Face,
+    File,
+    Image,
+    MessageEvent,
+    Reply,
+    StoredFile,
+)
 from bot.core.message import OutgoingMessage
 
 if TYPE_CHECKING:
@@ -39,10 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("dudao.onebot")
 
 MiB = 1024 * 1024
-# Implementations whose ``upload_group_file`` fetches an http(s) URL itself (NapCat, LLOneBot);
-# Lagrange and go-cqhttp take only a path on their own host, which a bot on another host cannot
-# give (onebot.md §4.3, §7.5). Matched in ``get_version_info.app_name``, lower-cased.
-URL_UPLOADERS = ("napcat", "llonebot")
 # The implementation downloads the file before it answers an upload.
 UPLOAD_TIMEOUT = 120.0
 
@@ -102,47 +113,68 @@ class OneBotAdapter(V11, V12):
 
         return await keep_attachments(event, self._files, fetch)
 
+    def _account_for(self, envelope: Envelope) -> str:
+        if envelope.account:
+            return envelope.account
+        accounts = self.available_accounts(envelope.chat.platform)
+        if not accounts:
+            raise SendError(f"no {envelope.chat.platform} account connected", unavailable=True)
+        return accounts[0]
+
     async def send(self, envelope: Envelope) -> str:
-        account = envelope.account
-        if not account:
-            accounts = self.available_accounts(envelope.chat.platform)
-            if not accounts:
-                raise SendError(f"no {envelope.chat.platform} account connected",
-                                unavailable=True)
-            account = accounts[0]
-        try:
+        account = self._account_for(envelope)
+        with _as_send_error():
             return await self.send_message(account, envelope.message)
-        except ConnectionLost as exc:
-            raise SendError(str(exc), unconfirmed=True) from exc
-        except NotConnected as exc:
-            raise SendError(str(exc), unavailable=True) from exc
-        except ActionTimeout as exc:
-            # A timed-out send may have gone out (go-cqhttp reports failures of messages it
-            # delivered: https://github.com/Mrs4s/go-cqhttp/issues/382): treat it like risk
-            # control rather than resending at once.
-            raise SendError(f"timeout: {exc}", risk_control=True) from exc
-        except ActionFailed as exc:
-            raise SendError(str(exc), risk_control=exc.risk_control) from exc
+
+    async def react(self, envelope: Envelope) -> bool:
+        """React to the message the envelope's ``Reply`` names with its ``Face``, where the
+        implementation behind the account can (``capabilities.py``); else send nothing."""
+        reply = next((s for s in envelope.message.segments if isinstance(s, Reply)), None)
+        face = next((s for s in envelope.message.segments if isinstance(s, Face)), None)
+        if reply is None or face is None:
+            return False
+        account = self._account_for(envelope)
+        conn = self._by_self.get(account)
+        if conn is None:
+            raise SendError(f"account {account} is not connected", unavailable=True)
+        if conn.protocol != "v11":
+            return False
+        with _as_send_error():
+            if not capabilities.can_react(await self._app_name(conn, account)):
+                return False
+            await self.call(account, "set_msg_emoji_like",
+                            {"message_id": codec_v11.id_param(reply.message_id),
+                             "emoji_id": face.id})
+        return True
+
+    async def _app_name(self, conn: Connection, account: str) -> str:
+        name = conn.app_names.get(account)
+        if name is None:
+            try:
+                info = await self.call(account, "get_version_info")
+            except (ActionFailed, ActionTimeout) as exc:
+                log.info("account %s: get_version_info failed (%s); taking it for a plain "
+                         "OneBot 11 implementation", account, exc)
+                info = None
+            name = str(info.get("app_name", "")) if isinstance(info, dict) else ""
+            conn.app_names[account] = name
+            log.info("account %s runs on %s", account, name or "an unnamed implementation")
+        return name
 
     async def can_send_file(self, chat: ChatRef, account: str | None) -> bool:
-        """The ``FileSender`` capability: a group on an implementation that uploads from a URL."""
+        """The ``FileSender`` capability: a group on an implementation that uploads from a URL
+        (``capabilities.py``)."""
         if chat.kind is not ChatKind.GROUP:
             return False
         self_id = account or next(iter(self.available_accounts(chat.platform)), None)
         conn = self._by_self.get(self_id) if self_id else None
         if self_id is None or conn is None or conn.protocol != "v11":
             return False
-        if conn.impl is None:
-            try:
-                data = await self.call(self_id, "get_version_info")
-            except NotConnected:
-                return False
-            except (ActionFailed, ActionTimeout):
-                data = None  # an implementation that cannot say is not trusted with URLs
-            conn.impl = str(data.get("app_name") or "") if isinstance(data, dict) else ""
-            log.info("account %s runs %r", self_id, conn.impl or "an unnamed implementation")
-        name = conn.impl.lower()
-        return any(u in name for u in URL_UPLOADERS)
+        try:
+            name = await self._app_name(conn, self_id)
+        except NotConnected:
+            return False  # gone meanwhile: the link goes out instead, nothing is cached
+        return capabilities.can_upload_from_url(name)
 
     # --- sending and fetching -----------------------------------------------------------------
 
@@ -173,6 +205,24 @@ class OneBotAdapter(V11, V12):
         if self._downloader is None:
             return None
         return await self._downloader.fetch(self, self_id, chat, segment, new_blob)
+
+
+@contextlib.contextmanager
+def _as_send_error() -> Iterator[None]:
+    """The OneBot errors of a send or a reaction, as the outbox understands them."""
+    try:
+        yield
+    except ConnectionLost as exc:
+        raise SendError(str(exc), unconfirmed=True) from exc
+    except NotConnected as exc:
+        raise SendError(str(exc), unavailable=True) from exc
+    except ActionTimeout as exc:
+        # A timed-out send may have gone out (go-cqhttp reports failures of messages it
+        # delivered: https://github.com/Mrs4s/go-cqhttp/issues/382): treat it like risk
+        # control rather than resending at once.
+        raise SendError(f"timeout: {exc}", risk_control=True) from exc
+    except ActionFailed as exc:
+        raise SendError(str(exc), risk_control=exc.risk_control) from exc
 
 
 def create(settings: Settings, host: Host) -> OneBotAdapter:

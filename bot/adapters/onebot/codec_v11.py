@@ -245,7 +245,7 @@ def decode_event(payload: dict[str, Any]) -> Event | None:
 # --- outbound --------------------------------------------------------------------------------
 
 
-def _id_param(value: str) -> int | str:
+def id_param(value: str) -> int | str:
     # The spec types ids as int64; every impl also takes numeric strings, but some are strict.
     return int(value) if value.isdigit() else value
 
@@ -294,9 +294,9 @@ def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
         # A go-cqhttp extension every QQ impl has; NapCat and LLOneBot fetch an http(s) ``file``
         # themselves (onebot.md §4.3). The outbox sends offers only where the adapter said it
         # can (``OneBotAdapter.can_send_file``), one offer per message.
-        return "upload_group_file", {"group_id": _id_param(msg.chat.id), "file": offer.url,
+        return "upload_group_file", {"group_id": id_param(msg.chat.id), "file": offer.url,
                                      "name": offer.name}
     message = encode_segments(msg.segments)
     if msg.chat.kind is ChatKind.GROUP:
-        return "send_group_msg", {"group_id": _id_param(msg.chat.id), "message": message}
-    return "send_private_msg", {"user_id": _id_param(msg.chat.id), "message": message}
+        return "send_group_msg", {"group_id": id_param(msg.chat.id), "message": message}
+    return "send_private_msg", {"user_id": id_param(msg.chat.id), "message": message}

@@ -155,9 +155,10 @@ class Connection:
     accounts: dict[str, AccountState] = field(default_factory=dict)
     # v12 only: the implementation's platform name per bot, needed in every action's ``self``.
     v12_platforms: dict[str, str] = field(default_factory=dict)
-    # The implementation's ``get_version_info.app_name``, asked once per socket when first
-    # needed (what it can do, e.g. fetch a file from a URL, depends on it).
-    impl: str | None = None
+    # The implementation behind each account (get_version_info ``app_name``), asked once per
+    # socket when first needed: a reconnect may bring another implementation. What it can do
+    # (react, post a group file from a URL) is decided from it (``capabilities.py``).
+    app_names: dict[str, str] = field(default_factory=dict)
     bad_log: RateLimitedLog = field(default_factory=RateLimitedLog)
 
     async def send_json(self, frame: dict[str, Any]) -> None:

@@ -43,6 +43,12 @@ _FLAG_NOUNS: Final = ("举措", "做法", "经验", "加分", "亮点", "记一�
 _FILLER_TAIL: Final = re.compile(r"[\s,，。!！]*(一下|吧|啊|呀|哈)+[\s,，。!！]*$")
 
 
+# A verdict said before 退回: not part of the reason.
+_VERDICT: Final = re.compile(r"[\s,，]*(不行|不合格|不通过|不可以|有问题|不对|不达标|不符合要求)[\s,，]*")
+# Quotation marks around a whole title ("「行政处罚裁量基准执行情况」"): not part of it.
+_QUOTES: Final = re.compile(r"^[「『“\"《【]|[」』”\"》】]$")
+
+
 @dataclass(frozen=True)
 class Actions:
     slots: Slots
@@ -105,7 +111,21 @@ class Actions:
     def submit(self, m: Msg, rest: int, conf: float, canonical: bool) -> Parse:
         tasks = self.slots.tasks_from(m, rest)
         body_start = self.slots.task_phrase_end(m, rest) if tasks else rest
+        if tasks and body_start == rest:
+            body_start = self._leading_title(m, rest, tasks)
         return Parse(Intent.SUBMIT, conf, canonical, task_ids=tasks, body=self.slots.body(m, body_start))
+
+    def _leading_title(self, m: Msg, rest: int, tasks: tuple[int, ...]) -> int:
+        """"提交 自查报告 我局涉企检查自查情况": the first word names the task (the body names it
+        too, and the body's mention was the one kept); the body starts after it."""
+        h = re.match(r"[\s:：,，]*([^\s:：,，]{2,12})[\s:：,，]+", m.norm[rest:])
+        if h is None:
+            return rest
+        word = h.group(1)
+        lex = self.slots.lex
+        named = {i for t in lex.task_mentions(word, []) + lex.document_mentions(word, [])
+                 for i in t.ids}
+        return rest + h.end() if named & set(tasks) else rest
 
     # -- publish ----------------------------------------------------------------------------
 
@@ -170,7 +190,7 @@ class Actions:
             if rng:
                 title_end = title_start + rng.start()
                 scope, ids, _ = sl.scope_at(m, title_start + rng.end())
-        title = sl.body(m, title_start, title_end).rstrip(SEPS)
+        title = _QUOTES.sub("", sl.body(m, title_start, title_end).rstrip(SEPS))
         if unknown:
             return Parse(Intent.PUBLISH_TASK, 0.6, canonical, body=title, deadline=deadline,
                          unknown_name=unknown, clarify=self.no_such_unit(unknown))
@@ -227,8 +247,14 @@ class Actions:
                 rating = RATING[r.group(1)]
                 body_start = after + r.end()
         else:
-            rw = RETURN_WORDS.search(norm, after)
-            if rw is not None and rw.start() - after <= 3:
+            # a verdict before the verb ("#70 不行 退回 …", "#52 不合格 退回 …") is no reason
+            verdict = _VERDICT.match(norm, after)
+            lead = verdict.end() if verdict is not None else after
+            rw = RETURN_WORDS.search(norm, lead)
+            if rw is None or rw.start() - lead > 3:  # the verdict was the verb: "#20 不通过，…"
+                lead = after
+                rw = RETURN_WORDS.search(norm, lead)
+            if rw is not None and rw.start() - lead <= 3:
                 body_start = rw.end()
             rr = re.match(r"[\s,，:：]*(原因|理由)[\s:：]*", norm[body_start:])
             if rr:

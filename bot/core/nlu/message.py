@@ -40,9 +40,11 @@ _MINE_RE: Final = re.compile(
     r"|(?:我们|咱们|俺们|我|咱|俺)(?:这边|这儿|这里)"
     r"|我们|咱们|俺们"
     r"|(?:我|咱|俺)(?=还|的|这|有|要|欠|该|拿|得|排|今|本|上|下|几|啥|什么|单位|现在|目前)"
+    # what we handed in ("咱报上去的材料", "俺交的东西")
+    r"|(?:咱|俺)(?=报|交|提交|上报|传)"
 )
 _QUESTION_END: Final = re.compile(
-    r"(吗|么|嘛|呢|没|没有|不|没呢|了没|(如何|怎样|怎么样|咋样)了?|几面|多少)$"
+    r"(吗|么|嘛|呢|没|没有|不|没呢|了没|木|木有|冇|(如何|怎样|怎么样|咋样)了?|几面|多少)$"
 )
 
 
@@ -100,7 +102,7 @@ _QUESTION_WORDS: Final = re.compile(r"哪些|哪个|哪几|哪家|谁|几[家个
 
 
 _FILLER_WITH_QUESTION_WORD: Final = re.compile(r"那个啥|那啥|干啥呢|在吗|在么")
-_TRAILING: Final = re.compile(r"[啊呀吧哈啦哦噢嘞撒咯~～.。!！]+$")
+_TRAILING: Final = re.compile(r"[啊呀吧哈啦哦噢嘞撒咯滴嘀哒呗~～.。!！]+$")
 
 
 def is_question(norm: str, c: str) -> bool:
@@ -275,6 +277,11 @@ def _grown_by_slips(mentions: list[TaskMention], slips: list[TaskMention]) -> tu
     return out, grown
 
 
+# A task added after the question, at the end ("…交没交，还有月报", "…以及调研报告呢").
+_AFTERTHOUGHT: Final = re.compile(r"(还有|以及|另外|外加|再加上|加上)$")
+_AFTERTHOUGHT_END: Final = re.compile(r"(的)?(呢|嘞|咧|也是|也一样|也查下|一起|一起查)?[?？]*")
+
+
 def _choose_tasks(mentions: list[TaskMention], norm: str) -> tuple[
         list[TaskMention], list[int], tuple[int, ...]]:
     """The tasks a message is about: the names joined by 和 / 、 / 及 (or only spaces) are
@@ -289,8 +296,14 @@ def _choose_tasks(mentions: list[TaskMention], norm: str) -> tuple[
             chains[-1].append(cur)
         else:
             chains.append([cur])
-    best = max(chains, key=lambda ch: (max(MENTION_RANK[t.how] for t in ch),
-                                       sum(t.score for t in ch)))
+    last = mentions[-1]
+    afterthought = len(chains) > 1 and chains[-1] == [last] and bool(
+        _AFTERTHOUGHT.search(compact(norm[:last.start]))) and bool(
+        _AFTERTHOUGHT_END.fullmatch(compact(norm[last.end:])))
+    best = max(chains[:-1] if afterthought else chains,
+               key=lambda ch: (max(MENTION_RANK[t.how] for t in ch), sum(t.score for t in ch)))
+    if afterthought:
+        best = [*best, last]  # "…调研报告交没交，还有月报": the question asked of one more
     ids: list[int] = []
     for t in best:
         if len(t.ids) == 1 and t.ids[0] not in ids:

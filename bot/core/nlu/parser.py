@@ -52,8 +52,12 @@ _BULLETIN_PUBLISH_RE: Final = re.compile(
 )
 _DRAFT_VERBS: Final = r"(生成|起草|出|拟|做|弄|写|来|准备|草拟|看看|预览|看下|看一下)"
 _BULLETIN_DRAFT_RE: Final = re.compile(
-    _DRAFT_VERBS + r"(一下|一份|一期|个|份|期)?"
-    r"(本周|这周|上周|本月|这个月|本期|这期|周|月度|季度|半年)?的?(进度)?(通报|周报)(草稿)?(?!批评)"
+    _DRAFT_VERBS + r"(一下|一份|一期|一版|一稿|个|份|期|版)?"
+    # the period may be any time expression: read on the skeleton, where it is "D"
+    r"(本周|这周|上周|本月|这个月|本期|这期|周|月度|季度|半年|D)?的?(进度)?(通报|周报)(草稿|初稿|稿子)?(?!批评)"
+    # the noun, then a draft asked for: "这周的通报先出个稿子", "本月通报先起个草"
+    r"|(通报|周报)(?!批评).{0,3}(出个稿|出稿|起个草|起草|打个草稿|拟个稿|出个初稿|出个草稿|出一稿|"
+    r"先出个?稿子|稿子|初稿)"
     r"|^(本周|这周|上周|本月|本期|这期|周|月度|季度)的?(进度)?(通报|周报)(草稿)?$|通报草稿|^周报$"
     # the noun first: "上周的进度通报拟一下", "本周的通报起草一下"
     r"|(通报|周报)(草稿)?(给我|帮我)?" + _DRAFT_VERBS + r"(一下|一份|一期|个|份|下|出来)?$"
@@ -77,6 +81,16 @@ _SUBMIT_RE: Final = re.compile(
 _SUBMIT_TAIL_RE: Final = re.compile(
     r"请查收|请审阅|请审核|详见附件|见附件|附件已上传|已上传|已报送|已提交|已上报|发群里了|查收|请过目"
     r"|审阅一下|审核一下")
+# Handing in said as what one does now ("交一下走访记录 晚了几天", "补交一下案例汇编"), or as
+# done, followed by a request to look at it ("半年总结传上来了 您看下行不行"): a submission even
+# when an apology or the request has a question word in it.
+_HANDING_IN: Final = re.compile(
+    r"^(老师|领导|您好|你好|我们|我们单位|我|俺|咱)*((补交|补报|补传|重新提交|重新交|重新报)(一下|下)?"
+    r"|(交|报|提交|上传|传|再交|再提交)(一下|下))")
+_HANDED_IN: Final = re.compile(
+    r"(传上来|发上来|交上来|报上来|传上去|发上去|报上去|交上去|传过来|发过来|已经?上传|已经?传|已经?发|"
+    r"已经?交|已经?提交)了?")
+_LOOK_AT: Final = re.compile(r"(看下|看一下|看看|审一下|审核一下|审下|审审|过目|把关|瞅瞅|指导)")
 # "没交上来…的单位": talk about what was not handed in is no submission.
 _NOT_SUBMITTED: Final = re.compile(r"(没|未|还没|没有)(交|报|提交|上报|报送|上传|递交)")
 _HELP_RE: Final = re.compile(
@@ -86,12 +100,16 @@ _HELP_RE: Final = re.compile(
     r"|有(哪些|什么|啥)(功能|命令|指令|用)"
     r"|(怎么|如何|咋|怎样)(才能)?(提交|绑定|查询?|报送|上报|发动态|用|操作|看|交)(材料|进度|动态|任务|单位)?$"
 )
+# Where it is said first ("群里通知一下 所有单位 …", "在群里广播一下 全体 …"): the group.
+_IN_GROUP: Final = r"(?:(?:在|往|到|给)?(?:工作群|大群|群)(?:里|内|上|中)?\s*)"
 _NOTICE_RE: Final = re.compile(
-    r"(发|下发|群发|推送|转发|广播)(一个|一条|一下|个|条)?(群|个群)?通知[:：]?|^广播[:：]?")
+    r"(发|下发|群发|推送|转发|广播)(一个|一条|一下|个|条)?(群|个群)?通知[:：]?"
+    r"|^" + _IN_GROUP + r"?广播(一下|下)?[:：]?")
 # "跟省直部门说一声 周四开会", "转告各地市联络员：…": telling units something, when a scope is said.
 _TELL_RE: Final = re.compile(r"(转告|告知|知会|告诉)(一下|下)?|(说一声|说一下|说下|讲一声|讲一下)[:：]?")
 # "请通知省直部门：…", "麻烦通知一下各地市…": a notice when a scope follows.
-_ASK_TO_NOTIFY: Final = re.compile(r"(?:^|(?<=[\s,，:：;；。]))(请|麻烦|帮忙|帮我)?\s*通知(一下|下)?\s*")
+_ASK_TO_NOTIFY: Final = re.compile(
+    r"(?:^|(?<=[\s,，:：;；。]))(请|麻烦|帮忙|帮我)?\s*" + _IN_GROUP + r"?通知(一下|下)?\s*")
 _REMIND_RE: Final = re.compile(
     r"催(一下|一催|催|下|办|交|报|促|一遍|一声)?|督办|督促(一下|下)?|提醒(一下|下|一遍)?|提个醒"
     r"|@(一下|下)|艾特(一下|下)?"
@@ -179,6 +197,9 @@ class Parser:
     def _natural(self, m: Msg) -> Parse:
         c, q = m.c, m.question
         a = self._actions
+        programme = _programme_question(m)  # before #12: "退回整改#R3" is no submission's
+        if programme is not None:
+            return programme
         idm = ID_RE.search(m.norm)
         if idm is not None and not q:  # "#12 通过 优", "12号退回，缺盖章"
             if RETURN_WORDS.search(c) is not None:
@@ -210,7 +231,8 @@ class Parser:
                 return a.natural_flag_event(m, Intent.INNOVATION, _INNOVATION_RE)
             if "批评" not in c and _BULLETIN_PUBLISH_RE.search(c):
                 return Parse(Intent.BULLETIN_PUBLISH, 0.85, False)
-        if "批评" not in c and _BULLETIN_DRAFT_RE.search(c) and not (q and _ASKS.search(c)):
+        if "批评" not in c and (_BULLETIN_DRAFT_RE.search(c) or _BULLETIN_DRAFT_RE.search(
+                m.skeleton)) and not (q and _ASKS.search(c)):
             d1, d2 = m.dates()
             return Parse(Intent.BULLETIN_DRAFT, 0.85, False, date_from=d1, date_to=d2)
         ack = self._ack(m)
@@ -239,7 +261,21 @@ class Parser:
                 if tasks or _SUBMIT_TAIL_RE.search(c):
                     return Parse(Intent.SUBMIT, 0.8 if tasks else 0.6, False, task_ids=tasks,
                                  body=strip_seps(m.raw))
+        if m.tasks and self._hands_in(m):
+            return Parse(Intent.SUBMIT, 0.8, False, task_ids=m.tasks, body=strip_seps(m.raw))
         return self._question(m)
+
+    @staticmethod
+    def _hands_in(m: Msg) -> bool:
+        """A submission said as a statement with a question word in its tail (see
+        ``_HANDING_IN``): not when the message ends asking ("…传上来了吗")."""
+        c = m.c
+        if _ASKS.search(c) or _NOT_SUBMITTED.search(c) or m.units or m.kinds:
+            return False  # "郑州的月报已经交了 你看下": told of another unit's, not handed in
+        if _HANDING_IN.match(c):
+            return True
+        done = _HANDED_IN.search(c)
+        return done is not None and _LOOK_AT.search(c, done.end()) is not None
 
     def _confirmed(self, m: Msg, p: Parse) -> Parse:
         """A request read whole but with words its grammar does not explain: ask before acting
@@ -328,6 +364,7 @@ class Parser:
     def _answer(self, m: Msg) -> Parse | None:
         """是 / 对 / 不是，是开封: an answer to a question the bot asked."""
         core = re.sub(r"[。.!！~～]+$", "", m.c)
+        core = re.sub(r"(?<=[是对])[滴嘀哒]", "的", core)  # 是滴 / 对滴: dialect spellings of 的
         if _CONFIRM_RE.match(core):
             return Parse(Intent.CONFIRM, 0.9, False)
         yes = re.match(r"(是的|是啊|是|对的|对啊|对|嗯嗯|嗯|没错|确定)+", core)
@@ -344,7 +381,14 @@ class Parser:
             if not rest or rest.startswith(("是", "我问的是", "我说的是", "我要", "要", "问的是", "查")) \
                     or (m.has_entities and len(rest) <= 12) or _DENY_TAIL.match(rest):
                 said = questions.read(m).query if m.has_entities else None
-                return Parse(Intent.DENY, 0.85, False, unit_ids=m.units, task_ids=m.tasks,
+                units = m.units
+                right = [h.end() for h in re.finditer(r"是|要", m.norm)]
+                corrected = self._slots.units_from(m, right[-1]) if right else ()
+                if corrected and corrected != units:
+                    units = corrected  # "不是郑州 是郑州海关": the name after 是, not the one denied
+                    if said is not None:
+                        said = replace(said, unit_ids=units)
+                return Parse(Intent.DENY, 0.85, False, unit_ids=units, task_ids=m.tasks,
                              query=said)
         return None
 
@@ -403,6 +447,38 @@ class Parser:
         return Parse(intent, 0.4, False, unit_ids=guess.unit_ids, task_ids=guess.task_ids,
                      date_from=guess.date_from, date_to=guess.date_to, my_unit=guess.mine,
                      query=guess, clarify=text, confirm=True)
+
+
+# Questions about demonstration sites and rectification items (issue 16): the topic word and a
+# question, or words asking how far it got ("还有哪些整改没完成", "今年有几个示范点").
+_RECT_TOPIC: Final = re.compile(r"整改")
+_SITE_TOPIC: Final = re.compile(r"示范点")
+_PROGRESS_ASKED: Final = re.compile(
+    r"哪些|几[个项家]|多少|情况|进展|进度|完成|到位|名单|清单|有什么|有啥|列表|查看|看看|看下")
+# Doing, not asking: reporting or confirming an item, nominating a site.
+_PROGRAMME_ACTS: Final = re.compile(r"申报|推荐|确认整改|退回整改|报送整改|^整改\s*[#＃Rr\d]")
+
+
+# The rectification commands run into their item number ("整改#R3 …", "退回整改R3 …"): the
+# command itself, as canonical as with a space.
+_RECT_COMMAND: Final = re.compile(r"^\s*[/#＃]?\s*(确认整改|退回整改|整改)\s*[#＃]?\s*[Rr]?\s*\d")
+
+
+def _programme_question(m: Msg) -> Parse | None:
+    c = m.c
+    if _RECT_COMMAND.match(m.norm):
+        return Parse(Intent.RECTIFY_ACTION, 0.9, True)
+    rect, site = _RECT_TOPIC.search(c), _SITE_TOPIC.search(c)
+    if (rect is None and site is None) or _PROGRAMME_ACTS.search(m.norm.strip()):
+        return None
+    if m.tasks or m.task_choices:  # "示范点建设方案交了没": a task named with the word
+        return None
+    if not (m.question or _ASKS.search(c) or _PROGRESS_ASKED.search(c)):
+        return None
+    d1, d2 = m.dates()
+    intent = Intent.RECTIFICATIONS if rect is not None else Intent.SITES
+    return Parse(intent, 0.85, False, unit_ids=m.units, my_unit=m.mine, date_from=d1,
+                 date_to=d2)
 
 
 def acknowledges(norm: str, word: str) -> bool:

@@ -29,6 +29,33 @@ _REMARK: Final = frozenset({"residue", "neg", "perf", "already", "why", "act", "
 _OPENS_FOLLOW_UP: Final = ("还有", "再看看", "再看", "再查", "另外", "以及")
 # States that are a review's outcome: said of handed-in material, they ask about submissions.
 _REVIEWED: Final = frozenset({State.ACCEPTED, State.PENDING})
+# Question words that name a subject only by asking ("谁", "啥", "哪家"): alone, with nothing of
+# ours around them ("中午吃啥", "哪家店好吃"), they are no subject the bot answers about.
+_BARE_ASK: Final = frozenset({
+    "谁", "都有谁", "都是谁", "啥", "什么", "哪家", "哪几家", "几家", "多少家", "啥事", "什么事",
+    "啥东西", "什么东西", "哪些东西", "哪些活", "哪些事", "啥活", "什么活"})
+# Form words that are about our records by themselves ("进度咋样", "排名呢"); the others
+# ("怎么样", "什么时候", "几个") ask about anything.
+_OUR_FORMS: Final = frozenset({
+    "进度", "进展", "啥进度", "什么进度", "啥进展", "排名", "排行", "排第几", "第几名", "排在第几",
+    "名单", "完成率", "占比", "倒数", "前三", "前十", "前几名", "点名", "点个名", "点下名", "点一下名",
+    "情况", "啥情况", "什么情况", "到哪一步", "到哪步", "哪一步", "详情", "明细", "状态", "啥状态",
+    "什么状态", "好了没", "弄得咋样"})
+
+
+# Names that ordinary talk uses too (a place, "we", a day); a task or a number is ours.
+_PLACES: Final = frozenset({("mark", UNIT), ("mark", KIND), ("mark", MINE), ("mark", TIME)})
+
+
+def _substantive(t: Token) -> bool:
+    """Whether a word is one of ours (a name, a state, a flag, a subject noun, handing in or
+    acknowledging), not only a way of asking."""
+    if t.kind in ("mark", "state", "colour", "verb", "ack", "due", "soon", "deadline", "review",
+                  "received", "material", "neg", "already"):
+        return True
+    if t.kind == "subject":
+        return t.word not in _BARE_ASK
+    return t.kind == "form" and t.word in _OUR_FORMS
 
 
 @dataclass(frozen=True)
@@ -98,6 +125,8 @@ def _preamble(core: list[Token], asks: bool) -> list[Token]:
     k = 0
     while k < len(core) and core[k].cue is None:
         k += 1
+    if not any(_substantive(t) for t in core[k:]):
+        return core  # "中午吃啥": only a question word after them; they are what is asked
     if 0 < k < len(core) and (asks or core[k].clause > core[k - 1].clause):
         return core[k:]
     return core
@@ -202,6 +231,8 @@ def read(m: Msg) -> Reading:
                 received = True  # 本周收到了哪些材料: what came in, not who handed it in
                 continue
             polarity = _polarity(core, k)
+            if polarity is None and _relative(toks, t):
+                polarity = "+"  # 确认通知的有几家, 交上来的有哪几个单位: those who did
             if polarity is None:
                 continue
             if polarity == "+" and k + 1 <= last and core[k + 1].kind == "neg" and (
@@ -212,6 +243,13 @@ def read(m: Msg) -> Reading:
                 add_state(State.ACKED if polarity == "+" else State.NOT_ACKED)
             else:
                 add_state(State.SUBMITTED if polarity == "+" else State.OWED)
+    if states and not forms and toks and toks[-1].kind != "particle" and (
+            toks[-1].word in ("吧", "了吧") or m.norm.rstrip().endswith("?")):
+        forms.add(Form.YESNO)  # "…还没交吧", "#48被退回了？": a state put to be confirmed
+        question = True
+    if due and not forms and m.time is None and core and core[-1].kind == "due" and \
+            core[-1].word in ("截止", "截至", "到期"):
+        forms.add(Form.WHEN)  # "调解案例 截止": when it is due
     if weak_rank and ("units" in said_subjects or m.kinds or len(m.units) > 1):
         forms.add(Form.RANK)  # 多 / 少 compare only among several: "谁红旗多", not "任务好多啊"
     elif weak_rank:
@@ -272,6 +310,12 @@ def read(m: Msg) -> Reading:
         confidence = min(confidence, 0.8)
     if "act" in kinds:
         confidence = min(confidence, 0.45)  # "月报能不能延期几天": a request, not a question
+    if not (m.has_entities or any(_substantive(t) for t in core)):
+        confidence = min(confidence, 0.45)  # only ways of asking: "下午吃点啥", "哪家好"
+    elif residue and not any(_substantive(t) and t.cue not in _PLACES for t in core):
+        # a name and a way of asking, with a verb of someone else's ("开封有啥好吃的",
+        # "郑州的同志啥时候到"): nothing says it is about the programme's work
+        confidence = min(confidence, 0.45)
     return Reading(query, confidence, content, follow_up, residue, question, m.task_choices)
 
 
@@ -306,6 +350,29 @@ def _about_submissions(m: Msg, kinds: set[str], states: list[State], received: b
     return State.RETURNED in states and not (m.units or m.mine)
 
 
+def _relative(toks: list[Token], verb: Token) -> bool:
+    """The verb (with its object) in a relative clause ("V(+通知)的") that the question then
+    counts or lists ("…的有几家", "…的是哪些单位"): those who have done it."""
+    i = next((j for j, t in enumerate(toks) if t is verb), -1)
+    j = i + 1
+    while j < len(toks) and (toks[j].kind in ("perf", "material", "ack") or toks[j].cue == (
+            "subject", "notices")):
+        j += 1
+    if j >= len(toks) or not (toks[j].word == "的" or (  # "回复收到的": 收到的 holds the 的
+            toks[j].kind == "received" and verb.kind == "ack")):
+        return False
+    for t in toks[j + 1:]:
+        cue = t.cue or ()
+        if cue[:1] == ("form",) and cue[1] in (Form.COUNT.value, Form.LIST.value):
+            return True
+        if cue[:1] == ("subject",) and len(cue) > 2 and cue[2] in (Form.COUNT.value,
+                                                                  Form.LIST.value):
+            return True
+        if t.kind not in ("function", "filler", "mark"):
+            return False
+    return False
+
+
 def _is_final(core: list[Token], k: int) -> bool:
     """A negation at the end ("交了没", "有啥要报的不") asks; it does not negate."""
     return all(t.kind in ("q", "perf") for t in core[k + 1:])
@@ -335,6 +402,8 @@ def _polarity(core: list[Token], k: int) -> str | None:
 
 def _subject(subjects: list[str], m: Msg, form: Form | None, states: list[State], *,
              has_task: bool) -> str:
+    if form is Form.RANK and set(subjects) <= {"units"}:
+        return "flags"  # "排名倒数的是谁": a ranking of units is the flags' ranking
     if subjects:
         return max(subjects, key=lambda s: BY_NAME[s].rank)
     implied = next((s.name for s in SUBJECTS if form is not None and form in s.implied_by), None)

@@ -34,20 +34,28 @@ _WHAT: Final = r"(什么|啥|嘛|哪些|什么事|啥事|啥东西|什么东西|
 _HOW: Final = r"(怎么|咋|如何|怎样|怎么样|咋样)"
 _DO: Final = r"(用|使用|操作|弄|办|搞|玩|整)"
 _ACT: Final = (r"(提交|交|报送|上报|报|上传|绑定|绑|查询|查|看|发动态|发|催办|催|发通知|通知|"
-               r"发布任务|发布|审核|退回|确认|回复|注册|登录|登记|关联)")
-_OBJ: Final = r"(材料|进度|动态|任务|单位|通知|文件|附件|东西|报告|情况)?"
+               r"发布任务|发布|审核|退回|确认|回复|注册|登录|登记|关联|延期|撤销任务|撤销|起草通报|通报|"
+               r"通过)")
+_OBJ: Final = (r"(材料|进度|动态|任务|单位|通知|文件|附件|东西|报告|情况|红旗榜|红旗|黄旗|蓝旗|旗帜|排名|积分|"
+               r"得分|通报|回执|提醒|待办|延期|名单)?")
+# How a command is typed: "提交材料要打啥命令", "绑定单位输什么", "催办用哪个指令".
+_TYPE: Final = r"(打|输|输入|敲|用|回复|回)"
+_COMMAND: Final = r"(命令|指令|口令|格式|关键词|关键字|字)"
 _HELP_NOUNS: Final = (r"(帮助|菜单|功能|命令|指令|说明|用法|指南|手册|文档|教程)"
                       r"(列表|清单|文档|菜单|说明|介绍|大全)?")
 _HELP_SHAPES: Final = (
     # 这机器人能查啥 / 你可以帮我做什么 / 小助手都能干点啥
     re.compile(rf"^(这个|这|那个|你们的|你们这个|你们|咱们的|咱们|咱|我们的)?{_BOT}?{_CAN}{_WHAT}$"),
     # 咋交材料 / 提交材料怎么操作 / 绑定咋操作 / 发动态咋弄 / 怎么查进度 / 这个怎么用
-    re.compile(rf"^({_BOT}|{_ACT}{_OBJ})?(要|该|得|应该)?{_HOW}(才能|才可以|去)?"
+    re.compile(rf"^({_BOT}|{_ACT}?{_OBJ})?(要|该|得|应该)?{_HOW}(才能|才可以|去)?"
                rf"({_ACT}{_OBJ}|{_DO})(呢)?$"),
     # 功能菜单发一下 / 把菜单发我 / 有没有使用说明 / 操作指南
     re.compile(rf"^(把|给我|给|有没有|有无|求|要|来个|来一份)?(使用|操作)?{_HELP_NOUNS}"
                rf"(发|给|看|列|来|发出来|列出来)?(一下|一份|个|我|给我|我看看|看看|下)*$"),
     re.compile(rf"^(有没有|有无|求)(使用|操作)?{_HELP_NOUNS}$"),
+    # 提交材料要打啥命令 / 绑定单位要输什么 / 交材料用哪个指令 / 催办的命令是啥
+    re.compile(rf"^{_ACT}{_OBJ}(的)?(要|该|得|应该)?({_TYPE}(个|一个)?(啥|什么|哪个|哪条|哪些){_COMMAND}?"
+               rf"|(啥|什么|哪个|哪条)?{_COMMAND}(是啥|是什么|怎么写|咋写|怎么打|咋打)?)$"),
 )
 # "不会弄 咋交材料啊": not knowing how is help, whatever the rest asks about the bot.
 _CANNOT: Final = re.compile(r"^(我|俺)?(还)?(不会|不懂|不知道|不太会|不清楚)(用|弄|操作|搞|怎么|咋|如何)")
@@ -108,7 +116,11 @@ def unexplained(m: Msg, verb: tuple[int, int]) -> int:
     explains: the lower the better a request reads."""
     skel_verb = compact(m.norm[verb[0]:verb[1]])
     n = 0
-    for t in tokens(m.skeleton, m.breaks):
+    skeleton = m.skeleton
+    why = _REASON.search(skeleton)
+    if why is not None:  # "…原因：与案例汇编合并": a labelled reason is the body, explained
+        skeleton = skeleton[:why.start()]
+    for t in tokens(skeleton, m.breaks):
         if t.cue is not None or t.word in _REQUEST_WORDS or t.word in skel_verb:
             continue
         word = t.word
@@ -122,12 +134,31 @@ def unexplained(m: Msg, verb: tuple[int, int]) -> int:
 
 EXTEND_RE: Final = re.compile(
     r"(延期|延长|推迟|顺延|往后延|往后推|延后|宽限)(到|至|为|成)?"
+    # the verb with its goal: "月报延到8月3号中午12点", "自查报告推到7月28号"
+    r"|(延|推|挪|放)(到|至)(?=\s*(\d|[一二三四五六七八九十]|下|本|这|月底|月末|周|明|后|大后))"
     r"|(截止(?:时间|日期|日)?|期限|deadline|到期时间|到期日)\s*(?:改成|改为|改到|调整为|调整到|"
     r"调成|调到|延到|推到|放宽到|延长到|推迟到|变成|定在|定为|更改为|修改为|改)"
 )
 _ABOUT_A_TASK: Final = re.compile(r"任务|截止|期限|deadline")
 _ASKS_PERMISSION: Final = re.compile(r"能不能|可不可以|能否|可否|行不行|可以吗|行吗|能吗|好吗|吗$|\?")
+# Said by whoever owes the task: the first person, or asking for grace ("宽限", "缓两天").
+_PLEADS: Final = re.compile(r"我们|我|咱|俺|本单位|宽限|缓|晚几天|晚两天|多给")
 _LEADING_NUMBER: Final = re.compile(r"[\s:：]*(?:任务|编号)?\s*[#＃]?\s*(\d{1,9})(?!\s*[月日号点])")
+
+
+# A task by its number said before the verb: "3号任务发错了，撤了吧", "任务3延到月底".
+_NUMBERED_TASK: Final = re.compile(
+    r"(?:(\d{1,9})\s*号\s*任务|任务\s*[#＃]?\s*(\d{1,9})(?!\s*[月日号点天周])"
+    r"|第\s*(\d{1,9})\s*[项个号]\s*任务|[#＃]\s*(\d{1,9}))")
+
+
+def _numbered_before(m: Msg, end: int) -> re.Match[str] | None:
+    """The first task number before ``end`` (the verb), if any."""
+    return _NUMBERED_TASK.search(m.norm, 0, end)
+
+
+def _number_of(h: re.Match[str]) -> int:
+    return int(next(g for g in h.groups() if g is not None))
 
 
 def _task_or_number(m: Msg, slots: Slots, rest: int) -> tuple[int, ...]:
@@ -189,6 +220,8 @@ def extend(m: Msg, slots: Slots, tz: ZoneInfo, *, rest: int | None = None,
             return None
         verb_end = h.end()
         tasks = m.tasks or _task_or_number(m, slots, verb_end)
+        if not tasks and (before := _numbered_before(m, h.start())) is not None:
+            tasks = (_number_of(before),)
         if not tasks and not m.task_choices and not _ABOUT_A_TASK.search(m.norm):
             return None  # "明天上午的会推迟了": something else put off
     else:
@@ -202,6 +235,8 @@ def extend(m: Msg, slots: Slots, tz: ZoneInfo, *, rest: int | None = None,
         deadline = _later(m, slots, tz, tasks, verb_end)
         relative = deadline is not None
     conf = 0.97 if canonical else 0.85
+    if not canonical and _ASKS_PERMISSION.search(m.c) and (relative or _PLEADS.search(m.c)):
+        return None  # "我们自查报告能不能宽限两天": a liaison asking for time, no command
     if not canonical and _ASKS_PERMISSION.search(m.c):
         # "月报能不能延期几天": a plea to the office, not an order to the bot; with every slot
         # said it may be an admin asking, so ask back before changing anything.
@@ -231,12 +266,15 @@ CANCEL_RE: Final = re.compile(r"(撤销|撤回|取消|作废|删除|删掉|撤�
 _TASK_WORD: Final = re.compile(r"任务")
 _CANCEL_LEAD: Final = re.compile(r"[\s,，:：]*(这个任务|这项任务|该任务|任务)?[\s,，:：]*")
 _REASON: Final = re.compile(r"(原因|理由)(是|为)?[\s:：]*|因为|由于")
+_PARTICLES: Final = re.compile(r"[吧了啊呀哈吗嘛\s,，.。!！]*")
+_TRAILING_ASK: Final = re.compile(r"[\s,，]*(把它|给|帮我|麻烦)?[\s,，]*$")
 
 
 def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
            canonical: bool = False) -> Parse | None:
     """撤销任务 编号 原因, "把年度培训总结这个任务撤销 原因是重复发布"."""
     norm = m.norm
+    before = None
     if rest is None:
         h = CANCEL_RE.search(norm)
         if h is None or m.question or not (m.tasks or _TASK_WORD.search(norm)):
@@ -246,6 +284,13 @@ def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
         tasks = m.tasks or ((int(num.group(1)),) if num is not None else ())
         after = max([num.end() if num is not None else h.end()]
                     + [s.end for s in m.spans if s.mark == TASK])
+        if not tasks:  # "撤销2号任务 发错了"
+            numbered = _NUMBERED_TASK.match(norm, word.end() if word else h.end())
+            if numbered is not None:
+                tasks, after = (_number_of(numbered),), numbered.end()
+        before = _numbered_before(m, h.start()) if not tasks else None
+        if before is not None:
+            tasks = (_number_of(before),)
     else:
         tasks = _task_or_number(m, slots, rest)
         num = _LEADING_NUMBER.match(norm, rest)
@@ -257,6 +302,14 @@ def cancel(m: Msg, slots: Slots, *, rest: int | None = None,
         tail = _CANCEL_LEAD.match(norm, after)
         verb = CANCEL_RE.match(norm, tail.end() if tail else after)
         reason = strip_seps(m.raw[verb.end() if verb else (tail.end() if tail else after):])
+        if rest is None and _PARTICLES.fullmatch(reason):
+            # "3号任务发错了，撤了吧": the reason is said between the task and the verb
+            h = CANCEL_RE.search(norm)
+            named = [s.end for s in m.spans if s.mark == TASK and h is not None and s.end <= h.start()]
+            start = before.end() if before is not None else max(named, default=-1)
+            if h is not None and start >= 0:
+                reason = strip_seps(_CANCEL_LEAD.sub("", m.raw[start:h.start()], count=1))
+                reason = _TRAILING_ASK.sub("", reason)
     if not tasks:
         return Parse(Intent.CANCEL_TASK, 0.5, canonical, body=reason, choices=m.task_choices,
                      clarify=which_task(slots, m.task_choices) if m.task_choices else

@@ -19,6 +19,8 @@ from .message import REF, TASK, TIME, UNIT, Msg
 from .timeexpr import find_time
 
 SEPS: Final = " \t\r\n,，、:：;；.。!！-—~～|/"
+# What joins task names into one list ("自查报告、月报", "走访记录和调研报告").
+_JOINED: Final = re.compile(r"\s*(、|和|及|与|以及|还有|跟|,|，|\s)\s*")
 
 
 def strip_seps(s: str) -> str:
@@ -44,10 +46,19 @@ class Slots:
         ids = [int(h.group(1)) for h in re.finditer(r"#\s*(\d+)", m.norm[start:])]
         if ids:
             return tuple(dict.fromkeys(ids))
-        for s in m.spans:
-            if s.mark == TASK and s.start >= start:
-                return s.ids
-        return ()
+        found: list[int] = []
+        last = -1
+        for s in sorted(m.spans, key=lambda s: s.start):
+            if s.mark != TASK or s.start < start:
+                continue
+            if found and not _JOINED.fullmatch(m.norm[last:s.start]):
+                break  # "自查报告、月报 至…": names joined by 、/和/及 are one list
+            if m.task_choices and set(s.ids) <= set(m.task_choices) and not (
+                    set(s.ids) & set(m.tasks)):
+                return ()  # "延期 总结 至…": a fragment that fits several; ask which
+            found += [i for i in s.ids if i not in found]
+            last = s.end
+        return tuple(found)
 
     def scope_at(self, m: Msg, pos: int, *, kinds: bool = True) -> tuple[
             str | None, tuple[int, ...], int]:

@@ -1,7 +1,7 @@
 """document deliveries: issued documents sent to groups and officials, and how each went
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-04 23:00:00
 """
 
@@ -14,7 +14,7 @@ import storage.base
 
 
 revision = '0010'
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
