@@ -14,6 +14,10 @@ scheduler would run at T, and running it twice (or in two processes) does nothin
   (bot/services/notice_reminders.py);
 - the half-year report reminder claims its period (``2026H1``) in ``job_ledger``
   (bot/services/halfyear.py) on the first working day of January and July;
+- letter proposals run once a day at/after ``digest_time``: a unit meeting the rule for a
+  督导建议书 gets a draft letter and the admin groups are told, once per unit and ISO week
+  (``job_ledger`` ``letter_proposal`` / ``2026-W28:u3``; bot/services/letter_proposals.py);
+  nothing is issued;
 - the daily backup (``[backup] enabled``) claims its day (``2026-12-01``) in ``job_ledger`` at or
   after ``[backup] at`` (bot/services/backup_job.py) and runs last, off the event loop and
   outside any transaction; a failure is logged and told to the admin groups.
@@ -40,7 +44,7 @@ from sqlalchemy import Connection
 from bot.core.database import Database
 from bot.core.env import ServiceEnv
 from bot.domain.errors import DomainError
-from bot.services import backup_job, periodic
+from bot.services import backup_job, letter_proposals, periodic
 from bot.services import bulletins as bulletins_svc
 from bot.services import halfyear as halfyear_svc
 from bot.services import series as series_svc
@@ -59,6 +63,7 @@ JOB_DIGEST = "daily_digest"
 JOB_NOTICES = "notice_reminders"
 JOB_HALFYEAR = "halfyear_reminder"
 JOB_BACKUP = backup_job.JOB
+JOB_LETTERS = letter_proposals.JOB
 FULL_FLAG_CHECK = timedelta(hours=1)
 FLAG_MARGIN = timedelta(minutes=5)
 
@@ -75,6 +80,7 @@ class JobReport:
     halfyear: str | None = None  # the period whose report reminder this run sent
     bulletin_id: int | None = None
     digest_id: int | None = None
+    letters: list[letter_proposals.Proposed] | None = None  # letter drafts proposed this run
     backup: str | None = None  # the archive the daily backup wrote this run
 
     @property
@@ -99,6 +105,9 @@ class JobReport:
             parts.append(f"bulletin draft {self.bulletin_id}")
         if self.digest_id is not None:
             parts.append(f"digest {self.digest_id}")
+        if self.letters:
+            parts.append("letters proposed: " + ", ".join(
+                f"document {p.document_id} for unit {p.unit_id}" for p in self.letters))
         if self.backup is not None:
             parts.append(f"backup {self.backup}")
         if self.errors:
@@ -172,6 +181,10 @@ async def run_due_jobs(db: Database, env: ServiceEnv, at: datetime, *,
         if ok and outcome[0]:
             report.ran.append(JOB_DIGEST)
             report.digest_id = outcome[1]
+        ok, report.letters = await attempt(
+            JOB_LETTERS, lambda conn: letter_proposals.propose(conn, env, at))
+        if ok and report.letters:
+            report.ran.append(JOB_LETTERS)
     if backup_job.is_due(env, at):
         await _daily_backup(db, env, at, report)
     if report.ran != [JOB_SWEEP] or report.errors or (report.sweep and report.sweep.claimed):

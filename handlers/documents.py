@@ -1,8 +1,8 @@
 """督导建议书 / 签发: official documents (公文) from chat, for admins.
 
 ``督导建议书 开封市`` drafts the unit's supervision letter as a .docx (文件#N); ``签发 文件#N``
-issues a draft with the next number of the year. The file is on the board's 公文 page; sending
-it to the unit's group is not done from here yet (see ``bot.services.drafting.after_issue``).
+issues a draft with the next number of the year and queues it for the unit's group and officials
+(``bot.services.drafting.after_issue``); the board's 公文 page shows how each send went.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ISSUE = HandlerSpec("document_issue", ("签发",), "签发 文件#编号",
                     roles=(ADMIN,), area="documents", action="签发公文", example="签发 文件#3")
 
 _DOC_NO = re.compile(r"^(?:文件)?\s*[#＃]?\s*(\d+)\s*$")
-NOT_DELIVERED = "文件可在督导看板“公文”页下载；自动送达单位群和单位领导尚未接入，请下载后送达。"
+AFTER_ISSUE = "签发后自动送达单位群和关注公众号的单位领导。"
 
 
 def _actor(ctx: Context) -> Actor:
@@ -49,7 +49,7 @@ def draft_letter(ctx: Context) -> None:
     demands = meta.get("demands", [])
     ctx.reply(f"已起草 文件#{info.id}《{info.title}》（草稿），提出整改要求{len(demands)}项，"
               f"回复期限 {meta.get('reply_by', '')}。\n"
-              f"审核无误后发送“签发 文件#{info.id}”编号签发。{NOT_DELIVERED}")
+              f"审核无误后发送“签发 文件#{info.id}”编号签发，{AFTER_ISSUE}")
 
 
 @router.handler(ISSUE)
@@ -63,4 +63,4 @@ def issue(ctx: Context) -> None:
     info = made.info
     ctx.audit("document.issue", f"document:{info.id}",
               {"kind": info.kind, "number": info.number, "sha256": info.sha256})
-    ctx.reply(f"已签发 文件#{info.id}：{info.number}《{info.title}》。{NOT_DELIVERED}")
+    ctx.reply(f"已签发 文件#{info.id}：{info.number}《{info.title}》。{docs.delivery_note(made)}")

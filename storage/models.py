@@ -453,6 +453,9 @@ class OutboxMessage(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # How a message offering a file went out: "file" (posted as a file) or "link" (its
+    # download link said instead); None for every other message.
+    delivered_as: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
         Index("ix_outbox_state_not_before", "state", "not_before"),
@@ -730,3 +733,25 @@ class RectificationReminder(Base):
     sent_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("rectification_id", "stage"),)
+
+
+# ---------------------------------------------------------------- document deliveries
+
+
+class DocumentDelivery(Base):
+    """An issued document sent to one recipient (a unit's group, an official through the
+    official account): which outbox row carries it now. Its status is that row's (pending,
+    sent as a file or as a link, failed); a re-send points the row at a new outbox message."""
+
+    __tablename__ = "document_deliveries"
+    __table_args__ = (UniqueConstraint("document_id", "chat"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"),
+                                             index=True)
+    chat: Mapped[str] = mapped_column(String(160))  # qq:group:40001, mp:user:oABC
+    label: Mapped[str] = mapped_column(String(128), default="")  # the group's or person's name
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    sends: Mapped[int] = mapped_column(Integer, default=1)  # 1 + re-sends
+    created_at: Mapped[datetime]
+    last_sent_by: Mapped[str] = mapped_column(String(128), default="")

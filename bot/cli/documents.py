@@ -50,6 +50,10 @@ def _say(made: Any, *, issued: bool) -> str:
         head = (f"已起草{info.kind_name} 文件#{info.id}《{info.title}》（草稿"
                 + ("，签发时编号：dudao doc issue " + str(info.id)
                    if info.kind != "yearly" else "，供编入年度报告，不单独编号") + "）")
+    if issued:
+        from bot.services.drafting import delivery_note
+
+        return f"{head}\n{made.path}\n{delivery_note(made)}"
     return f"{head}\n{made.path}"
 
 

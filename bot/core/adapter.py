@@ -100,6 +100,23 @@ class Reactor(Protocol):
         ...
 
 
+@runtime_checkable
+class FileSender(Protocol):
+    """A capability an adapter may have: posting a file into a chat, fetched from a URL.
+
+    The outbox asks before it sends a message holding a :class:`~bot.core.event.FileOffer`;
+    where the answer is no (or the adapter lacks the capability), the offer's fallback text,
+    which carries a download link, is said instead. Which implementations can (OneBot
+    ``upload_group_file`` from an http(s) URL: NapCat and LLOneBot, not Lagrange or go-cqhttp)
+    is the adapter's knowledge; services never check a platform.
+    """
+
+    async def can_send_file(self, chat: ChatRef, account: str | None) -> bool:
+        """Whether a file offer to ``chat`` sent through ``account`` (None: any) would be
+        posted as a file."""
+        ...
+
+
 class Adapter(Sender, Protocol):
     """One platform's way in and out (see the module docstring).
 

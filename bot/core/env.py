@@ -23,6 +23,10 @@ class LinkSigner(Protocol):
         """The token of a link to ``unit_id`` (and below) valid until ``expires`` (epoch s)."""
         ...
 
+    def document_link(self, doc_id: int, expires: int) -> str:
+        """The token of a download link to issued document ``doc_id`` until ``expires``."""
+        ...
+
 
 class DocumentRenderer(Protocol):
     """Lays an official document out as .docx bytes (``bot/reports/render.py``)."""

@@ -136,7 +136,18 @@ class StoredImage:
     fallback: str = ""
 
 
-Segment = Text | Mention | Reply | Image | File | Face | Other | StoredImage
+@dataclass(frozen=True, slots=True)
+class FileOffer:
+    """An outgoing file fetched by URL (a signed, expiring download link of ours). An adapter
+    that can post files into the chat (``bot.core.adapter.FileSender``) posts it as a file named
+    ``name``; for every other chat the outbox says ``fallback`` instead, which carries the link."""
+
+    name: str
+    url: str
+    fallback: str
+
+
+Segment = Text | Mention | Reply | Image | File | Face | Other | StoredImage | FileOffer
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 from bot.core.event import (
     Face,
     File,
+    FileOffer,
     Image,
     Mention,
     Other,
@@ -37,6 +38,8 @@ def dump(segments: tuple[Segment, ...] | list[Segment]) -> list[dict[str, Any]]:
             # The hash only, never the bytes: the row stays small and the file is read at send.
             out.append({"t": "stored_image", "sha256": s.sha256, "name": s.name, "size": s.size,
                         "fallback": s.fallback})
+        elif isinstance(s, FileOffer):
+            out.append({"t": "file_offer", "name": s.name, "url": s.url, "fallback": s.fallback})
         else:
             out.append({"t": "other", "type": s.type, "data": [list(kv) for kv in s.data]})
     return out
@@ -64,6 +67,9 @@ def load(data: list[dict[str, Any]]) -> tuple[Segment, ...]:
             out.append(StoredImage(sha256=str(d.get("sha256", "")), name=str(d.get("name", "")),
                                    size=int(d.get("size") or 0),
                                    fallback=str(d.get("fallback", ""))))
+        elif t == "file_offer":
+            out.append(FileOffer(name=str(d.get("name", "")), url=str(d.get("url", "")),
+                                 fallback=str(d.get("fallback", ""))))
         else:
             pairs = tuple((str(k), str(v)) for k, v in d.get("data", []))
             out.append(Other(str(d.get("type", "unknown")), pairs))

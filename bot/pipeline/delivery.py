@@ -9,9 +9,12 @@ held behind a broadcast: they jump the lane's queue.
 
 Acknowledgements waiting for one group are sent as one message when their turn comes
 (``coalesce_acks``, ``bot/pipeline/coalesce.py``); reactions go to adapters that can show them,
-outside the spacing. Results are written back in small batches. A failed send is retried with
-back-off; a risk-control failure pauses the whole account for ``risk_backoff_s`` and alerts the admins once;
-after ``max_attempts`` the message is marked failed and the admins are told.
+outside the spacing (``Reactor``); a message offering a file (an issued document) is posted as a
+file where the adapter can (``FileSender``), else as its download link, and every row's result
+records which (``outbox.delivered_as``). Results are written back in small batches. A failed
+send is retried with back-off; a risk-control failure pauses the whole account for
+``risk_backoff_s`` and alerts the admins once; after ``max_attempts`` the message is marked
+failed and the admins are told.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.core.adapter import Envelope, Reactor, Sender, SendError
+from bot.core.adapter import Envelope, FileSender, Reactor, Sender, SendError
 from bot.core.database import Database
-from bot.core.event import ChatRef, Text
+from bot.core.event import ChatRef, FileOffer, Text
 from bot.core.message import REACTION, OutgoingMessage
 from bot.core.serialize import load
 from bot.domain.clock import Clock
@@ -86,6 +89,28 @@ def split_message(msg: OutgoingMessage, limit: int) -> list[OutgoingMessage]:
 _ANSWERS = ("reply", REACTION)
 
 
+async def offer_files(sender: Sender, d: Envelope) -> tuple[Envelope, str | None]:
+    """The envelope as it will be sent, and how its file offers go: ``"file"`` when the
+    adapter can post them into the chat (the ``FileSender`` capability), else ``"link"``, the
+    offers replaced by their fallback text with the download link; None without offers."""
+    if not any(isinstance(s, FileOffer) for s in d.message.segments):
+        return d, None
+    if isinstance(sender, FileSender):
+        try:
+            if await sender.can_send_file(d.message.chat, d.account):
+                return d, "file"
+        except Exception as exc:  # a capability probe that fails means "no": the link still works
+            log.warning("file capability of %s unknown (%s); sending a link", d.message.chat.key,
+                        exc)
+    return as_link(d), "link"
+
+
+def as_link(d: Envelope) -> Envelope:
+    """``d`` with its file offers said as their fallback text (the download link)."""
+    said = tuple(Text(s.fallback) if isinstance(s, FileOffer) else s for s in d.message.segments)
+    return replace(d, message=OutgoingMessage(d.message.chat, said))
+
+
 @dataclass
 class _Lane:
     key: tuple[str, str]
@@ -120,7 +145,8 @@ class OutboxDelivery:
         self.monotonic = monotonic
         self._lanes: dict[tuple[str, str], _Lane] = {}
         self._in_flight: set[int] = set()
-        self._results: list[tuple[int, str]] = []
+        # (outbox id, platform message id, how a file offer went: "file", "link" or None)
+        self._results: list[tuple[int, str, str | None]] = []
         self._results_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -248,7 +274,7 @@ class OutboxDelivery:
             log.info("reaction %s in %s not sent: %s", d.outbox_id, d.chat.key, exc)
         except Exception:
             log.exception("reaction %s failed unexpectedly", d.outbox_id)
-        self._results.append((_row(d), ""))
+        self._results.append((_row(d), "", None))
         self._results_event.set()
 
     async def _wait_turn(self, lane: _Lane, d: Envelope) -> None:
@@ -281,12 +307,21 @@ class OutboxDelivery:
             for g in group:
                 await self._retry(g, f"no sender for platform {platform}", count=False)
             return
-        first_id = ""
         try:
-            for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
-                mid = await sender.send(d if part is d.message else replace(d, message=part))
-                if i == 0:
-                    first_id = mid
+            d, mode = await offer_files(sender, d)
+            try:
+                first_id = await self._send_parts(sender, d)
+            except SendError as exc:
+                if mode != "file" or exc.unavailable or exc.unconfirmed:
+                    raise
+                # The upload failed (the implementation could not fetch the link, a file
+                # too large…): NapCat reports that as the 1200 risk control also uses, and a
+                # file that did not arrive is no reason to pause the account. Say the link;
+                # under real risk control that send fails too and takes the path below.
+                log.warning("outbox %s: file upload to %s failed (%s); sending the link",
+                            d.outbox_id, d.message.chat.key, exc)
+                d, mode = as_link(d), "link"
+                first_id = await self._send_parts(sender, d)
         except SendError as exc:
             if exc.risk_control and not exc.unconfirmed:
                 lane.paused_until = self.monotonic() + self.settings.risk_backoff_s
@@ -317,9 +352,19 @@ class OutboxDelivery:
         if d.kind not in _ANSWERS:
             lane.recent_broadcasts.append(now)
         self.sent += 1
-        # Every row of a merged message points at it (a reply to it quotes any of them).
-        self._results.extend((_row(g), first_id) for g in group)
+        # Every row of a merged message points at it (a reply to it quotes any of them) and
+        # carries how its file offers went (merged acknowledgements hold none: None).
+        self._results.extend((_row(g), first_id, mode) for g in group)
         self._results_event.set()
+
+    async def _send_parts(self, sender: Sender, d: Envelope) -> str:
+        """Send ``d`` (split when long); the platform id of its first part."""
+        first_id = ""
+        for i, part in enumerate(split_message(d.message, self.settings.split_chars)):
+            mid = await sender.send(d if part is d.message else replace(d, message=part))
+            if i == 0:
+                first_id = mid
+        return first_id
 
     async def _unconfirmed(self, d: Envelope, error: str) -> None:
         # Resending could post it twice (https://github.com/Mrs4s/go-cqhttp/issues/382); record
@@ -386,5 +431,5 @@ class OutboxDelivery:
             await asyncio.sleep(1.0)
             self._results_event.set()
             return
-        for oid, _ in batch:
+        for oid, _, _ in batch:
             self._in_flight.discard(oid)

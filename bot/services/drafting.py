@@ -54,11 +54,17 @@ class Made:
     info: DocumentInfo
     document: Document
     path: Path
+    # Issued: the recipients it was queued for (group and person names), see ``after_issue``.
+    delivered_to: tuple[str, ...] = ()
 
     def record(self) -> dict[str, object]:
         """The ``--json`` record of the CLI."""
-        return {"id": self.info.id, "number": self.info.number, "path": str(self.path),
-                "status": self.info.status, "kind": self.info.kind, "title": self.info.title}
+        out: dict[str, object] = {
+            "id": self.info.id, "number": self.info.number, "path": str(self.path),
+            "status": self.info.status, "kind": self.info.kind, "title": self.info.title}
+        if self.info.status == "issued":  # who it was queued for (names of groups, people)
+            out["delivered_to"] = list(self.delivered_to)
+        return out
 
 
 def documents_dir(env: ServiceEnv) -> Path:
@@ -198,21 +204,42 @@ def issue(conn: Connection, env: ServiceEnv, doc_id: int, *, actor: Actor, now: 
     issued = register.issue(conn, doc_id, prefix=prefix, actor=actor, now=now,
                             today=env.local(now).date())
     made = _write(conn, env, doc_id, issued.document, now, out)
-    after_issue(conn, env, made, now)
-    return made
+    return after_issue(conn, env, made, actor=actor, now=now)
 
 
-def after_issue(conn: Connection, env: ServiceEnv, made: Made, now: datetime | None = None
-                ) -> list[str]:
-    """What follows an issued document, in the issuing transaction. Returns what was done.
+def delivery_note(made: Made) -> str:
+    """One line for the issuer: where the document is on its way to."""
+    if made.delivered_to:
+        return (f"正在送达：{'、'.join(made.delivered_to)}；"
+                "送达情况见督导看板“公文”页，可在该页重新发送。")
+    if made.info.kind in ("letter", "bulletin"):
+        return "没有可送达的群或关注公众号的单位领导，请在督导看板“公文”页下载后送达。"
+    return "文件可在督导看板“公文”页下载。"
 
+
+def after_issue(conn: Connection, env: ServiceEnv, made: Made, *, actor: Actor,
+                now: datetime) -> Made:
+    """What follows an issued document, in the issuing transaction; ``made`` with the
+    recipients it was queued for.
+
+    - Delivery (``bot/services/document_delivery.py``): an issued 督导建议书 is queued for the
+      unit's group (as a file where the implementation can take one, else a signed download
+      link) and its officials on the official account (a link); a 通报 for every exchange group.
     - Rectification: a 督导建议书's demands (``made.document.meta["demands"]``, each with its
       text and due date) become rectification items (整改) of the unit, due at the end of the
-      reply day, reminded like tasks; the unit is told of each in its group.
-    - Delivery (issue 17, not wired yet): an issued 督导建议书 goes to the unit's group as a
-      file and to its officials through the official account. That needs the Adapter protocol
-      to send files; until then the file is downloaded from the board (公文 page).
+      reply day, reminded like tasks; the unit is told of each in its group. Queued after the
+      letter, so the group reads the letter before the items it asks for.
     """
+    from bot.services import document_delivery
+
+    sent = document_delivery.deliver(conn, env, made.info.id, actor=actor.label, now=now)
+    _rectification_items(conn, env, made, now=now)
+    return replace(made, delivered_to=tuple(r.label for r in sent))
+
+
+def _rectification_items(conn: Connection, env: ServiceEnv, made: Made, *,
+                         now: datetime) -> list[str]:
+    """A 督导建议书's demands as the unit's rectification items; their numbers."""
     meta = made.document.meta or {}
     if made.info.kind != doc_letter.KIND or not meta.get("unit"):
         return []
@@ -223,6 +250,6 @@ def after_issue(conn: Connection, env: ServiceEnv, made: Made, now: datetime | N
         item, _ = programme_actions.add_rect(
             conn, env, unit=str(meta["unit"]), text=str(demand["text"]), due=due, check_id=None,
             document_id=made.info.id, actor=f"document:{made.info.id}", channel="document",
-            now=now or env.clock.now())
+            now=now)
         done.append(f"整改 {item.number}")
     return done

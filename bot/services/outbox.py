@@ -8,7 +8,7 @@ future), so a process that dies with claimed rows leaves them to be retried afte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ _MARK_SENT = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("oid"))
     .values(state="sent", sent_at=bindparam("now"), platform_message_id=bindparam("pid"),
-            attempts=OutboxMessage.attempts + 1)
+            delivered_as=bindparam("mode"), attempts=OutboxMessage.attempts + 1)
 )
 _BY_PLATFORM_ID = select(OutboxMessage.kind, OutboxMessage.cause).where(
     OutboxMessage.chat == bindparam("chat"),
@@ -135,11 +135,14 @@ def claim_for_accounts(conn: Connection, accounts: Mapping[str, list[str]], *, n
             for r in rows]
 
 
-def mark_sent(conn: Connection, results: list[tuple[int, str]], *, now: datetime) -> None:
+def mark_sent(conn: Connection,
+              results: Sequence[tuple[int, str] | tuple[int, str, str | None]], *,
+              now: datetime) -> None:
+    """(outbox id, platform message id[, how its file offers went: file / link / None])."""
     if results:
         # One executemany for the whole flush, not a statement per message.
-        conn.execute(_MARK_SENT, [{"oid": oid, "now": now, "pid": platform_id or None}
-                                  for oid, platform_id in results])
+        conn.execute(_MARK_SENT, [{"oid": r[0], "now": now, "pid": r[1] or None,
+                                   "mode": r[2] if len(r) > 2 else None} for r in results])
 
 
 def cancel_pending(conn: Connection, chat: str, *, reason: str) -> int:

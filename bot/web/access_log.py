@@ -6,7 +6,8 @@ aiohttp's default access log writes the request line as received, so it kept eve
 same again in the Referer header. Here the request line and the Referer are redacted before they
 are logged:
 
-- a path with a ``/v/`` segment is cut there (``/v/***``);
+- a path with a ``/v/`` segment is cut there (``/v/***``), and so is one with ``/d/`` (a signed
+  download link of an issued document, ``/d/***``);
 - a query keeps its parameter names, but only the values of the parameters listed in
   ``SAFE_PARAMS`` (filters and page cursors); every other value is replaced, so a parameter added
   later is safe by default.
@@ -26,7 +27,8 @@ from aiohttp.web import BaseRequest, StreamResponse
 REDACTED = "***"
 SAFE_PARAMS = frozenset({"kind", "system", "period", "before", "limit", "cursor", "task", "unit",
                          "since", "timestamp", "encrypt_type"})
-_LINK_PATH = "/v/"  # signed read-only links: the path *is* the credential
+# Signed read-only links and document download links: the path *is* the credential.
+_LINK_PATHS = ("/v/", "/d/")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 
 
@@ -36,9 +38,11 @@ def redact_target(target: str) -> str:
         return redact_url(target) if "://" in target else REDACTED
     path, sep, query = target.partition("?")
     decoded = unquote(path)
-    cut = decoded.find(_LINK_PATH)  # also ``/%76/…`` and ``/x/v/…``: never the token
-    if cut >= 0:
-        path = quote(decoded[:cut]) + _LINK_PATH + REDACTED
+    # also ``/%76/…`` and ``/x/v/…``: never the token
+    cuts = [(i, p) for p in _LINK_PATHS if (i := decoded.find(p)) >= 0]
+    if cuts:
+        cut, link = min(cuts)
+        path = quote(decoded[:cut]) + link + REDACTED
     if not sep:
         return path
     parts = []

@@ -42,3 +42,6 @@ class BoardLinkSigner:
 
     def view_link(self, unit_id: int, expires: int) -> str:
         return signer_for(self._settings).view_link(unit_id, expires)
+
+    def document_link(self, doc_id: int, expires: int) -> str:
+        return signer_for(self._settings).document_link(doc_id, expires)

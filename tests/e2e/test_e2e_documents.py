@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -51,8 +52,7 @@ async def test_documents_letter_and_issue_in_chat(cbot: Bot) -> None:
     assert drafted.splitlines() == [
         "已起草 文件#1《关于开封市推进服务型行政执法建设工作的督导建议书》（草稿），提出整改要求3项，"
         "回复期限 2026-07-15。",
-        "审核无误后发送“签发 文件#1”编号签发。文件可在督导看板“公文”页下载；"
-        "自动送达单位群和单位领导尚未接入，请下载后送达。",
+        "审核无误后发送“签发 文件#1”编号签发，签发后自动送达单位群和关注公众号的单位领导。",
     ]
     # A liaison who addresses the bot is told who may; one who does not is not answered.
     assert await ask(cbot, LIAISON, "督导建议书 开封市", at_bot=True) == "只有管理员可以起草督导建议书"
@@ -61,7 +61,16 @@ async def test_documents_letter_and_issue_in_chat(cbot: Bot) -> None:
 
     issued = await ask(cbot, ADMIN, "签发 文件#1")
     assert issued.startswith("已签发 文件#1：豫依法行政领办督〔2026〕1号"
-                             "《关于开封市推进服务型行政执法建设工作的督导建议书》。")
+                             "《关于开封市推进服务型行政执法建设工作的督导建议书》。"
+                             "正在送达：地市联络群；")
+    # The fake implementation names no implementation: the group gets the link as a message
+    # (tests/e2e/test_e2e_document_delivery.py covers both ways). Wait for it before asking more.
+    async with asyncio.timeout(10):
+        while True:
+            if [a for a in cbot.impl.actions if a.get("action") == "send_group_msg"
+                    and "/d/" in str(a["params"])]:
+                break
+            await asyncio.sleep(0.02)
     again = await ask(cbot, ADMIN, "签发 #1")
     assert again == "文件#1 已于 2026-07-08 签发，文号 豫依法行政领办督〔2026〕1号"
     assert "请写明文件编号" in await ask(cbot, ADMIN, "签发 明天")

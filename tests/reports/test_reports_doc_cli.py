@@ -32,7 +32,8 @@ def test_reports_doc_cli_draft_issue_list(tmp_path: Path) -> None:
 
     r = dudao(tmp_path, "doc", "issue", "1", db=url)
     assert r.returncode == 0, r.stderr
-    head, path = r.stdout.strip().splitlines()
+    head, path, note = r.stdout.strip().splitlines()
+    assert note == "文件可在督导看板“公文”页下载。"  # a half-year report goes to nobody by itself
     year = head.split("〔")[1][:4]  # the year it is issued in: the wall clock's
     assert head == (f"已签发 文件#1：豫依法行政领办〔{year}〕1号"
                     "《关于2025年上半年全省服务型行政执法建设工作推进情况的报告》")

@@ -203,3 +203,57 @@ def test_reports_issue_is_audited_from_the_cli(tmp_path: Path, monkeypatch: pyte
         db.close()
     assert [tuple(r) for r in rows] == [("document.draft", "document:1", "cli"),
                                         ("document.issue", "document:1", "cli")]
+
+
+_ISSUER = """
+import json, sys, time
+from datetime import datetime
+from storage.db import Database
+from bot.services import documents as register
+from bot.services.documents import Actor
+
+url, start, now, ids = sys.argv[1], float(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), sys.argv[4]
+db = Database(url)
+while time.time() < start:  # both processes begin together
+    time.sleep(0.002)
+out = []
+for doc_id in map(int, ids.split(",")):
+    def tx(conn, doc_id=doc_id):
+        made = register.issue(conn, doc_id, prefix="豫依法行政领办督", actor=Actor("cli:proc"),
+                              now=now, today=now.date())
+        time.sleep(0.03)  # hold the number while the other process asks for one
+        return made.info.sequence
+    out.append([doc_id, db.transaction(tx)])
+db.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.postgres
+def test_reports_two_processes_issuing_on_postgres_get_consecutive_numbers(
+        pg_seeded: tuple[Seeded, str], tmp_path: Path) -> None:
+    """The same as above with two real OS processes (two `dudao` processes on one database)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    s, url = pg_seeded
+    drafts = _draft_letters(s, 10, tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    start = time.time() + 5.0  # after both have imported and connected
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", _ISSUER, url, str(start), NOW.isoformat(),
+         ",".join(map(str, drafts[i::2]))], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for i in range(2)]
+    results: list[tuple[int, int]] = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results += [(int(d), int(q)) for d, q in json.loads(out)]
+    assert sorted(q for _, q in results) == list(range(1, 11))  # no gap, no repeat
+    assert sorted(d for d, _ in results) == sorted(drafts)
+    # Both processes really interleaved: each got numbers from the middle of the run.
+    first = sorted(q for d, q in results if d in drafts[0::2])
+    assert first != list(range(1, 6)) and first != list(range(6, 11))

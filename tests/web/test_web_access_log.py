@@ -23,6 +23,9 @@ from bot.web.access_log import redact_target, redact_url
     ("/api/v1/board?new_secret_param=x", "/api/v1/board?new_secret_param=***"),  # safe default
     ("/x?%00weird=1", "/x?***=***"),
     ("/healthz", "/healthz"),
+    ("/d/3.1790000000.mac", "/d/***"),  # a document's download link
+    ("/%64/3.1790000000.mac", "/d/***"),
+    ("/documents/3/file", "/documents/3/file"),
     ("*", "***"),
 ])
 def test_web_access_log_redacts_targets(target: str, logged: str) -> None:

@@ -5,7 +5,8 @@ It serves the v11 and v12 endpoints (``v11.py``, ``v12.py``, over the shared tra
 (their handles expire within hours: https://napneko.github.io/develop/file), and sends the
 outbox's envelopes on the account that should speak, mapping the implementation's failures to
 what the outbox understands (:class:`~bot.core.adapter.SendError`). It reacts to messages with
-an emoji where the implementation behind the account can (``capabilities.py``).
+an emoji, and posts offered documents as group files, where the implementation behind the
+account can (``capabilities.py``; learnt once per account, ``Connection.app_names``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ from bot.adapters.onebot.v12 import V12
 from bot.adapters.url_policy import UrlPolicy
 from bot.core.adapter import Envelope, Host, SendError
 from bot.core.blobs import BlobStore, NewBlob, keep_attachments
-from bot.core.event import ChatRef, Event, Face, File, Image, MessageEvent, Reply, StoredFile
+from bot.core.event import (
+    ChatKind,
+    ChatRef,
+    Event,
+    Face,
+    File,
+    Image,
+    MessageEvent,
+    Reply,
+    StoredFile,
+)
 from bot.core.message import OutgoingMessage
 
 if TYPE_CHECKING:
@@ -43,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dudao.onebot")
 
 MiB = 1024 * 1024
+# The implementation downloads the file before it answers an upload.
+UPLOAD_TIMEOUT = 120.0
 
 
 class OneBotAdapter(V11, V12):
@@ -124,10 +137,11 @@ class OneBotAdapter(V11, V12):
         conn = self._by_self.get(account)
         if conn is None:
             raise SendError(f"account {account} is not connected", unavailable=True)
-        if conn.protocol != "v11" or not capabilities.can_react(
-                await self._app_name(conn, account)):
+        if conn.protocol != "v11":
             return False
         with _as_send_error():
+            if not capabilities.can_react(await self._app_name(conn, account)):
+                return False
             await self.call(account, "set_msg_emoji_like",
                             {"message_id": codec_v11.id_param(reply.message_id),
                              "emoji_id": face.id})
@@ -147,6 +161,21 @@ class OneBotAdapter(V11, V12):
             log.info("account %s runs on %s", account, name or "an unnamed implementation")
         return name
 
+    async def can_send_file(self, chat: ChatRef, account: str | None) -> bool:
+        """The ``FileSender`` capability: a group on an implementation that uploads from a URL
+        (``capabilities.py``)."""
+        if chat.kind is not ChatKind.GROUP:
+            return False
+        self_id = account or next(iter(self.available_accounts(chat.platform)), None)
+        conn = self._by_self.get(self_id) if self_id else None
+        if self_id is None or conn is None or conn.protocol != "v11":
+            return False
+        try:
+            name = await self._app_name(conn, self_id)
+        except NotConnected:
+            return False  # gone meanwhile: the link goes out instead, nothing is cached
+        return capabilities.can_upload_from_url(name)
+
     # --- sending and fetching -----------------------------------------------------------------
 
     async def send_message(self, account_self_id: str, msg: OutgoingMessage) -> str:
@@ -160,8 +189,11 @@ class OneBotAdapter(V11, V12):
             action, params = await self._encode_v12(account_self_id, msg)
         else:
             action, params = await self._encode_v11(msg)
-        data = await self.call(account_self_id, action, params)
+        timeout = UPLOAD_TIMEOUT if action == "upload_group_file" else None
+        data = await self.call(account_self_id, action, params, timeout=timeout)
         if isinstance(data, dict):
+            if action == "upload_group_file":  # NapCat/LLOneBot answer {file_id}; others null
+                return str(data.get("file_id") or "")
             mid = data.get("message_id")
             return "" if mid is None else str(mid)
         return ""

@@ -27,6 +27,7 @@ from bot.core.event import (
     Event,
     Face,
     File,
+    FileOffer,
     Image,
     Mention,
     MessageEvent,
@@ -275,6 +276,8 @@ def encode_segment(seg: Segment) -> dict[str, Any]:
         return {"type": "face", "data": {"id": seg.id}}
     if isinstance(seg, StoredImage):  # encode_send says its fallback; this is the bare segment
         return {"type": "text", "data": {"text": "[图片]"}}
+    if isinstance(seg, FileOffer):  # in a message (not an upload) the offer is its link
+        return {"type": "text", "data": {"text": seg.fallback}}
     return {"type": seg.type, "data": dict(seg.data)}
 
 
@@ -286,6 +289,13 @@ def encode_send(msg: OutgoingMessage) -> tuple[str, dict[str, Any]]:
     """The action and params that send ``msg``: always a segment array, never a CQ string."""
     # Stored pictures the adapter did not attach are said as their fallback text.
     msg = without_pictures(msg)
+    offer = next((s for s in msg.segments if isinstance(s, FileOffer)), None)
+    if offer is not None and msg.chat.kind is ChatKind.GROUP:
+        # A go-cqhttp extension every QQ impl has; NapCat and LLOneBot fetch an http(s) ``file``
+        # themselves (onebot.md §4.3). The outbox sends offers only where the adapter said it
+        # can (``OneBotAdapter.can_send_file``), one offer per message.
+        return "upload_group_file", {"group_id": id_param(msg.chat.id), "file": offer.url,
+                                     "name": offer.name}
     message = encode_segments(msg.segments)
     if msg.chat.kind is ChatKind.GROUP:
         return "send_group_msg", {"group_id": id_param(msg.chat.id), "message": message}

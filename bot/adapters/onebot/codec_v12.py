@@ -25,6 +25,7 @@ from bot.core.event import (
     ChatRef,
     Event,
     File,
+    FileOffer,
     Image,
     Mention,
     MessageEvent,
@@ -196,6 +197,8 @@ def encode_segment(seg: Segment) -> dict[str, Any]:
         return {"type": seg.type, "data": dict(seg.data)}
     if isinstance(seg, StoredImage):  # encode_send says its fallback; this is the bare segment
         return {"type": "text", "data": {"text": "[图片]"}}
+    if isinstance(seg, FileOffer):  # not posted as a file here: the offer is its link
+        return {"type": "text", "data": {"text": seg.fallback}}
     # Face and anything else QQ-specific has no v12 form: keep the meaning as text.
     return {"type": "text", "data": {"text": f"[{type(seg).__name__.lower()}]"}}
 

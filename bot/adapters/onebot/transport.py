@@ -156,7 +156,8 @@ class Connection:
     # v12 only: the implementation's platform name per bot, needed in every action's ``self``.
     v12_platforms: dict[str, str] = field(default_factory=dict)
     # The implementation behind each account (get_version_info ``app_name``), asked once per
-    # socket when first needed: a reconnect may bring another implementation.
+    # socket when first needed: a reconnect may bring another implementation. What it can do
+    # (react, post a group file from a URL) is decided from it (``capabilities.py``).
     app_names: dict[str, str] = field(default_factory=dict)
     bad_log: RateLimitedLog = field(default_factory=RateLimitedLog)
 
