@@ -101,12 +101,15 @@ def _answer(ctx: Context, q: Query, visible: set[int] | None) -> None:
     units = [units_svc.get(ctx.conn, u) for u in q.unit_ids]
     if q.mine and ctx.person is not None and ctx.person.unit_id:
         units = [units_svc.get(ctx.conn, ctx.person.unit_id)]
+    scope = "、".join(u.name for u in units)
+    if not units and q.kinds:  # "各地市报了几个案例": the units of those kinds
+        units = [u for k in q.kinds for u in units_svc.list_units(ctx.conn, kind=k)]
+        scope = "、".join(units_svc.KIND_NAMES.get(k, k) for k in q.kinds)
     status = next((_STATES[s] for s in q.states if s in _STATES), None)
     year = q.date_from.year if q.date_from is not None else None
     found = cases_svc.find(ctx.conn, year=year, status=status, kind=q.ref or None,
-                           unit_ids={u.id for u in units} if units else None,
+                           unit_ids={u.id for u in units} if units or q.kinds else None,
                            visible_units=visible, limit=SHOWN)
-    scope = "、".join(u.name for u in units)
     when = f"{year}年" if year else ""
     state = f"{_STATE_WORDS[status]}的" if status else ""
     joint = "的" if scope and not (when or state) else ""

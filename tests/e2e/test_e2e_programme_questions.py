@@ -51,6 +51,8 @@ async def test_questions_about_cases_in_plain_words(sbot: Bot) -> None:
     assert await ask(sbot, ADMIN, "行政契约的案例有哪些") == (
         f"行政契约典型案例共 1 个（最新的在前）：\n1. 案例#{c}《供热合同履约监管》开封市，行政契约，"
         f"退回 {link}/{c}")
+    assert (await ask(sbot, ADMIN, "各地市报了几个案例")).startswith(
+        "地市的典型案例共 3 个（最新的在前）：\n1. 案例#")
     # A keyword is searched as 查案例 searches, with its wording.
     assert await ask(sbot, ADMIN, "有没有关于物业纠纷的案例") == await ask(
         sbot, ADMIN, "查案例 物业纠纷")

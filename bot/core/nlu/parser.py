@@ -472,7 +472,8 @@ def _programme_question(m: Msg) -> Parse | None:
     if not programme.asks(c, m.question or _ASKS.search(c) is not None):
         return None
     d1, d2 = m.dates()
-    q = programme.frame(s, c, unit_ids=m.units, mine=m.mine, date_from=d1, date_to=d2)
+    q = programme.frame(s, c, unit_ids=m.units, kinds=m.kinds, mine=m.mine, date_from=d1,
+                        date_to=d2)
     return Parse(s.intent, 0.85, False, unit_ids=m.units, my_unit=m.mine, date_from=d1,
                  date_to=d2, query=q, body=q.ref)
 

@@ -156,11 +156,13 @@ def case_ref(c: str) -> str:
     return word
 
 
-def frame(s: ProgrammeSubject, c: str, *, unit_ids: tuple[int, ...], mine: bool,
-          date_from: date | None, date_to: date | None) -> Query:
+def frame(s: ProgrammeSubject, c: str, *, unit_ids: tuple[int, ...], kinds: tuple[str, ...],
+          mine: bool, date_from: date | None, date_to: date | None) -> Query:
     """The question as a frame over ``s``."""
     ref = case_ref(c) if s.name == "cases" else ""
     form = form_of(c, s.default_form)
-    said = {"subject", "form", "states", "unit_ids", "mine", "date_from", "date_to", "ref"}
+    said = {"subject", "form", "states", "unit_ids", "kinds", "mine", "date_from", "date_to",
+            "ref"}
     return Query(subject=s.name, form=form, states=states_of(s, c), unit_ids=unit_ids,
+                 kinds=tuple(k for k in kinds if k != "all"),
                  mine=mine, date_from=date_from, date_to=date_to, ref=ref, said=frozenset(said))
