@@ -87,8 +87,8 @@ _TASK_CUE: Final = _w(r"交|谁|几家|多少家|哪家|哪些单位|逾期|截�
 # Doing, not asking: reporting or confirming an item, nominating a site.
 _ACTS: Final = _w(r"申报|推荐|确认整改|退回整改|报送整改|^整改\s*[#＃Rr\d]")
 # Asking for something without a question mark ("示范点名单发一下", "找找关于物业纠纷的案例").
-_ASKING: Final = _w(r"哪些|几[个项家条]|多少|情况|进展|进度|完成|到位|名单|清单|有什么|有啥|列表"
-                    r"|查看|看看|看下|发一下|找找|查查|搜|入选|验收")
+_ASKING: Final = _w(r"哪些|几[个项家条]|多少|情况|进展|进度|名单|清单|有什么|有啥|列表"
+                    r"|查看|看看|看下|发一下|找找|查查|搜")
 
 
 def _about_cases(s: ProgrammeSubject, c: str) -> bool:
