@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS = ("phrasings.toml", "natural.toml", "generated/train.toml", "generated/train_moved.toml",
         "generated/train_moved3.toml", "generated/heldout.toml", "generated/heldout2.toml",
         "generated/heldout3.toml", "round2.toml", "round2_heldout.toml", "blind.toml",
-        "round3.toml", "round3_heldout.toml", "blind2.toml")
+        "round3.toml", "round3_heldout.toml", "blind2.toml", "programme_heldout.toml")
 
 
 def rss_kib() -> int:

@@ -13,11 +13,15 @@ import re
 
 from bot.core.context import Context
 from bot.core.event import ChatRef
+from bot.core.nlu import Form, Query, State
 from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput
 from bot.domain.roles import ADMIN, LIAISON
 from bot.services import cases as cases_svc
+from bot.services import units as units_svc
+from bot.services.doc_cases import CASE_KINDS
 from handlers.common import person_of, require_unit, visible_units
+from handlers.slots import parse_for
 
 router = Router("cases")
 
@@ -27,7 +31,8 @@ SUBMIT = HandlerSpec("case", ("案例",), "案例 标题 [行政指导|行政调
                      word_alone=True)
 SEARCH = HandlerSpec("case_search", ("查案例", "搜案例", "找案例"), "查案例 关键词",
                      "按关键词查找典型案例（最相关的在前）",
-                     roles=ANYONE_REGISTERED, area="cases", example="查案例 物业纠纷")
+                     intents=("cases",), roles=ANYONE_REGISTERED, area="cases",
+                     example="查案例 物业纠纷")
 SELECT = HandlerSpec("case_select", ("入选",), "入选 案例#编号", "把一个典型案例评为入选",
                      roles=(ADMIN,), area="cases", example="入选 案例#3", action="评选典型案例",
                      word_alone=True)
@@ -67,23 +72,69 @@ def submit(ctx: Context) -> None:
               "管理员审核后会告知结果", cause=f"case:{info.id}")
 
 
+def _line(ctx: Context, i: int, c: cases_svc.CaseInfo) -> str:
+    state = "" if c.status == "selected" else f"，{cases_svc.STATUS_NAMES[c.status]}"
+    return f"{i}. 案例#{c.id}《{c.title}》{c.unit}，{c.kind}{state} {_link(ctx, c.id)}"
+
+
 @router.handler(SEARCH)
 def search(ctx: Context) -> None:
     person = person_of(ctx)
-    words = ctx.args.strip()
-    if not words and ctx.parse is not None:
-        words = ctx.parse.body
+    # Liaisons see every selected case and their own unit's others (as on the board).
+    visible = None if person.role == ADMIN else (visible_units(ctx) or set())
+    p = parse_for(ctx, SEARCH)
+    q = p.query if p is not None and not ctx.command else None
+    if q is not None and q.ref and q.ref not in CASE_KINDS:  # "有没有关于物业纠纷的案例": a search
+        _search(ctx, q.ref, visible)
+    elif q is not None:  # "今年入选了几个案例", "郑州报了哪些案例", "有没有行政调解的案例"
+        _answer(ctx, q, visible)
+    else:
+        _search(ctx, ctx.args.strip() or (ctx.parse.body if ctx.parse else ""), visible)
+
+
+_STATES = {State.SELECTED: "selected", State.RETURNED: "returned"}
+_STATE_WORDS = {"selected": "入选", "returned": "被退回"}
+
+
+def _answer(ctx: Context, q: Query, visible: set[int] | None) -> None:
+    """A question about cases as filters: how many, which, whether any (the lines as 查案例's)."""
+    units = [units_svc.get(ctx.conn, u) for u in q.unit_ids]
+    if q.mine and ctx.person is not None and ctx.person.unit_id:
+        units = [units_svc.get(ctx.conn, ctx.person.unit_id)]
+    scope = "、".join(u.name for u in units)
+    if not units and q.kinds:  # "各地市报了几个案例": the units of those kinds
+        units = [u for k in q.kinds for u in units_svc.list_units(ctx.conn, kind=k)]
+        scope = "、".join(units_svc.KIND_NAMES.get(k, k) for k in q.kinds)
+    status = next((_STATES[s] for s in q.states if s in _STATES), None)
+    year = q.date_from.year if q.date_from is not None else None
+    found = cases_svc.find(ctx.conn, year=year, status=status, kind=q.ref or None,
+                           unit_ids={u.id for u in units} if units or q.kinds else None,
+                           visible_units=visible, limit=SHOWN)
+    when = f"{year}年" if year else ""
+    state = f"{_STATE_WORDS[status]}的" if status else ""
+    joint = "的" if scope and not (when or state) else ""
+    what = f"{scope}{joint}{when}{state}{q.ref}典型案例"
+    if not found.total:
+        ctx.reply(f"没有{what}")
+        return
+    yes = "有，" if q.form is Form.YESNO else ""
+    lines = [f"{yes}{what}共 {found.total} 个" + ("（最新的在前）：" if found.shown else "")]
+    lines += [_line(ctx, i, c) for i, c in enumerate(found.shown, 1)]
+    if found.total > SHOWN:
+        lines.append(f"更多见督导看板 {ctx.env.board_url}/cases")
+    ctx.reply("\n".join(lines))
+
+
+def _search(ctx: Context, words: str, visible: set[int] | None) -> None:
+    """查案例 关键词 (and a question naming a keyword): best matches first."""
     if not words:
         raise InvalidInput("请写明要查的关键词，例如：查案例 物业纠纷", log="case search without words")
-    visible = None if person.role == ADMIN else (visible_units(ctx) or set())
     res = cases_svc.search(ctx.conn, words, visible_units=visible, limit=SHOWN)
     if not res.hits:
         ctx.reply(f"没有找到与“{words}”相关的典型案例")
         return
     lines = [f"与“{words}”相关的典型案例（共 {res.total} 个，最相关的在前）："]
-    for i, c in enumerate(res.hits, 1):
-        state = "" if c.status == "selected" else f"，{cases_svc.STATUS_NAMES[c.status]}"
-        lines.append(f"{i}. 案例#{c.id}《{c.title}》{c.unit}，{c.kind}{state} {_link(ctx, c.id)}")
+    lines += [_line(ctx, i, c) for i, c in enumerate(res.hits, 1)]
     if res.total > SHOWN:
         lines.append(f"更多见督导看板 {ctx.env.board_url}/cases?q={words}")
     ctx.reply("\n".join(lines))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.core.context import Context
+from bot.core.nlu import State
 from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.rectifications import RectState
@@ -162,12 +163,19 @@ def status(ctx: Context) -> None:
         return
     closed = sum(1 for i in items if i.status == RectState.CLOSED.value)
     unfinished = [i for i in items if i.status != RectState.CLOSED.value]
-    late = sum(1 for i in unfinished if i.overdue(ctx.now))
+    overdue = [i for i in unfinished if i.overdue(ctx.now)]
+    late = len(overdue)
     if not unfinished:
         ctx.reply(f"{scope}的整改事项共 {len(items)} 项，已全部整改到位（销号）")
         return
     head = (f"{scope}的整改事项共 {len(items)} 项：已销号 {closed} 项，未完成 {len(unfinished)} 项"
             + (f"（其中逾期 {late} 项）" if late else ""))
+    if p is not None and p.query is not None and State.OVERDUE in p.query.states:
+        # "哪些整改逾期了": the overdue ones are listed (the head still counts them all)
+        if not overdue:
+            ctx.reply(head + "，没有逾期的")
+            return
+        unfinished = overdue
     lines = [head, rect_svc.unit_summary(ctx.env, unfinished[:SHOWN], ctx.now)]
     if len(unfinished) > SHOWN:
         lines.append(f"更多见督导看板 {ctx.env.board_url}/rectifications")

@@ -4,6 +4,7 @@ asks for the year's list of accepted sites, or a unit's candidates ("今年有�
 from __future__ import annotations
 
 from bot.core.context import Context
+from bot.core.nlu import State
 from bot.core.router import ANYONE_REGISTERED, HandlerSpec, Router
 from bot.domain.errors import InvalidInput
 from bot.domain.roles import LIAISON
@@ -47,12 +48,16 @@ def sites(ctx: Context) -> None:
     if p is not None and p.my_unit and ctx.person is not None and ctx.person.unit_id:
         units = [units_svc.get(ctx.conn, ctx.person.unit_id)]
     year = p.date_from.year if p is not None and p.date_from else ctx.env.local(ctx.now).year
+    accepted_only = p is not None and p.query is not None and State.ACCEPTED in p.query.states
     if units:
         rows = sites_svc.list_sites(ctx.conn, year=year, unit_ids={u.id for u in units},
                                     limit=None)
+        if accepted_only:  # "鹤壁的示范点通过验收了吗": the accepted ones
+            rows = [s for s in rows if s.status == "accepted"]
         names = "、".join(u.name for u in units)
         if not rows:
-            ctx.reply(f"{names}{year}年还没有申报示范点")
+            ctx.reply(f"{names}{year}年还没有验收通过的示范点" if accepted_only
+                      else f"{names}{year}年还没有申报示范点")
             return
         lines = [f"{names}{year}年申报的示范点（{len(rows)} 个）："]
         lines += [f"· {s.name}（编号 {s.id}，{s.label}" + (f"：{s.reason}" if s.reason else "")

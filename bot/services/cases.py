@@ -229,6 +229,27 @@ def count(conn: Connection, *, year: int | None = None, status: str | None = Non
 
 
 @dataclass(frozen=True, slots=True)
+class Found:
+    total: int  # every case that fits
+    shown: tuple[CaseInfo, ...]  # the newest first, at most ``limit``
+
+
+def find(conn: Connection, *, year: int | None = None, status: str | None = None,
+         unit_ids: set[int] | None = None, kind: str | None = None,
+         visible_units: set[int] | None = None, limit: int = 10) -> Found:
+    """Cases by filters, as a question in chat asks for them ("今年入选了几个案例", "郑州报了哪些
+    案例"): how many fit and the newest of them. ``visible_units``: as in :func:`list_cases`."""
+    where = _filters(year=year, status=status, unit_id=None, kind=kind,
+                     visible_units=visible_units)
+    if unit_ids is not None:
+        where.append(Case.unit_id.in_(sorted(unit_ids)))
+    total = int(conn.execute(select(func.count(Case.id)).where(*where)).scalar_one())
+    rows = list(conn.execute(_query().where(*where).order_by(Case.id.desc())
+                             .limit(max(1, min(limit, MAX_LIMIT)))))
+    return Found(total, tuple(_infos(conn, rows)))
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     words: tuple[str, ...]
     hits: tuple[CaseInfo, ...]  # best first

@@ -11,7 +11,9 @@
   thresholds are what it reached; see tests/nlu/README.md for why five answers differ from
   its labels);
 - tests/nlu/blind2.toml: the second independent blind set, a tuned set since its run after
-  round 3 (four answers differ from its labels, see tests/nlu/README.md).
+  round 3 (four answers differ from its labels, see tests/nlu/README.md);
+- tests/nlu/programme_heldout.toml: questions about cases, sites and rectification items,
+  written before their rules (issue 16).
 
 Targets: intent ≥ 97 %, frame (intent and every slot) ≥ 95 %, confident wrong answers < 1 %.
 The report (per intent, per slot, confusions, every miss) is the assertion message.
@@ -46,6 +48,7 @@ SETS = {
     "round3-heldout": lambda: load(HERE / "round3_heldout.toml"),
     "blind": lambda: load(HERE / "blind.toml"),
     "blind2": lambda: load(HERE / "blind2.toml"),
+    "programme-heldout": lambda: load(HERE / "programme_heldout.toml"),
     "generated-train": lambda: gen.load(HERE / "generated" / "train.toml"),
     "generated-train-moved": lambda: gen.load(HERE / "generated" / "train_moved.toml"),
     "generated-train-moved3": lambda: gen.load(HERE / "generated" / "train_moved3.toml"),

@@ -30,12 +30,18 @@ QUERY_SLOTS = ("subject", "form", "states", "colour", "unit_ids", "kinds", "mine
                "date_from", "date_to", "ref", "follow_up")
 ACTION_SLOTS = ("unit_ids", "task_ids", "submission_id", "rating", "date_from", "date_to",
                 "deadline", "scope", "body", "mine")
+# The programme's questions (cases, sites, rectifications): the subject is the intent; the frame
+# says the form, the states, whose (units or "we"), the year and a keyword or case kind (ref).
+PROGRAMME_SLOTS = ("form", "states", "unit_ids", "mine", "date_from", "date_to", "ref")
 SLOTS_BY_INTENT: Mapping[Intent, tuple[str, ...]] = {
+    Intent.CASES: PROGRAMME_SLOTS, Intent.SITES: PROGRAMME_SLOTS,
+    Intent.RECTIFICATIONS: PROGRAMME_SLOTS,
     Intent.QUERY: QUERY_SLOTS,
     Intent.REMIND: ("ref", "unit_ids", "kinds", "task_ids"),
     Intent.DENY: ("unit_ids",),
     Intent.CONFIRM: (),
 }
+
 ALL_SLOTS = tuple(dict.fromkeys((*QUERY_SLOTS, *ACTION_SLOTS, "clarify")))
 
 

@@ -39,6 +39,10 @@ class State(StrEnum):
     PENDING = "pending"  # 待审 (received, not reviewed yet)
     ACKED = "acked"  # 确认了 / 回复收到
     NOT_ACKED = "not_acked"  # 没确认
+    # The programme's records (issue 16): a case 入选; a rectification item open / closed (销号).
+    SELECTED = "selected"  # 入选 (a case)
+    OPEN = "open"  # 没完成 / 未整改 (a rectification item not closed)
+    CLOSED = "closed"  # 完成 / 到位 / 销号 (a rectification item)
 
 
 COLOURS = ("red", "blue", "yellow")

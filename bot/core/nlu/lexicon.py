@@ -95,6 +95,11 @@ MENTION_RANK: Final = MappingProxyType({"title": 3, "fragment": 2, "slip": 1, "k
 # that kind ("总结交了没": 年度培训总结 or 半年工作总结?), unlike 材料 / 工作 (anything).
 DOCUMENT_WORDS: Final = ("报告", "总结", "方案", "记录", "汇编", "案例", "计划", "台账", "清单")
 
+# Nouns that name a subject of the programme's questions (programme.py): alone, or with less than
+# two more characters of a title, they are no fragment or slip of a task's title ("几个案例" is no
+# slip of 典型案例, "示范点" alone no name of 示范点建设方案; 典型案例 itself stays a fragment).
+SUBJECT_NOUNS: Final = ("示范点", "案例", "整改")
+
 # A slip in a task's name is looked for over this many characters at least: shorter stretches
 # with one character changed are too often other words ("还差报告" is no 自查报告).
 _SLIP_MIN: Final = 4

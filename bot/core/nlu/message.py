@@ -20,7 +20,15 @@ from bot.domain import scopes
 from bot.domain.text import PUNCT, cn_int, compact, mask_mentions, normalize
 
 from .cues import CUES, MAX_CUE
-from .lexicon import MENTION_RANK, QUARTER_RE, Lexicon, TaskMention, folded, quarter_of
+from .lexicon import (
+    MENTION_RANK,
+    QUARTER_RE,
+    SUBJECT_NOUNS,
+    Lexicon,
+    TaskMention,
+    folded,
+    quarter_of,
+)
 from .segment import Segmenter
 from .timeexpr import IsWorkday, TimeSpan, find_time, quarter_range
 
@@ -178,7 +186,7 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
         quarter = q_match[2]
         spans.append(Span(q_match[0], q_match[1], TIME))
     taken = [(s.start, s.end) for s in spans]
-    mentions += lex.task_mentions(norm, taken)
+    mentions += _not_subject_nouns(norm, lex.task_mentions(norm, taken))
     if not mentions:
         guess = _period_task(m, lex, spans, q_match)
         if guess is not None:
@@ -186,7 +194,8 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
             mentions.append(TaskMention(a, b, guessed, b - a, "fragment"))
     if segmenter is not None:  # natural language only: commands stay exact
         if not mentions:
-            mentions = lex.task_slips(norm, taken) or lex.document_mentions(norm, taken)
+            mentions = _not_subject_nouns(norm, lex.task_slips(norm, taken)) or \
+                lex.document_mentions(norm, taken)
             m.task_by_sound = any(t.how == "slip" for t in mentions)
         elif any(t.how == "fragment" for t in mentions):
             mentions, m.task_by_sound = _grown_by_slips(mentions, lex.task_slips(norm, taken))
@@ -252,6 +261,22 @@ def read_names(m: Msg, lex: Lexicon, is_workday: IsWorkday,
     m.units = tuple(ids)
     m.kinds = tuple(kinds)
     m.skeleton, m.breaks = skeleton(norm, spans)
+
+
+def _not_subject_nouns(norm: str, mentions: list[TaskMention]) -> list[TaskMention]:
+    """Drop fragments and slips that are a subject noun of the programme and little else
+    ("几个案例" is no slip of "典型案例"; "示范点" alone is no name of 示范点建设方案): at least two
+    characters of the title must be there besides the noun. The noun alone still names tasks as
+    a document word ("案例交了没"), which asks which."""
+    out = []
+    for t in mentions:
+        text = norm[t.start:t.end]
+        for noun in SUBJECT_NOUNS:
+            text = text.replace(noun, "")
+        if t.how in ("fragment", "slip") and len(text) - (t.how == "slip") < 2:
+            continue
+        out.append(t)
+    return out
 
 
 # What may stand between two task names that are asked about together ("月报和调研报告").

@@ -53,6 +53,7 @@ class Intent(StrEnum):
     CANCEL_TASK = "cancel_task"  # 撤销任务 编号 原因: task_ids, body (the reason)
     CONFIRM = "confirm"  # 是 / 对 / 嗯: the answer to a question the bot asked
     DENY = "deny"  # 不是 / 不是，是开封: a correction may follow
+    CASES = "cases"  # 今年入选了几个案例 / 郑州报了哪些案例 / 有没有关于行政调解的案例: Parse.query
     SITES = "sites"  # 今年有几个示范点 / 郑州的示范点: the year's list, a unit's candidates
     RECTIFICATIONS = "rectifications"  # 郑州的整改完成了没 / 开封还有哪些整改没完成
     RECTIFY_ACTION = "rectify_action"  # 整改#R3 … / 确认整改#R3 / 退回整改#R3 …: the commands

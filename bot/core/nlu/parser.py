@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import scopes
 
-from . import questions, requests
+from . import programme, questions, requests
 from .actions import ACCEPT_WORDS, ID_RE, RATING, RATING_RE, RETURN_WORDS, Actions
 from .commands import ACK_GOES_ON, Commands
 from .describe import confirm_action, question_back
 from .frame import Form, Query
 from .lexicon import Lexicon, folded
-from .message import Msg, read_names, start
+from .message import TASK, Msg, read_names, start
 from .model import Intent, Parse, Vocabulary
 from .segment import Segmenter
 from .slots import SEPS, Slots, strip_seps
@@ -449,36 +449,33 @@ class Parser:
                      query=guess, clarify=text, confirm=True)
 
 
-# Questions about demonstration sites and rectification items (issue 16): the topic word and a
-# question, or words asking how far it got ("还有哪些整改没完成", "今年有几个示范点").
-_RECT_TOPIC: Final = re.compile(r"整改")
-_SITE_TOPIC: Final = re.compile(r"示范点")
-_PROGRESS_ASKED: Final = re.compile(
-    r"哪些|几[个项家]|多少|情况|进展|进度|完成|到位|名单|清单|有什么|有啥|列表|查看|看看|看下")
-# Doing, not asking: reporting or confirming an item, nominating a site.
-_PROGRAMME_ACTS: Final = re.compile(r"申报|推荐|确认整改|退回整改|报送整改|^整改\s*[#＃Rr\d]")
-
-
 # The rectification commands run into their item number ("整改#R3 …", "退回整改R3 …"): the
 # command itself, as canonical as with a space.
 _RECT_COMMAND: Final = re.compile(r"^\s*[/#＃]?\s*(确认整改|退回整改|整改)\s*[#＃]?\s*[Rr]?\s*\d")
 
 
 def _programme_question(m: Msg) -> Parse | None:
-    c = m.c
+    """A question about cases, sites or rectification items, read as a frame (programme.py)."""
     if _RECT_COMMAND.match(m.norm):
         return Parse(Intent.RECTIFY_ACTION, 0.9, True)
-    rect, site = _RECT_TOPIC.search(c), _SITE_TOPIC.search(c)
-    if (rect is None and site is None) or _PROGRAMME_ACTS.search(m.norm.strip()):
+    c = m.c
+    s = programme.subject_of(c, m.norm)
+    # "示范点建设方案交了没": a task named with the word; "整改报告交了没": a document word (a
+    # case question's own 案例 is a document word too, and its cues said which it is)
+    tasks = m.tasks
+    if s is not None and s.name == "cases" and all(
+            programme.names_kind_only(m.norm[t.start:t.end].replace(" ", ""), c)
+            for t in m.spans if t.mark == TASK):
+        tasks = ()  # "有没有调解方面的案例": the kind of case, not the task 行政调解典型案例
+    if s is None or tasks or (m.task_choices and s.name != "cases"):
         return None
-    if m.tasks or m.task_choices:  # "示范点建设方案交了没": a task named with the word
-        return None
-    if not (m.question or _ASKS.search(c) or _PROGRESS_ASKED.search(c)):
+    if not programme.asks(c, m.question or _ASKS.search(c) is not None):
         return None
     d1, d2 = m.dates()
-    intent = Intent.RECTIFICATIONS if rect is not None else Intent.SITES
-    return Parse(intent, 0.85, False, unit_ids=m.units, my_unit=m.mine, date_from=d1,
-                 date_to=d2)
+    q = programme.frame(s, c, unit_ids=m.units, kinds=m.kinds, mine=m.mine, date_from=d1,
+                        date_to=d2)
+    return Parse(s.intent, 0.85, False, unit_ids=m.units, my_unit=m.mine, date_from=d1,
+                 date_to=d2, query=q, body=q.ref)
 
 
 def acknowledges(norm: str, word: str) -> bool:
