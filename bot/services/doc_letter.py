@@ -2,13 +2,14 @@
 
 It names, for the unit and the year so far (counted as ``stats`` counts): every yellow flag and
 its reason, every assignment whose deadline passed without a version by then and how late, every
-returned version and why; then the demands (补报, 修改, 说明原因, 整改) and the reply deadline
-(``bulletins.LETTER_REPLY_WORKDAYS`` working days).
+returned version and why, every rectification item (整改) due in the year that the unit still
+owes — those past their deadline (``stats.overdue_rectifications``, the export's count) with how
+late, the others as still within their time; then the demands (补报, 修改, 说明原因, 整改) and
+the reply deadline (``bulletins.LETTER_REPLY_WORKDAYS`` working days).
 
 The demands are also kept as data (``Document.meta["demands"]``, each with its text and due
 date, and ``meta["reply_by"]``): when the letter is issued, the programme issue's rectification
-items (整改) are created from them — see ``after_issue`` in ``bot/services/drafting.py``. Overdue
-rectifications will join the problems listed here once that feature exists.
+items (整改) are created from them — see ``after_issue`` in ``bot/services/drafting.py``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,21 @@ from sqlalchemy import Connection
 
 from bot.core.env import ServiceEnv
 from bot.domain.errors import InvalidInput
-from bot.domain.gongwen import Block, Document, Outline, Paragraph, cn_date, numbered_items
+from bot.domain.gongwen import (
+    Block,
+    Document,
+    Outline,
+    Paragraph,
+    cn_date,
+    lateness,
+    numbered_items,
+)
+from bot.domain.rectifications import RectState
 from bot.services import doc_common as common
 from bot.services import stats
 from bot.services import units as units_svc
 from bot.services.bulletins import LETTER_REPLY_WORKDAYS
+from bot.services.rectifications import RectInfo
 
 KIND = "letter"
 
@@ -40,8 +51,12 @@ def build(conn: Connection, env: ServiceEnv, unit_id: int, now: datetime, *,
     yellow = stats.flag_lines(conn, window, colors=("yellow",), unit_ids=ids)
     late = stats.late_assignments(conn, window, now, unit_ids=ids)
     returns = stats.returned_versions(conn, window, unit_ids=ids)
-    if not (yellow or late or returns):
-        raise InvalidInput(f"{unit.name}{window.label}没有黄旗、逾期或退回记录，无需督导建议书",
+    owed = [i for i in stats.rectifications(conn, window, unit_ids=ids)
+            if RectState(i.status).owed]
+    overdue = stats.overdue_rectifications(owed, now)
+    pending = [i for i in owed if i not in overdue]
+    if not (yellow or late or returns or overdue):
+        raise InvalidInput(f"{unit.name}{window.label}没有黄旗、逾期、退回或逾期整改记录，无需督导建议书",
                            log=f"letter for unit {unit_id}: nothing to criticise")
     reply_by = env.calendar.add_workdays(today, LETTER_REPLY_WORKDAYS)
     late_in = [a for a in late if a.first_at is not None]
@@ -74,8 +89,17 @@ def build(conn: Connection, env: ServiceEnv, unit_id: int, now: datetime, *,
     if returns:
         body.append(o.h(2, f"材料被退回{len(returns)}次"))
         body += numbered_items([common.return_text(env, r) + "。" for r in returns])
+    if overdue:
+        body.append(o.h(2, f"整改事项逾期未完成{len(overdue)}项"))
+        body += numbered_items([_overdue_text(env, i, now) for i in overdue])
+    if pending:
+        if not overdue:
+            body.append(o.h(2, f"整改事项尚未完成{len(pending)}项"))
+        body.append(Paragraph(("另有" if overdue else "")
+                              + f"整改事项{len(pending)}项尚在整改期限内："
+                              + "；".join(_rect_head(env, i) for i in pending) + "。"))
 
-    demands = _demands(missing, still_returned, late, reply_by)
+    demands = _demands(missing, still_returned, late, overdue, reply_by)
     body.append(o.h(1, "督导建议"))
     body += numbered_items([d for d, _ in demands])
     body.append(o.h(1, "回复要求"))
@@ -102,8 +126,22 @@ def _flag_text(env: ServiceEnv, f: stats.FlagLine) -> str:
     return f"{reason}（{common.md(env, f.set_at)}记录）。"
 
 
+def _rect_head(env: ServiceEnv, i: RectInfo) -> str:
+    """#R3“台账不全”（11月30日截止，已退回，退回原因：缺少附件）."""
+    why = f"，退回原因：{i.reason.strip().rstrip('。')}" if i.status == RectState.RETURNED else ""
+    return f"{i.number}“{i.text.strip().rstrip('。')}”（{common.md(env, i.due)}截止，{i.label}{why}）"
+
+
+def _overdue_text(env: ServiceEnv, i: RectInfo, now: datetime) -> str:
+    """… 至12月31日仍未报送整改情况，已逾期31天."""
+    again = "重新" if i.status == RectState.RETURNED else ""
+    return (f"{_rect_head(env, i)}至{common.md(env, now)}仍未{again}报送整改情况，"
+            f"已逾期{lateness(now - i.due)}。")
+
+
 def _demands(missing: list[stats.LateAssignment], returned: list[str],
-             late: list[stats.LateAssignment], reply_by: date) -> list[tuple[str, date]]:
+             late: list[stats.LateAssignment], overdue: list[RectInfo],
+             reply_by: date) -> list[tuple[str, date]]:
     """What the unit is asked to do, each by the reply deadline."""
     by = cn_date(reply_by)
     out: list[tuple[str, date]] = []
@@ -114,6 +152,9 @@ def _demands(missing: list[stats.LateAssignment], returned: list[str],
     if returned:
         titles = "".join(f"《{t}》" for t in returned)
         out.append((f"按退回意见修改{titles}，于{by}前重新报送。", reply_by))
+    if overdue:
+        numbers = "、".join(i.number for i in overdue)
+        out.append((f"于{by}前完成整改事项{numbers}的整改，并报送整改情况。", reply_by))
     if late:
         out.append(("书面说明上述任务未按时完成的原因，明确责任领导和具体责任人，逐项制定整改措施。",
                     reply_by))

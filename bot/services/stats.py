@@ -218,9 +218,8 @@ class YearStats:
     def rect_overdue(self) -> dict[int, int]:
         """unit id → items still owed past their deadline (as of ``as_of``): not on time."""
         out: dict[int, int] = defaultdict(int)
-        for i in self.rectifications:
-            if i.overdue(self.as_of):
-                out[i.unit_id] += 1
+        for i in overdue_rectifications(self.rectifications, self.as_of):
+            out[i.unit_id] += 1
         return dict(out)
 
     @property
@@ -522,11 +521,24 @@ def year_stats(conn: Connection, env: ServiceEnv, year: int, *,
         for index, h in enumerate(halves)
     ]
     grid = plan_grid(conn, env, window.start.year, now=now)
-    rects = rect_svc.list_items(conn, due_since=window.start, due_until=window.end, limit=None)
+    rects = rectifications(conn, window)
     return YearStats(year=window.start.year, window=window, as_of=now,
                      units=_assemble(env, parts, (0, 1)), tasks=tasks, halves=reports,
                      plan=grid if grid.columns else None, rectifications=rects,
                      sites=sites_svc.list_sites(conn, year=window.start.year, limit=None))
+
+
+def rectifications(conn: Connection, window: Window, *,
+                   unit_ids: Collection[int] | None = None) -> list[RectInfo]:
+    """The rectification items whose deadline falls in ``window`` (a year's items), by id."""
+    return rect_svc.list_items(conn, due_since=window.start, due_until=window.end,
+                               unit_ids=None if unit_ids is None else set(unit_ids), limit=None)
+
+
+def overdue_rectifications(items: Iterable[RectInfo], as_of: datetime) -> list[RectInfo]:
+    """Those of ``items`` still owed (open, or returned) past their deadline at ``as_of``: not
+    done on time. The one count of overdue rectification for the export and the documents."""
+    return [i for i in items if i.overdue(as_of)]
 
 
 def read_year(conn: Connection, env: ServiceEnv, year: int, now: datetime) -> YearStats:

@@ -17,7 +17,7 @@ from typing import Any
 import docx
 from sqlalchemy import Connection, select
 
-from storage.models import Flag, ScoreEntry, Submission, Task, TaskUnit, Unit
+from storage.models import Flag, Rectification, ScoreEntry, Submission, Task, TaskUnit, Unit
 from tests.reports.conftest import TZ
 
 KIND_NAMES = {"city": "地市", "county": "直管县", "department": "省直部门",
@@ -137,6 +137,28 @@ def count(conn: Connection, start: datetime, end: datetime, now: datetime,
         if start <= e.created_at < end and want(e.unit_id):
             o.scores.append((names[e.unit_id], e.points, e.reason, e.created_at))
     return o
+
+
+@dataclass
+class Rect:
+    id: int
+    text: str
+    due: datetime
+    status: str
+    reason: str
+
+
+def owed_rectifications(conn: Connection, start: datetime, end: datetime, now: datetime,
+                        unit: str) -> tuple[list[Rect], list[Rect]]:
+    """The unit's rectification items due in [start, end) that it still owes (open or
+    returned, not reported or closed): (past their deadline at ``now``, the others), by id."""
+    uid = conn.execute(select(Unit.id).where(Unit.name == unit)).scalar_one()
+    rows = conn.execute(select(Rectification.id, Rectification.text, Rectification.due,
+                               Rectification.status, Rectification.reason)
+                        .where(Rectification.unit_id == uid).order_by(Rectification.id)).all()
+    owed = [Rect(r.id, r.text, r.due, r.status, r.reason) for r in rows
+            if r.status in ("open", "returned") and start <= r.due < end]
+    return [r for r in owed if r.due < now], [r for r in owed if r.due >= now]
 
 
 # ---------------------------------------------------------------------------------- wording

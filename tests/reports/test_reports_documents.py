@@ -11,14 +11,25 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
 
 from bot.domain.errors import InvalidInput
-from bot.services import bulletins
+from bot.services import bulletins, stats
 from bot.services import drafting as docs
+from bot.services import rectifications as rect_svc
 from bot.services.documents import Actor
 from tests.reports import doc_oracle as oracle
 from tests.reports.conftest import NOW, TZ, Seeded, at
-from tests.reports.doc_oracle import Figures, count, late_phrase, md, read, units_with
+from tests.reports.doc_oracle import (
+    Figures,
+    count,
+    how_late,
+    late_phrase,
+    md,
+    owed_rectifications,
+    read,
+    units_with,
+)
 
 ACTOR = Actor("cli:test")
 DRAFTED = at("2026-10-02 17:00")  # the weekly bulletin's draft (a Friday); NOW is 31 December
@@ -130,8 +141,37 @@ def test_reports_bulletin_refuses_a_letter_draft(seeded: Seeded) -> None:
 # ---------------------------------------------------------------------------------- 督导建议书
 
 
+def _rectification_items(s: Seeded) -> dict[str, int]:
+    """省司法厅's items in every state, and one of 开封市's and one of last year; their ids."""
+    sft, made = s.unit["省司法厅"], at("2026-10-01 09:00")
+
+    def fn(c: Connection) -> dict[str, int]:
+        def add(key: str, due: str, unit: int = sft) -> int:
+            ids[key] = rect_svc.add(c, unit_id=unit, text=f"整改{key}：台账补录到位。",
+                                    due=at(due), actor="cli:test", now=made).id
+            return ids[key]
+
+        def report(rid: int) -> None:
+            rect_svc.report(c, rid, unit_id=sft, person_id=None, text="已整改", now=made)
+
+        ids: dict[str, int] = {}
+        add("open", "2026-11-30 18:00")
+        report(add("returned", "2026-12-10 18:00"))
+        rect_svc.send_back(c, ids["returned"], reason="缺少附件。", actor="cli:test", now=made)
+        add("pending", "2026-12-31 18:00")  # NOW is 12:00 that day: still within its time
+        report(add("reported", "2026-11-01 18:00"))  # waits for review: not owed
+        report(add("closed", "2026-10-20 18:00"))
+        rect_svc.close(c, ids["closed"], actor="cli:test", now=made)
+        add("last_year", "2025-12-01 18:00")
+        add("other_unit", "2026-11-30 18:00", unit=s.unit["开封市"])
+        return ids
+
+    return s.tx(fn)  # type: ignore[no-any-return]
+
+
 def test_reports_letter_names_flags_lateness_returns_and_demands(seeded: Seeded,
                                                                   tmp_path: Path) -> None:
+    ids = _rectification_items(seeded)
     made = seeded.tx(lambda c: docs.draft_letter(c, seeded.env, "司法厅", actor=ACTOR, now=NOW,
                                                  out=tmp_path / "建议书.docx"))
     d, text, _ = read(made.path)
@@ -155,6 +195,29 @@ def test_reports_letter_names_flags_lateness_returns_and_demands(seeded: Seeded,
     f.has(f"材料被退回{len(o.returns)}次")
     for r in o.returns:
         f.has(f"《{r.title}》第{r.version}版（{md(r.submitted_at)}报送）被退回，原因：{r.reason}")
+    # Rectification items still owed: past their deadline (as the export counts them), then
+    # the ones still within their time; reported, closed, last year's and 开封市's are not named.
+    overdue, pending = seeded.tx(lambda c: owed_rectifications(
+        c, datetime(2026, 1, 1, tzinfo=TZ), datetime(2027, 1, 1, tzinfo=TZ), NOW, "省司法厅"))
+    assert [r.id for r in overdue] == [ids["open"], ids["returned"]]
+    assert [r.id for r in pending] == [ids["pending"]]
+    year = seeded.tx(lambda c: stats.year_stats(c, seeded.env, 2026, now=NOW))
+    assert year.rect_overdue[seeded.unit["省司法厅"]] == len(overdue)
+
+    def head(r: oracle.Rect) -> str:
+        label = {"open": "待整改", "returned": "已退回"}[r.status]
+        why = f"，退回原因：{r.reason.rstrip('。')}" if r.status == "returned" else ""
+        return f"#R{r.id}“{r.text.rstrip('。')}”（{md(r.due)}截止，{label}{why}）"
+
+    f.has(f"整改事项逾期未完成{len(overdue)}项")
+    for r in overdue:
+        again = "重新" if r.status == "returned" else ""
+        f.has(f"{head(r)}至{md(NOW)}仍未{again}报送整改情况，已逾期{how_late(NOW - r.due)}。")
+    f.has(f"另有整改事项{len(pending)}项尚在整改期限内：" + "；".join(head(r) for r in pending))
+    for key in ("reported", "closed", "last_year", "other_unit"):
+        assert f"#R{ids[key]}“" not in text, key
+    assert f"#R{ids['returned']}“整改returned：台账补录到位”（12月10日截止，已退回，退回原因：缺少附件）" \
+        "至12月31日仍未重新报送整改情况，已逾期20天18小时。" in text
     assert f.unchecked() == []
     assert "逾期3天10小时报送" in text and "逾期7天16小时报送" in text
 
@@ -166,6 +229,8 @@ def test_reports_letter_names_flags_lateness_returns_and_demands(seeded: Seeded,
     demands = made.document.meta["demands"]
     assert [x["due"] for x in demands] == ["2027-01-08"] * len(demands)
     assert any("《一季度报告》" in x["text"] for x in demands)
+    numbers = "、".join(f"#R{r.id}" for r in overdue)
+    assert f"于{reply}前完成整改事项{numbers}的整改，并报送整改情况。" in [x["text"] for x in demands]
     assert made.document.meta["reply_by"] == "2027-01-08"
     assert "补报" not in text  # nothing is missing outright
     assert d.paragraphs[0].text == "河南省全面推进依法行政工作领导小组办公室文件"
@@ -184,7 +249,7 @@ def test_reports_letter_for_a_unit_with_nothing_wrong_is_refused(seeded: Seeded)
     with pytest.raises(InvalidInput) as refused:
         seeded.tx(lambda c: docs.draft_letter(c, seeded.env, "中央驻豫甲单位", actor=ACTOR,
                                               now=NOW))
-    assert refused.value.message == "中央驻豫甲单位2026年没有黄旗、逾期或退回记录，无需督导建议书"
+    assert refused.value.message == "中央驻豫甲单位2026年没有黄旗、逾期、退回或逾期整改记录，无需督导建议书"
 
 
 def test_reports_letter_asks_for_missing_work(seeded: Seeded, tmp_path: Path) -> None:
