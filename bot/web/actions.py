@@ -13,6 +13,7 @@ from bot.web.common import (
     admin_only,
     back,
     board,
+    form_text,
     form_with_csrf,
     run_action,
     who_of,
@@ -30,22 +31,17 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def _text(form: object, key: str) -> str:
-    value = form.get(key) if hasattr(form, "get") else None
-    return value.strip() if isinstance(value, str) else ""
-
-
 @admin_only
 async def review(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     sid = path_id(request, "submission_id")
-    action = _text(form, "action")
+    action = form_text(form, "action")
     if action not in ("accept", "return"):
         raise back(request, form, err="请选择通过或退回")
     accept = action == "accept"
-    rating = _text(form, "rating") or None
-    reason = _text(form, "reason") or None
+    rating = form_text(form, "rating") or None
+    reason = form_text(form, "reason") or None
     admin_id, env, now = who_of(request).person_id, b.env, b.now()
 
     def act(conn: Connection) -> str:
@@ -62,7 +58,7 @@ async def override_flag(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     task_id, unit_id = form_id(form, "task_id"), form_id(form, "unit_id")
-    color, reason = _text(form, "color"), _text(form, "reason")
+    color, reason = form_text(form, "color"), form_text(form, "reason")
     admin_id, now = who_of(request).person_id, b.now()
 
     def act(conn: Connection) -> str:
@@ -79,16 +75,16 @@ async def publish_task(request: web.Request) -> web.StreamResponse:
     form = await form_with_csrf(request)
     env = b.env
     try:
-        day = datetime.strptime(_text(form, "due_date"), "%Y-%m-%d").date()
-        clock = datetime.strptime(_text(form, "due_time") or "18:00", "%H:%M").time()
+        day = datetime.strptime(form_text(form, "due_date"), "%Y-%m-%d").date()
+        clock = datetime.strptime(form_text(form, "due_time") or "18:00", "%H:%M").time()
     except ValueError:
         raise back(request, form, err="截止日期或时间格式不对") from None
     due = datetime.combine(day, time(clock.hour, clock.minute), tzinfo=env.tz)
-    scope = _text(form, "scope") or "all"
+    scope = form_text(form, "scope") or "all"
     if scope == "units":
-        scope = _text(form, "units") or ""
-    title, system = _text(form, "title"), _text(form, "system") or "supervision"
-    description = _text(form, "description")
+        scope = form_text(form, "units") or ""
+    title, system = form_text(form, "title"), form_text(form, "system") or "supervision"
+    description = form_text(form, "description")
     admin_id, now = who_of(request).person_id, b.now()
 
     def act(conn: Connection) -> str:
@@ -122,8 +118,8 @@ async def record_event(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     unit_id = path_id(request, "unit_id")
-    kind, reason, evidence = _text(form, "kind"), _text(form, "reason"), _text(form, "evidence")
-    raw_points = _text(form, "points")
+    kind, reason, evidence = form_text(form, "kind"), form_text(form, "reason"), form_text(form, "evidence")
+    raw_points = form_text(form, "points")
     try:
         points = abs(float(raw_points)) if raw_points else None
     except ValueError:

@@ -192,6 +192,12 @@ def csrf_nonce(request: web.Request) -> tuple[str, bool]:
     return request[NONCE_KEY], True
 
 
+def form_text(form: object, key: str) -> str:
+    """A form field as stripped text; "" when it is missing or not text (a file part)."""
+    value = form.get(key) if hasattr(form, "get") else None
+    return value.strip() if isinstance(value, str) else ""
+
+
 async def form_with_csrf(request: web.Request) -> Any:
     """The POSTed form, after checking its CSRF token against the browser's nonce cookie."""
     form = await request.post()

@@ -20,6 +20,7 @@ from bot.web.common import (
     admin_only,
     back,
     board,
+    form_text,
     form_with_csrf,
     page,
     run_action,
@@ -44,11 +45,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/rectifications/{rect_id}/close", close_rect),
         web.post("/rectifications/{rect_id}/return", return_rect),
     ]
-
-
-def _text(form: object, key: str) -> str:
-    value = form.get(key) if hasattr(form, "get") else None
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _actor(request: web.Request) -> str:
@@ -85,7 +81,7 @@ async def sites_page(request: web.Request) -> web.StreamResponse:
 async def add_site(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    unit, name, text = _text(form, "unit"), _text(form, "name"), _text(form, "description")
+    unit, name, text = form_text(form, "unit"), form_text(form, "name"), form_text(form, "description")
     actor, now = _actor(request), b.now()
     year = b.env.local(now).year
 
@@ -102,7 +98,7 @@ async def add_site_record(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     sid = path_id(request, "site_id")
-    kind, text = _text(form, "kind") or "note", _text(form, "text")
+    kind, text = form_text(form, "kind") or "note", form_text(form, "text")
     actor, now = _actor(request), b.now()
 
     def act(conn: Connection) -> str:
@@ -118,7 +114,7 @@ async def decide_site(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     sid = path_id(request, "site_id")
-    verdict, reason = _text(form, "verdict"), _text(form, "reason")
+    verdict, reason = form_text(form, "verdict"), form_text(form, "reason")
     if verdict not in ("pass", "fail"):
         raise back(request, form, err="请选择验收通过或未通过")
     actor, now = _actor(request), b.now()
@@ -147,11 +143,11 @@ async def checks_page(request: web.Request) -> web.StreamResponse:
 async def draw_check(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
-    pool = _text(form, "pool") or "all"
-    count = parse_id(_text(form, "count"))
+    pool = form_text(form, "pool") or "all"
+    count = parse_id(form_text(form, "count"))
     if count is None:
         raise back(request, form, err="抽取数量要写正整数")
-    raw_seed = _text(form, "seed")
+    raw_seed = form_text(form, "seed")
     if raw_seed and not raw_seed.isdigit():
         raise back(request, form, err="种子要写非负整数（不填则随机）")
     seed = int(raw_seed) if raw_seed else None
@@ -190,12 +186,12 @@ async def add_rect(request: web.Request) -> web.StreamResponse:
     form = await form_with_csrf(request)
     env = b.env
     try:
-        day = datetime.strptime(_text(form, "due_date"), "%Y-%m-%d").date()
+        day = datetime.strptime(form_text(form, "due_date"), "%Y-%m-%d").date()
     except ValueError:
         raise back(request, form, err="整改期限的日期格式不对") from None
     due = datetime.combine(day, time(18, 0), tzinfo=env.tz)
-    unit, text = _text(form, "unit"), _text(form, "text")
-    check_id = parse_id(_text(form, "check_id")) if _text(form, "check_id") else None
+    unit, text = form_text(form, "unit"), form_text(form, "text")
+    check_id = parse_id(form_text(form, "check_id")) if form_text(form, "check_id") else None
     actor, now = _actor(request), b.now()
 
     def act(conn: Connection) -> str:
@@ -226,7 +222,7 @@ async def return_rect(request: web.Request) -> web.StreamResponse:
     b = board(request)
     form = await form_with_csrf(request)
     rid = path_id(request, "rect_id")
-    reason, actor, now = _text(form, "reason"), _actor(request), b.now()
+    reason, actor, now = form_text(form, "reason"), _actor(request), b.now()
 
     def act(conn: Connection) -> str:
         i = acts.return_rect(conn, rid, reason=reason, actor=actor, channel=CHANNEL, now=now)
