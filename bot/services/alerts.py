@@ -14,13 +14,14 @@ from bot.services import outbox as outbox_svc
 KIND = "alert"
 
 
-def tell_admins(conn: Connection, text: str, *, now: datetime, cause: str = "") -> int:
+def tell_admins(conn: Connection, text: str, *, now: datetime, cause: str = "",
+                kind: str = KIND) -> int:
     """Queue ``text`` to every active admin group; returns how many groups it went to.
 
     With no admin group registered nobody can be told in chat; the caller's log line is then
     the only trace, so callers log what they alert about.
     """
-    rows = [(OutgoingMessage.text(ChatRef.parse(chat), text), KIND, cause, account)
+    rows = [(OutgoingMessage.text(ChatRef.parse(chat), text), kind, cause, account)
             for chat, account in groups_svc.chats(conn, "admin")]
     outbox_svc.enqueue_many(conn, rows, now=now)
     return len(rows)

@@ -28,13 +28,9 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from bot.core.env import ServiceEnv
-from bot.core.event import ChatRef
-from bot.core.message import OutgoingMessage
 from bot.domain.errors import DomainError
-from bot.services import audit, drafting, ledger, stats
+from bot.services import alerts, audit, drafting, ledger, stats
 from bot.services import bulletins as bulletins_svc
-from bot.services import groups as groups_svc
-from bot.services import outbox as outbox_svc
 from bot.services.documents import Actor
 from bot.services.rectifications import RectInfo
 from storage.db import savepoint
@@ -144,15 +140,10 @@ def _tell_admins(conn: Connection, done: list[Proposed], at: datetime) -> None:
              "或有逾期未完成的整改事项，已起草督导建议书草稿（未签发、未送达）："]
     lines += [f"· {p.unit}（{_why(p)}）：文件#{p.document_id}" for p in done]
     lines.append("请在督导看板“公文”页审核下载；确认后发送“签发 文件#编号”签发并送达单位。")
-    text = "\n".join(lines)
-    chats = groups_svc.chats(conn, "admin")
-    if not chats:
+    cause = "documents:" + ",".join(str(p.document_id) for p in done)
+    if not alerts.tell_admins(conn, "\n".join(lines), now=at, cause=cause[:64], kind=KIND):
         log.warning("letter proposals %s: no admin group registered",
                     [p.document_id for p in done])
-    cause = "documents:" + ",".join(str(p.document_id) for p in done)
-    outbox_svc.enqueue_many(
-        conn, [(OutgoingMessage.text(ChatRef.parse(c), text), KIND, cause[:64], a)
-               for c, a in chats], now=at)
 
 
 def _why(p: Proposed) -> str:
